@@ -1,0 +1,97 @@
+//! The side panel where groups and sentences are typed.
+
+use std::collections::HashMap;
+
+use super::Command;
+use crate::io::SentenceSet;
+
+/// Text typed but not yet added, per group.
+#[derive(Default)]
+pub struct EditorBuffers {
+    new_sentence: HashMap<usize, String>,
+    paste: HashMap<usize, String>,
+}
+
+/// Draws the editor. Text edits change `set` in place (and record [`Command::Edited`]);
+/// structural changes are recorded as commands.
+pub fn editor_ui(ui: &mut egui::Ui, set: &mut SentenceSet, buffers: &mut EditorBuffers, commands: &mut Vec<Command>) {
+    ui.horizontal(|ui| {
+        ui.heading("Sentences");
+        ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+            if ui.button("➕ Group").on_hover_text("Add a group").clicked() {
+                commands.push(Command::AddGroup);
+            }
+        });
+    });
+    ui.separator();
+    let n_groups = set.groups.len();
+    egui::ScrollArea::vertical().auto_shrink([false, false]).show(ui, |ui| {
+        for (g, group) in set.groups.iter_mut().enumerate() {
+            ui.push_id(("group", g), |ui| {
+                egui::Frame::group(ui.style()).show(ui, |ui| {
+                    ui.set_width(ui.available_width());
+                    ui.horizontal(|ui| {
+                        let name = egui::TextEdit::singleline(&mut group.name)
+                            .desired_width((ui.available_width() - 90.0).max(60.0))
+                            .font(egui::TextStyle::Heading)
+                            .hint_text("Group name");
+                        if ui.add(name).on_hover_text("Group name").changed() {
+                            commands.push(Command::Edited);
+                        }
+                        if ui.add_enabled(g > 0, egui::Button::new("⏶").small()).on_hover_text("Move up").clicked() {
+                            commands.push(Command::MoveGroup(g, -1));
+                        }
+                        if ui.add_enabled(g + 1 < n_groups, egui::Button::new("⏷").small()).on_hover_text("Move down").clicked() {
+                            commands.push(Command::MoveGroup(g, 1));
+                        }
+                        if ui.small_button("🗑").on_hover_text(format!("Delete group “{}”", group.name)).clicked() {
+                            commands.push(Command::DeleteGroup(g));
+                        }
+                    });
+                    for (i, sentence) in group.sentences.iter_mut().enumerate() {
+                        ui.horizontal(|ui| {
+                            let edit = egui::TextEdit::singleline(sentence).desired_width((ui.available_width() - 28.0).max(60.0));
+                            if ui.add(edit).changed() {
+                                commands.push(Command::Edited);
+                            }
+                            if ui.small_button("✖").on_hover_text("Delete this sentence").clicked() {
+                                commands.push(Command::DeleteSentence(g, i));
+                            }
+                        });
+                    }
+                    let buf = buffers.new_sentence.entry(g).or_default();
+                    ui.horizontal(|ui| {
+                        let label = ui.weak("New:");
+                        let resp = ui
+                            .add(
+                                egui::TextEdit::singleline(buf)
+                                    .desired_width(f32::INFINITY)
+                                    .hint_text("Type a sentence, press Enter"),
+                            )
+                            .labelled_by(label.id);
+                        if resp.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter)) && !buf.trim().is_empty() {
+                            commands.push(Command::AddSentence(g, std::mem::take(buf)));
+                            resp.request_focus();
+                        }
+                    });
+                    ui.collapsing("Paste many lines", |ui| {
+                        let paste = buffers.paste.entry(g).or_default();
+                        ui.add(
+                            egui::TextEdit::multiline(paste)
+                                .desired_rows(4)
+                                .desired_width(f32::INFINITY)
+                                .hint_text("One sentence per line"),
+                        );
+                        if ui.add_enabled(!paste.trim().is_empty(), egui::Button::new("Add lines")).clicked() {
+                            commands.push(Command::PasteLines(g, std::mem::take(paste)));
+                        }
+                    });
+                });
+            });
+            ui.add_space(4.0);
+        }
+        if set.groups.is_empty() {
+            ui.label("No groups yet.");
+        }
+    });
+}

@@ -1,0 +1,142 @@
+//! Export from the app: dialogs, then the same writers as the CLI, off the UI thread.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::mpsc::Sender;
+
+use super::state::State;
+use super::worker::Computed;
+use super::{Command, spawn_dialog};
+use crate::io::SentenceSet;
+use crate::io::export::{EmbeddingExport, EmbeddingFormat, MatrixFormat, SimilarityReport};
+use crate::render::{HeatmapPicture, save_heatmap_png};
+
+/// What can be exported.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExportKind {
+    /// Similarity matrix as CSV.
+    MatrixCsv,
+    /// Similarity matrix as JSON with model, pooling, labels and groups.
+    MatrixJson,
+    /// Similarity matrix as a float32 NumPy array.
+    MatrixNpy,
+    /// Embeddings as a float32 NumPy array.
+    EmbeddingsNpy,
+    /// Embeddings as the Embedding Projector's vectors.tsv + metadata.tsv.
+    EmbeddingsTsv,
+    /// The heatmap as a PNG picture.
+    HeatmapPng,
+    /// The sentences (.txt with `# Group` headers, .csv or .tsv by extension).
+    Sentences,
+}
+
+impl ExportKind {
+    /// Every kind, in menu order.
+    pub const ALL: [ExportKind; 7] = [
+        ExportKind::MatrixCsv,
+        ExportKind::MatrixJson,
+        ExportKind::MatrixNpy,
+        ExportKind::EmbeddingsNpy,
+        ExportKind::EmbeddingsTsv,
+        ExportKind::HeatmapPng,
+        ExportKind::Sentences,
+    ];
+
+    /// The menu entry.
+    pub fn menu_label(self) -> &'static str {
+        match self {
+            ExportKind::MatrixCsv => "Similarity matrix (CSV)…",
+            ExportKind::MatrixJson => "Similarity matrix (JSON)…",
+            ExportKind::MatrixNpy => "Similarity matrix (NPY)…",
+            ExportKind::EmbeddingsNpy => "Embeddings (NPY)…",
+            ExportKind::EmbeddingsTsv => "Embeddings for the Embedding Projector (TSV folder)…",
+            ExportKind::HeatmapPng => "Heatmap picture (PNG)…",
+            ExportKind::Sentences => "Sentences…",
+        }
+    }
+
+    fn default_name(self) -> &'static str {
+        match self {
+            ExportKind::MatrixCsv => "similarity.csv",
+            ExportKind::MatrixJson => "similarity.json",
+            ExportKind::MatrixNpy => "similarity.npy",
+            ExportKind::EmbeddingsNpy => "embeddings.npy",
+            ExportKind::EmbeddingsTsv => "projector",
+            ExportKind::HeatmapPng => "heatmap.png",
+            ExportKind::Sentences => "sentences.txt",
+        }
+    }
+}
+
+/// Asks for a destination with a native dialog (on its own thread), then sends
+/// [`Command::Export`].
+pub fn pick(kind: ExportKind, tx: Sender<Command>, ctx: egui::Context) {
+    spawn_dialog(move || {
+        let dialog = rfd::FileDialog::new().set_file_name(kind.default_name());
+        let path = if kind == ExportKind::EmbeddingsTsv {
+            dialog.set_title("Folder for vectors.tsv and metadata.tsv").pick_folder()
+        } else {
+            dialog.set_title(kind.menu_label().trim_end_matches('…')).save_file()
+        };
+        if let Some(p) = path {
+            tx.send(Command::Export(kind, p)).ok();
+            ctx.request_repaint();
+        }
+    });
+}
+
+/// A job that writes the export and returns the message to show.
+pub type ExportJob = Box<dyn FnOnce() -> crate::Result<String> + Send>;
+
+/// Prepares an export of the current result; `None` when there is no result yet
+/// (sentences can always be saved).
+pub fn prepare(kind: ExportKind, path: &Path, result: Option<Arc<Computed>>, state: &State) -> Option<ExportJob> {
+    let path: PathBuf = path.to_path_buf();
+    if kind == ExportKind::Sentences {
+        let set: SentenceSet = state.set.clone();
+        return Some(Box::new(move || {
+            let format = super::set_format(&path);
+            crate::io::atomic_write(&path, |w| set.write(w, format))?;
+            Ok(format!("Saved {} sentences to {}.", set.len(), path.display()))
+        }));
+    }
+    let r = result?;
+    let range = super::heatmap::range_of(&r, state.view.range);
+    let colormap = state.view.colormap;
+    Some(Box::new(move || {
+        let labels: Vec<&str> = r.texts.iter().map(String::as_str).collect();
+        let matrix = |format| {
+            SimilarityReport::new(&r.model.name, r.pooling, &labels, &r.groups, &r.group_names, &r.sim, &r.group_matrix)
+                .save(&path, format)
+        };
+        let embeddings = |format| {
+            EmbeddingExport {
+                model: &r.model.name,
+                pooling: r.pooling,
+                labels: &labels,
+                groups: r.groups.iter().map(|&g| r.group_names[g].as_str()).collect(),
+                embeddings: &r.embeddings,
+            }
+            .save(&path, format)
+        };
+        match kind {
+            ExportKind::MatrixCsv => matrix(MatrixFormat::Csv)?,
+            ExportKind::MatrixJson => matrix(MatrixFormat::Json)?,
+            ExportKind::MatrixNpy => matrix(MatrixFormat::Npy)?,
+            ExportKind::EmbeddingsNpy => embeddings(EmbeddingFormat::Npy)?,
+            ExportKind::EmbeddingsTsv => embeddings(EmbeddingFormat::Tsv)?,
+            ExportKind::HeatmapPng => {
+                let mut starts: Vec<(usize, String)> = Vec::new();
+                for (i, &g) in r.groups.iter().enumerate() {
+                    if i == 0 || r.groups[i - 1] != g {
+                        starts.push((i, r.group_names[g].clone()));
+                    }
+                }
+                let pic = HeatmapPicture { sim: &r.sim, labels: &r.texts, group_starts: &starts, range, colormap };
+                save_heatmap_png(&pic, &path)?;
+            }
+            ExportKind::Sentences => unreachable!("handled above"),
+        }
+        Ok(format!("Exported {} to {}.", kind.menu_label().trim_end_matches('…'), path.display()))
+    }))
+}

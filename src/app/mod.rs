@@ -1,0 +1,808 @@
+//! The desktop explorer: type sentences in groups, read their similarity.
+//!
+//! Layout: menu bar on top, the sentence editor on the left, details on the right,
+//! the heatmap (or the group view) in the middle and a status line at the bottom.
+//! UI code only records [`Command`]s; they are applied after the frame.
+
+mod details;
+mod editor;
+mod export;
+mod groups;
+mod heatmap;
+pub mod session;
+pub mod state;
+pub mod worker;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::mpsc::{Receiver, Sender, channel};
+use std::time::{Duration, Instant};
+
+pub use export::ExportKind;
+use heatmap::HeatmapView;
+use state::State;
+use worker::{Computed, EmbedJob, Loader, Request, Response, Worker};
+
+use crate::engine::{self, ModelInfo, Pooling, TokenInfo};
+use crate::io::sentences::{SetFormat, UNGROUPED};
+use crate::io::{Group, SentenceSet};
+
+/// Opens the explorer window on the saved session (or the seed example).
+pub fn run_native() -> anyhow::Result<()> {
+    let options = eframe::NativeOptions {
+        viewport: egui::ViewportBuilder::default()
+            .with_title("simlens")
+            .with_inner_size([1360.0, 820.0])
+            .with_min_inner_size([720.0, 480.0])
+            .with_drag_and_drop(true),
+        ..Default::default()
+    };
+    let opts = AppOptions::default();
+    eframe::run_native("simlens", options, Box::new(move |_cc| Ok(Box::new(SimlensApp::new(opts)))))
+        .map_err(|e| anyhow::anyhow!("cannot open the window: {e}"))
+}
+
+/// How the app is set up; tests swap the loader for a fake and keep the session in memory.
+pub struct AppOptions {
+    /// Makes an embedder from a model folder.
+    pub loader: Loader,
+    /// Where the session is autosaved; `None` keeps it in memory only.
+    pub session_path: Option<PathBuf>,
+    /// Quiet time after an edit before re-embedding.
+    pub debounce: Duration,
+    /// The folder of the bundled model.
+    pub bundled_model: PathBuf,
+}
+
+impl Default for AppOptions {
+    fn default() -> Self {
+        Self {
+            loader: worker::onnx_loader(),
+            session_path: std::env::var_os("SIMLENS_SESSION").map(PathBuf::from).or_else(session::default_path),
+            debounce: Duration::from_millis(300),
+            bundled_model: engine::bundled_model_dir(),
+        }
+    }
+}
+
+/// User actions, gathered while drawing and applied after the frame.
+#[derive(Debug, Clone, PartialEq)]
+#[must_use]
+pub enum Command {
+    /// Add an empty group at the end.
+    AddGroup,
+    /// Move a group up (-1) or down (+1).
+    MoveGroup(usize, isize),
+    /// Delete a group and its sentences.
+    DeleteGroup(usize),
+    /// Append a sentence to a group.
+    AddSentence(usize, String),
+    /// Append one sentence per non-blank line.
+    PasteLines(usize, String),
+    /// Delete a sentence.
+    DeleteSentence(usize, usize),
+    /// Mark the sentences as edited (the text was changed in place).
+    Edited,
+    /// Select a cell (row, column) of the matrix.
+    Select(usize, usize),
+    /// Change the pooling.
+    SetPooling(Pooling),
+    /// Load a model folder; `None` is the bundled model.
+    LoadModel(Option<PathBuf>),
+    /// Ask for a model folder with a dialog.
+    PickModelFolder,
+    /// Load the current model again (after an error).
+    Retry,
+    /// Ask for a file with a dialog, then export.
+    PickExport(ExportKind),
+    /// Export to a path.
+    Export(ExportKind, PathBuf),
+    /// Replace the sentences with a file's.
+    OpenSet(PathBuf),
+    /// Ask for a sentence file to open.
+    PickOpenSet,
+    /// Replace the sentences with the seed example.
+    LoadExample,
+    /// Dismiss the notification at this index.
+    Dismiss(usize),
+}
+
+/// A message shown in the window.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Notification {
+    /// The text.
+    pub text: String,
+    /// Errors are shown in the error colour and stay until dismissed.
+    pub is_error: bool,
+    /// When it was raised.
+    pub at: Instant,
+}
+
+/// The state of the model.
+#[derive(Debug, Clone)]
+pub enum ModelStatus {
+    /// Being loaded from this folder.
+    Loading(PathBuf),
+    /// Ready.
+    Ready(ModelInfo),
+    /// Failed to load; the message says why and what to do.
+    Failed(String),
+}
+
+/// The running job, for the status line.
+#[derive(Debug, Clone, Copy)]
+struct Running {
+    id: u64,
+    done: usize,
+    total: usize,
+    started: Instant,
+}
+
+/// The app: persisted [`State`] plus runtime handles.
+pub struct SimlensApp {
+    /// What is saved.
+    pub state: State,
+    options: AppOptions,
+    worker: Option<Worker>,
+    model: ModelStatus,
+    /// The latest finished comparison; it stays until a newer one arrives.
+    pub result: Option<Arc<Computed>>,
+    running: Option<Running>,
+    next_job: u64,
+    dirty_since: Option<Instant>,
+    /// The job last sent, to avoid sending identical work twice.
+    last_sent: Option<(Vec<String>, Vec<usize>, Vec<String>, Pooling, String)>,
+    /// Selected (row, column) in the current result.
+    pub selection: Option<(usize, usize)>,
+    tokens: Option<(String, Result<TokenInfo, String>)>,
+    /// Messages shown in the window, newest last.
+    pub notifications: Vec<Notification>,
+    commands: Vec<Command>,
+    /// Commands from dialogs and background tasks.
+    inbox: (Sender<Command>, Receiver<Notification>, Receiver<Command>, Sender<Notification>),
+    heatmap: HeatmapView,
+    editor: editor::EditorBuffers,
+    autosaver: session::Autosaver,
+    skipped_empty: usize,
+    launched: Instant,
+    /// Time from launch to the first heatmap.
+    pub first_result_after: Option<Duration>,
+}
+
+impl SimlensApp {
+    /// Creates the app, restoring the session from `options.session_path`.
+    pub fn new(options: AppOptions) -> Self {
+        let mut notifications = Vec::new();
+        let state = match &options.session_path {
+            Some(p) => {
+                let loaded = session::load(p);
+                if let Some(text) = loaded.notice {
+                    notifications.push(Notification { text, is_error: true, at: Instant::now() });
+                }
+                loaded.state
+            }
+            None => State::default(),
+        };
+        Self::with_state(state, options, notifications)
+    }
+
+    /// Creates the app on a given state (no session file is read).
+    pub fn with_state(state: State, options: AppOptions, notifications: Vec<Notification>) -> Self {
+        let (cmd_tx, cmd_rx) = channel();
+        let (note_tx, note_rx) = channel();
+        Self {
+            state,
+            options,
+            worker: None,
+            model: ModelStatus::Loading(PathBuf::new()),
+            result: None,
+            running: None,
+            next_job: 0,
+            dirty_since: None,
+            last_sent: None,
+            selection: None,
+            tokens: None,
+            notifications,
+            commands: Vec::new(),
+            inbox: (cmd_tx, note_rx, cmd_rx, note_tx),
+            heatmap: HeatmapView::default(),
+            editor: editor::EditorBuffers::default(),
+            autosaver: session::Autosaver::new(),
+            skipped_empty: 0,
+            launched: Instant::now(),
+            first_result_after: None,
+        }
+    }
+
+    /// The model's state.
+    pub fn model_status(&self) -> &ModelStatus {
+        &self.model
+    }
+
+    /// Whether a job is running or waiting for the debounce.
+    pub fn is_busy(&self) -> bool {
+        self.running.is_some() || self.dirty_since.is_some() || matches!(self.model, ModelStatus::Loading(_))
+    }
+
+    fn model_dir(&self) -> PathBuf {
+        self.state.model_dir.clone().unwrap_or_else(|| self.options.bundled_model.clone())
+    }
+
+    /// The pooling in effect: the chosen one if the model allows it, else the model's default.
+    pub fn pooling(&self) -> Pooling {
+        match (&self.model, self.state.pooling) {
+            (ModelStatus::Ready(info), Some(p)) if info.poolings.contains(&p) => p,
+            (ModelStatus::Ready(info), _) => info.default_pooling,
+            (_, Some(p)) => p,
+            (_, None) => Pooling::Mean,
+        }
+    }
+
+    fn notify(&mut self, text: impl Into<String>, is_error: bool) {
+        self.notifications.push(Notification { text: text.into(), is_error, at: Instant::now() });
+        if self.notifications.len() > 6 {
+            self.notifications.remove(0);
+        }
+    }
+
+    /// Queues a command, as a click would.
+    pub fn push_command(&mut self, c: Command) {
+        self.commands.push(c);
+    }
+
+    // ------------------------------------------------------------------------
+    // Logic: worker answers, debounce, commands.
+
+    fn ensure_worker(&mut self, ctx: &egui::Context) {
+        if self.worker.is_none() {
+            let ctx = ctx.clone();
+            let worker = Worker::spawn(self.options.loader.clone(), move || ctx.request_repaint());
+            let dir = self.model_dir();
+            self.model = ModelStatus::Loading(dir.clone());
+            worker.send(Request::Load(dir));
+            self.worker = Some(worker);
+            self.dirty_since = Some(Instant::now() - self.options.debounce);
+        }
+    }
+
+    fn poll_worker(&mut self) {
+        let Some(worker) = &self.worker else { return };
+        let mut answers = Vec::new();
+        while let Some(r) = worker.try_recv() {
+            answers.push(r);
+        }
+        for r in answers {
+            self.handle_response(r);
+        }
+    }
+
+    fn handle_response(&mut self, r: Response) {
+        match r {
+            Response::Loaded(Ok(info)) => {
+                self.model = ModelStatus::Ready(info);
+                self.last_sent = None;
+                self.mark_dirty_now();
+            }
+            Response::Loaded(Err(e)) => {
+                self.running = None;
+                self.model = ModelStatus::Failed(e.to_string());
+            }
+            Response::Progress { job, done, total } => {
+                if let Some(r) = self.running.as_mut().filter(|r| r.id == job) {
+                    r.done = done;
+                    r.total = total;
+                }
+            }
+            Response::Done(c) => {
+                if self.running.is_some_and(|r| r.id == c.job) {
+                    self.running = None;
+                }
+                if self.first_result_after.is_none() {
+                    self.first_result_after = Some(self.launched.elapsed());
+                }
+                if !c.embeddings.truncated.is_empty() {
+                    self.notify(
+                        format!(
+                            "{} sentence(s) are longer than {} tokens; only their start was used.",
+                            c.embeddings.truncated.len(),
+                            c.model.max_length
+                        ),
+                        false,
+                    );
+                }
+                let same_shape = self.result.as_ref().is_some_and(|r| r.texts == c.texts);
+                if !same_shape {
+                    self.selection = self.selection.filter(|&(i, j)| i < c.texts.len() && j < c.texts.len());
+                }
+                self.result = Some(Arc::new(*c));
+                self.heatmap.invalidate();
+                self.request_tokens();
+            }
+            Response::Failed { job, error } => {
+                if self.running.is_some_and(|r| r.id == job) {
+                    self.running = None;
+                }
+                self.last_sent = None;
+                self.notify(error.to_string(), true);
+            }
+            Response::Tokens(text, result) => {
+                self.tokens = Some((text, result.map_err(|e| e.to_string())));
+            }
+        }
+    }
+
+    fn mark_dirty(&mut self) {
+        self.dirty_since = Some(Instant::now());
+    }
+
+    fn mark_dirty_now(&mut self) {
+        self.dirty_since = Some(Instant::now() - self.options.debounce);
+    }
+
+    /// Sends an embed job once edits have been quiet for the debounce time.
+    fn maybe_submit(&mut self, ctx: &egui::Context) {
+        let Some(since) = self.dirty_since else { return };
+        let wait = self.options.debounce.saturating_sub(since.elapsed());
+        if !wait.is_zero() {
+            ctx.request_repaint_after(wait);
+            return;
+        }
+        let ModelStatus::Ready(info) = &self.model else { return };
+        self.dirty_since = None;
+        let (texts, groups, group_names, skipped) = flatten_for_job(&self.state.set);
+        self.skipped_empty = skipped;
+        let pooling = self.pooling();
+        let key = (texts.clone(), groups.clone(), group_names.clone(), pooling, info.fingerprint.clone());
+        if self.last_sent.as_ref() == Some(&key) {
+            return;
+        }
+        self.last_sent = Some(key);
+        self.next_job += 1;
+        let id = self.next_job;
+        self.running = Some(Running { id, done: 0, total: 0, started: Instant::now() });
+        if let Some(w) = &self.worker {
+            w.send(Request::Embed(EmbedJob { id, texts, groups, group_names, pooling }));
+        }
+    }
+
+    fn request_tokens(&mut self) {
+        let Some((row, _)) = self.selection else { return };
+        let Some(text) = self.result.as_ref().and_then(|r| r.texts.get(row)).cloned() else { return };
+        if self.tokens.as_ref().is_some_and(|(t, _)| *t == text) {
+            return;
+        }
+        if let Some(w) = &self.worker {
+            w.send(Request::Tokens(text));
+        }
+    }
+
+    fn run_commands(&mut self, ctx: &egui::Context) {
+        while let Ok(c) = self.inbox.2.try_recv() {
+            self.commands.push(c);
+        }
+        while let Ok(n) = self.inbox.1.try_recv() {
+            self.notifications.push(n);
+        }
+        if let Some(e) = self.autosaver.take_error() {
+            self.notify(e, true);
+        }
+        for c in std::mem::take(&mut self.commands) {
+            self.run_command(c, ctx);
+        }
+    }
+
+    fn run_command(&mut self, c: Command, ctx: &egui::Context) {
+        let groups = &mut self.state.set.groups;
+        match c {
+            Command::AddGroup => {
+                let mut k = groups.len() + 1;
+                while groups.iter().any(|g| g.name == format!("Group {k}")) {
+                    k += 1;
+                }
+                groups.push(Group { name: format!("Group {k}"), sentences: Vec::new() });
+                self.mark_dirty();
+            }
+            Command::MoveGroup(g, delta) => {
+                let to = g as isize + delta;
+                if g < groups.len() && to >= 0 && (to as usize) < groups.len() {
+                    groups.swap(g, to as usize);
+                    self.mark_dirty();
+                }
+            }
+            Command::DeleteGroup(g) => {
+                if g < groups.len() {
+                    groups.remove(g);
+                    self.mark_dirty();
+                }
+            }
+            Command::AddSentence(g, text) => {
+                let text = text.trim().to_owned();
+                if let Some(group) = groups.get_mut(g)
+                    && !text.is_empty()
+                {
+                    group.sentences.push(text);
+                    self.mark_dirty();
+                }
+            }
+            Command::PasteLines(g, text) => {
+                if let Some(group) = groups.get_mut(g) {
+                    let before = group.sentences.len();
+                    group.sentences.extend(text.lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_owned));
+                    let msg = format!("Added {} sentence(s) to {}.", group.sentences.len() - before, group.name);
+                    self.notify(msg, false);
+                    self.mark_dirty();
+                }
+            }
+            Command::DeleteSentence(g, i) => {
+                if let Some(group) = groups.get_mut(g)
+                    && i < group.sentences.len()
+                {
+                    group.sentences.remove(i);
+                    self.mark_dirty();
+                }
+            }
+            Command::Edited => self.mark_dirty(),
+            Command::Select(i, j) => {
+                self.selection = Some((i, j));
+                self.request_tokens();
+            }
+            Command::SetPooling(p) => {
+                self.state.pooling = Some(p);
+                self.mark_dirty_now();
+            }
+            Command::LoadModel(dir) => {
+                if let Some(d) = &dir {
+                    self.state.recent_models.retain(|r| r != d);
+                    self.state.recent_models.insert(0, d.clone());
+                    self.state.recent_models.truncate(8);
+                }
+                self.state.model_dir = dir;
+                self.load_model();
+            }
+            Command::Retry => self.load_model(),
+            Command::PickModelFolder => {
+                let tx = self.inbox.0.clone();
+                let ctx = ctx.clone();
+                spawn_dialog(move || {
+                    if let Some(dir) = rfd::FileDialog::new().set_title("Open model folder").pick_folder() {
+                        tx.send(Command::LoadModel(Some(dir))).ok();
+                        ctx.request_repaint();
+                    }
+                });
+            }
+            Command::PickExport(kind) => export::pick(kind, self.inbox.0.clone(), ctx.clone()),
+            Command::Export(kind, path) => {
+                let ctx = ctx.clone();
+                let Some(job) = export::prepare(kind, &path, self.result.clone(), &self.state) else {
+                    self.notify("Nothing to export yet: wait for the heatmap to appear.", true);
+                    return;
+                };
+                let tx = self.inbox.3.clone();
+                std::thread::Builder::new()
+                    .name("simlens-export".into())
+                    .spawn(move || {
+                        let note = match job() {
+                            Ok(msg) => Notification { text: msg, is_error: false, at: Instant::now() },
+                            Err(e) => Notification { text: format!("Export failed: {e}"), is_error: true, at: Instant::now() },
+                        };
+                        tx.send(note).ok();
+                        ctx.request_repaint();
+                    })
+                    .ok();
+            }
+            Command::OpenSet(path) => match SentenceSet::read_path(&path) {
+                Ok(set) => {
+                    let n = set.len();
+                    self.state.set = set;
+                    self.selection = None;
+                    self.notify(format!("Opened {} ({n} sentences).", path.display()), false);
+                    self.mark_dirty_now();
+                }
+                Err(e) => self.notify(format!("{e}"), true),
+            },
+            Command::PickOpenSet => {
+                let tx = self.inbox.0.clone();
+                let ctx = ctx.clone();
+                spawn_dialog(move || {
+                    if let Some(p) = rfd::FileDialog::new()
+                        .set_title("Open sentences")
+                        .add_filter("Sentences", &["txt", "csv", "tsv"])
+                        .pick_file()
+                    {
+                        tx.send(Command::OpenSet(p)).ok();
+                        ctx.request_repaint();
+                    }
+                });
+            }
+            Command::LoadExample => {
+                self.state.set = SentenceSet::seed_example();
+                self.selection = None;
+                self.mark_dirty_now();
+            }
+            Command::Dismiss(i) => {
+                if i < self.notifications.len() {
+                    self.notifications.remove(i);
+                }
+            }
+        }
+    }
+
+    fn load_model(&mut self) {
+        let dir = self.model_dir();
+        self.model = ModelStatus::Loading(dir.clone());
+        self.last_sent = None;
+        if let Some(w) = &self.worker {
+            w.send(Request::Load(dir));
+        }
+    }
+
+    fn autosave(&mut self) {
+        if let Some(p) = self.options.session_path.clone() {
+            self.autosaver.save(&p, &self.state);
+        }
+    }
+
+    // ------------------------------------------------------------------------
+    // The frame.
+
+    /// Draws one frame and applies what the user did. Works with or without eframe.
+    pub fn ui(&mut self, ui: &mut egui::Ui) {
+        let ctx = ui.ctx().clone();
+        self.ensure_worker(&ctx);
+        self.poll_worker();
+        self.dropped_files_ui(&ctx);
+
+        egui::Panel::top("menu").show(ui, |ui| self.menu_ui(ui));
+        egui::Panel::bottom("status").show(ui, |ui| self.status_ui(ui));
+        egui::Panel::left("editor").resizable(true).default_size(360.0).min_size(240.0).show(ui, |ui| {
+            editor::editor_ui(ui, &mut self.state.set, &mut self.editor, &mut self.commands);
+        });
+        egui::Panel::right("details").resizable(true).default_size(300.0).min_size(200.0).show(ui, |ui| {
+            details::details_ui(ui, self.result.as_deref(), self.selection, self.tokens.as_ref(), &mut self.commands);
+        });
+        egui::CentralPanel::default().show(ui, |ui| {
+            self.notifications_ui(ui);
+            self.model_error_ui(ui);
+            self.central_ui(ui);
+        });
+
+        self.run_commands(&ctx);
+        self.maybe_submit(&ctx);
+        self.autosave();
+    }
+
+    fn menu_ui(&mut self, ui: &mut egui::Ui) {
+        egui::MenuBar::new().ui(ui, |ui| {
+            ui.menu_button("File", |ui| {
+                if ui.button("Open sentences…").clicked() {
+                    self.commands.push(Command::PickOpenSet);
+                }
+                if ui.button("Save sentences…").clicked() {
+                    self.commands.push(Command::PickExport(ExportKind::Sentences));
+                }
+                if ui.button("Load the example").clicked() {
+                    self.commands.push(Command::LoadExample);
+                }
+                ui.separator();
+                ui.label("Export");
+                for kind in ExportKind::ALL {
+                    if kind != ExportKind::Sentences && ui.button(kind.menu_label()).clicked() {
+                        self.commands.push(Command::PickExport(kind));
+                    }
+                }
+            });
+            ui.menu_button("Model", |ui| {
+                if ui.button(format!("Bundled: {}", engine::BUNDLED_MODEL)).clicked() {
+                    self.commands.push(Command::LoadModel(None));
+                }
+                for dir in self.state.recent_models.clone() {
+                    if ui.button(dir.display().to_string()).clicked() {
+                        self.commands.push(Command::LoadModel(Some(dir)));
+                    }
+                }
+                if ui.button("Open model folder…").clicked() {
+                    self.commands.push(Command::PickModelFolder);
+                }
+            });
+            ui.separator();
+            let model_label = match &self.model {
+                ModelStatus::Ready(info) => info.name.clone(),
+                ModelStatus::Loading(d) => format!("loading {}…", d.file_name().map(|n| n.to_string_lossy()).unwrap_or_default()),
+                ModelStatus::Failed(_) => "no model".to_owned(),
+            };
+            ui.label("Model:");
+            ui.strong(model_label);
+            ui.separator();
+            let current = self.pooling();
+            let allowed = match &self.model {
+                ModelStatus::Ready(info) => info.poolings.clone(),
+                _ => Vec::new(),
+            };
+            ui.label("Pooling:");
+            egui::ComboBox::from_id_salt("pooling").selected_text(current.as_str()).show_ui(ui, |ui| {
+                for p in Pooling::ALL {
+                    let enabled = allowed.contains(&p);
+                    let resp = ui.add_enabled(enabled, egui::Button::selectable(current == p, p.as_str()));
+                    let resp = if enabled || p != Pooling::Pooled {
+                        resp
+                    } else {
+                        resp.on_disabled_hover_text("This model has no pooled output (pooler_output)")
+                    };
+                    if resp.clicked() && current != p {
+                        self.commands.push(Command::SetPooling(p));
+                    }
+                }
+            });
+            ui.separator();
+            ui.label("Range:");
+            egui::ComboBox::from_id_salt("range").selected_text(self.state.view.range.name()).show_ui(ui, |ui| {
+                for r in state::ColorRange::ALL {
+                    ui.selectable_value(&mut self.state.view.range, r, r.name());
+                }
+            });
+            egui::ComboBox::from_id_salt("colormap").selected_text(self.state.view.colormap.name()).show_ui(ui, |ui| {
+                for c in crate::render::Colormap::ALL {
+                    ui.selectable_value(&mut self.state.view.colormap, c, c.name());
+                }
+            });
+            ui.checkbox(&mut self.state.view.show_values, "Values");
+        });
+    }
+
+    fn status_ui(&mut self, ui: &mut egui::Ui) {
+        ui.horizontal(|ui| {
+            if let Some(r) = self.running {
+                ui.spinner();
+                if r.total > 0 {
+                    ui.label(format!("embedding {}/{}… {:.1} s", r.done, r.total, r.started.elapsed().as_secs_f32()));
+                } else {
+                    ui.label("comparing…");
+                }
+            } else if matches!(self.model, ModelStatus::Loading(_)) {
+                ui.spinner();
+                ui.label("loading model…");
+            } else if self.dirty_since.is_some() {
+                ui.spinner();
+                ui.label("waiting for typing to pause…");
+            } else {
+                ui.label("ready");
+            }
+            ui.separator();
+            let n = self.state.set.len();
+            ui.label(format!("{n} sentences in {} groups", self.state.set.groups.len()));
+            if self.skipped_empty > 0 {
+                ui.separator();
+                ui.colored_label(ui.visuals().warn_fg_color, format!("{} empty sentence(s) skipped", self.skipped_empty));
+            }
+            if let Some(r) = &self.result {
+                ui.separator();
+                ui.label(format!(
+                    "last run: {} · {} · {} embedded, {} cached · {:.0} ms",
+                    r.model.name,
+                    r.pooling,
+                    r.embedded,
+                    r.texts.len() - r.embedded.min(r.texts.len()),
+                    r.elapsed.as_secs_f64() * 1000.0
+                ));
+            }
+        });
+    }
+
+    fn notifications_ui(&mut self, ui: &mut egui::Ui) {
+        let now = Instant::now();
+        // Successes fade after a while; errors stay until dismissed.
+        self.notifications.retain(|n| n.is_error || now.duration_since(n.at) < Duration::from_secs(8));
+        for (i, n) in self.notifications.iter().enumerate() {
+            let color = if n.is_error { ui.visuals().error_fg_color } else { ui.visuals().text_color() };
+            ui.horizontal_wrapped(|ui| {
+                ui.colored_label(color, if n.is_error { "⚠" } else { "✔" });
+                ui.colored_label(color, &n.text);
+                if ui.small_button("✖").on_hover_text("Dismiss").clicked() {
+                    self.commands.push(Command::Dismiss(i));
+                }
+            });
+        }
+        if self.notifications.iter().any(|n| !n.is_error) {
+            ui.ctx().request_repaint_after(Duration::from_secs(1));
+        }
+    }
+
+    fn model_error_ui(&mut self, ui: &mut egui::Ui) {
+        if let ModelStatus::Failed(msg) = &self.model {
+            let msg = msg.clone();
+            egui::Frame::group(ui.style()).fill(ui.visuals().extreme_bg_color).show(ui, |ui| {
+                ui.colored_label(ui.visuals().error_fg_color, "The model could not be loaded");
+                ui.label(egui::RichText::new(msg).monospace());
+                ui.label("Your sentences are kept. Fix the cause, then retry, or choose another model.");
+                ui.horizontal(|ui| {
+                    if ui.button("Retry").clicked() {
+                        self.commands.push(Command::Retry);
+                    }
+                    if ui.button("Use the bundled model").clicked() {
+                        self.commands.push(Command::LoadModel(None));
+                    }
+                    if ui.button("Open model folder…").clicked() {
+                        self.commands.push(Command::PickModelFolder);
+                    }
+                });
+            });
+        }
+    }
+
+    fn central_ui(&mut self, ui: &mut egui::Ui) {
+        ui.horizontal(|ui| {
+            ui.selectable_value(&mut self.state.view.tab, state::Tab::Heatmap, "Sentences × sentences");
+            ui.selectable_value(&mut self.state.view.tab, state::Tab::Groups, "Groups × groups");
+        });
+        ui.separator();
+        let Some(result) = self.result.clone() else {
+            ui.centered_and_justified(|ui| {
+                if matches!(self.model, ModelStatus::Failed(_)) {
+                    ui.label("No heatmap without a model.");
+                } else {
+                    ui.spinner();
+                }
+            });
+            return;
+        };
+        match self.state.view.tab {
+            state::Tab::Heatmap => {
+                heatmap::heatmap_ui(ui, &mut self.heatmap, &result, &self.state.view, self.selection, &mut self.commands)
+            }
+            state::Tab::Groups => groups::groups_ui(ui, &result, &self.state.view),
+        }
+    }
+
+    fn dropped_files_ui(&mut self, ctx: &egui::Context) {
+        let dropped: Vec<PathBuf> = ctx.input(|i| i.raw.dropped_files.iter().map(|f| f.path().to_path_buf()).filter(|p| !p.as_os_str().is_empty()).collect());
+        for p in dropped {
+            if p.is_dir() {
+                self.commands.push(Command::LoadModel(Some(p)));
+            } else {
+                self.commands.push(Command::OpenSet(p));
+            }
+        }
+    }
+}
+
+impl eframe::App for SimlensApp {
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        SimlensApp::ui(self, ui);
+    }
+
+    fn save(&mut self, _storage: &mut dyn eframe::Storage) {
+        // The session has its own atomically written file; eframe's hook saves it on
+        // exit and on eframe's autosave timer, in addition to the autosave after edits.
+        self.autosave();
+    }
+}
+
+/// Flattens the set for a job: non-blank sentences, their groups, the group names, and
+/// how many blank sentences were skipped.
+fn flatten_for_job(set: &SentenceSet) -> (Vec<String>, Vec<usize>, Vec<String>, usize) {
+    let mut texts = Vec::new();
+    let mut groups = Vec::new();
+    let mut skipped = 0;
+    for (gi, g) in set.groups.iter().enumerate() {
+        for s in &g.sentences {
+            if s.trim().is_empty() {
+                skipped += 1;
+            } else {
+                texts.push(s.trim().to_owned());
+                groups.push(gi);
+            }
+        }
+    }
+    let names = set.groups.iter().map(|g| if g.name.is_empty() { UNGROUPED.to_owned() } else { g.name.clone() }).collect();
+    (texts, groups, names, skipped)
+}
+
+/// Runs a native dialog off the UI thread, so the window keeps drawing.
+fn spawn_dialog(f: impl FnOnce() + Send + 'static) {
+    std::thread::Builder::new().name("simlens-dialog".into()).spawn(f).ok();
+}
+
+/// The set format for a sentence file path.
+pub fn set_format(path: &Path) -> SetFormat {
+    SetFormat::from_path(path)
+}

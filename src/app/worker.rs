@@ -1,0 +1,326 @@
+//! The one thread that owns the model: requests in, results out, a repaint on each answer.
+//!
+//! It keeps a cache keyed by (model fingerprint, pooling, text), so an edit re-embeds
+//! only the sentences that changed. A newer job supersedes an older one: the older job
+//! stops at its next batch. A panic inside the model is caught, reported on that job,
+//! and the model is reloaded for the next one.
+
+use std::collections::HashMap;
+use std::panic::AssertUnwindSafe;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{Receiver, Sender, channel};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use crate::engine::{self, Embedder, Embeddings, ModelInfo, Pooling, SimMatrix, TokenInfo};
+use crate::{Error, Result};
+
+/// Makes an embedder for a model folder (the real ONNX loader, or a fake in UI tests).
+pub type Loader = Arc<dyn Fn(&Path) -> Result<Box<dyn Embedder>> + Send + Sync>;
+
+/// The loader for real model folders through ONNX Runtime.
+pub fn onnx_loader() -> Loader {
+    Arc::new(|dir: &Path| {
+        engine::load_model(dir, engine::LoadOptions::default()).map(|e| Box::new(e) as Box<dyn Embedder>)
+    })
+}
+
+/// A job: embed these sentences and compare them.
+#[derive(Debug, Clone)]
+pub struct EmbedJob {
+    /// Increasing job number; a higher one supersedes lower ones.
+    pub id: u64,
+    /// The sentences, in matrix order.
+    pub texts: Vec<String>,
+    /// The group index of each sentence.
+    pub groups: Vec<usize>,
+    /// The group names.
+    pub group_names: Vec<String>,
+    /// The pooling.
+    pub pooling: Pooling,
+}
+
+/// A finished comparison.
+#[derive(Debug, Clone)]
+pub struct Computed {
+    /// The job it answers.
+    pub job: u64,
+    /// The model used.
+    pub model: ModelInfo,
+    /// The pooling used.
+    pub pooling: Pooling,
+    /// The sentences, in matrix order.
+    pub texts: Vec<String>,
+    /// The group index of each sentence.
+    pub groups: Vec<usize>,
+    /// The group names.
+    pub group_names: Vec<String>,
+    /// The vectors.
+    pub embeddings: Embeddings,
+    /// Cosine similarity of every pair.
+    pub sim: SimMatrix,
+    /// Mean similarity between groups (`group_names.len()²`, row-major).
+    pub group_matrix: Vec<Option<f32>>,
+    /// Sentences that had to be embedded (not found in the cache).
+    pub embedded: usize,
+    /// Time the job took.
+    pub elapsed: Duration,
+}
+
+/// Requests to the worker.
+#[derive(Debug)]
+pub enum Request {
+    /// Load a model folder, replacing the current model.
+    Load(PathBuf),
+    /// Embed and compare.
+    Embed(EmbedJob),
+    /// Tokenize one sentence for inspection.
+    Tokens(String),
+}
+
+/// Answers from the worker.
+#[derive(Debug)]
+pub enum Response {
+    /// A model finished loading (or failed to).
+    Loaded(Result<ModelInfo>),
+    /// Progress of the running job.
+    Progress {
+        /// The job.
+        job: u64,
+        /// Sentences done.
+        done: usize,
+        /// Sentences to do.
+        total: usize,
+    },
+    /// A job finished.
+    Done(Box<Computed>),
+    /// A job failed (never sent for a superseded job).
+    Failed {
+        /// The job.
+        job: u64,
+        /// Why.
+        error: Error,
+    },
+    /// Tokens of a sentence.
+    Tokens(String, Result<TokenInfo>),
+}
+
+/// Handle to the worker thread; dropping it stops and joins the thread.
+pub struct Worker {
+    tx: Option<Sender<Request>>,
+    rx: Receiver<Response>,
+    latest: Arc<AtomicU64>,
+    handle: Option<JoinHandle<()>>,
+}
+
+impl Worker {
+    /// Starts the worker. `repaint` is called after every answer.
+    pub fn spawn(loader: Loader, repaint: impl Fn() + Send + 'static) -> Self {
+        let (tx, requests) = channel();
+        let (answers, rx) = channel();
+        let latest = Arc::new(AtomicU64::new(0));
+        let shared = latest.clone();
+        let handle = std::thread::Builder::new()
+            .name("simlens-embedder".into())
+            .spawn(move || run(loader, requests, answers, shared, repaint))
+            .ok();
+        Self { tx: Some(tx), rx, latest, handle }
+    }
+
+    /// Sends a request. An embed job supersedes every earlier one at once.
+    pub fn send(&self, request: Request) {
+        if let Request::Embed(job) = &request {
+            self.latest.fetch_max(job.id, Ordering::SeqCst);
+        }
+        if let Some(tx) = &self.tx {
+            tx.send(request).ok();
+        }
+    }
+
+    /// The next answer, if any.
+    pub fn try_recv(&self) -> Option<Response> {
+        self.rx.try_recv().ok()
+    }
+
+    /// Waits up to `timeout` for the next answer (for tests and headless harnesses).
+    pub fn recv_timeout(&self, timeout: Duration) -> Option<Response> {
+        self.rx.recv_timeout(timeout).ok()
+    }
+}
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        // Supersede any running job so the thread notices quickly, then close and join.
+        self.latest.store(u64::MAX, Ordering::SeqCst);
+        self.tx = None;
+        if let Some(h) = self.handle.take() {
+            h.join().ok();
+        }
+    }
+}
+
+type CacheKey = (String, Pooling, String);
+
+/// Entries kept in the embedding cache before it is cleared.
+const CACHE_LIMIT: usize = 200_000;
+/// Sentences embedded between cache updates and supersede checks.
+const CHUNK: usize = 256;
+
+fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
+    p.downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| p.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".to_owned())
+}
+
+fn run(
+    loader: Loader,
+    requests: Receiver<Request>,
+    answers: Sender<Response>,
+    latest: Arc<AtomicU64>,
+    repaint: impl Fn(),
+) {
+    let mut embedder: Option<Box<dyn Embedder>> = None;
+    let mut dir: Option<PathBuf> = None;
+    let mut cache: HashMap<CacheKey, Vec<f32>> = HashMap::new();
+    let send = |r: Response| {
+        answers.send(r).ok();
+        repaint();
+    };
+    let load = |dir: &Path| -> Result<Box<dyn Embedder>> {
+        std::panic::catch_unwind(AssertUnwindSafe(|| loader(dir)))
+            .unwrap_or_else(|p| Err(Error::WorkerPanic(panic_message(p.as_ref()))))
+    };
+    while let Ok(request) = requests.recv() {
+        match request {
+            Request::Load(d) => {
+                embedder = None;
+                let result = load(&d);
+                dir = Some(d);
+                match result {
+                    Ok(e) => {
+                        send(Response::Loaded(Ok(e.info().clone())));
+                        embedder = Some(e);
+                    }
+                    Err(e) => send(Response::Loaded(Err(e))),
+                }
+            }
+            Request::Tokens(text) => {
+                let result = match &embedder {
+                    Some(e) => std::panic::catch_unwind(AssertUnwindSafe(|| e.tokens(&text)))
+                        .unwrap_or_else(|p| Err(Error::WorkerPanic(panic_message(p.as_ref())))),
+                    None => Err(Error::input(None, "no model is loaded")),
+                };
+                send(Response::Tokens(text, result));
+            }
+            Request::Embed(job) => {
+                if job.id < latest.load(Ordering::SeqCst) {
+                    continue;
+                }
+                // After a crash the model is reloaded: the worker restarts itself.
+                if embedder.is_none()
+                    && let Some(d) = &dir
+                {
+                    match load(d) {
+                        Ok(e) => {
+                            send(Response::Loaded(Ok(e.info().clone())));
+                            embedder = Some(e);
+                        }
+                        Err(error) => {
+                            send(Response::Failed { job: job.id, error });
+                            continue;
+                        }
+                    }
+                }
+                let Some(e) = embedder.as_mut() else {
+                    send(Response::Failed { job: job.id, error: Error::input(None, "no model is loaded") });
+                    continue;
+                };
+                if cache.len() > CACHE_LIMIT {
+                    cache.clear();
+                }
+                let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| {
+                    embed_job(e.as_mut(), &job, &mut cache, &latest, &|done, total| {
+                        send(Response::Progress { job: job.id, done, total })
+                    })
+                }));
+                match outcome {
+                    Ok(Ok(computed)) => send(Response::Done(Box::new(computed))),
+                    Ok(Err(Error::Cancelled)) => {}
+                    Ok(Err(error)) => send(Response::Failed { job: job.id, error }),
+                    Err(p) => {
+                        embedder = None;
+                        send(Response::Failed { job: job.id, error: Error::WorkerPanic(panic_message(p.as_ref())) });
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn embed_job(
+    e: &mut dyn Embedder,
+    job: &EmbedJob,
+    cache: &mut HashMap<CacheKey, Vec<f32>>,
+    latest: &AtomicU64,
+    progress: &dyn Fn(usize, usize),
+) -> Result<Computed> {
+    let start = Instant::now();
+    let info = e.info().clone();
+    let key = |t: &str| (info.fingerprint.clone(), job.pooling, t.to_owned());
+    let mut seen = std::collections::HashSet::new();
+    let missing: Vec<&str> =
+        job.texts.iter().map(String::as_str).filter(|t| !cache.contains_key(&key(t)) && seen.insert(*t)).collect();
+    let total = missing.len();
+    let mut done = 0;
+    let mut last_report = Instant::now();
+    let mut truncated = Vec::new();
+    for chunk in missing.chunks(CHUNK) {
+        if job.id < latest.load(Ordering::SeqCst) {
+            return Err(Error::Cancelled);
+        }
+        let emb = e.embed(chunk, job.pooling, &mut |d, _| {
+            if last_report.elapsed() > Duration::from_millis(50) {
+                progress(done + d, total);
+                last_report = Instant::now();
+            }
+            job.id >= latest.load(Ordering::SeqCst)
+        })?;
+        for (i, (t, row)) in chunk.iter().zip(emb.rows()).enumerate() {
+            if emb.truncated.contains(&i) {
+                truncated.push((*t).to_owned());
+            }
+            cache.insert(key(t), row.to_vec());
+        }
+        done += chunk.len();
+        progress(done, total);
+    }
+    let dim = info.dim;
+    let mut data = Vec::with_capacity(job.texts.len() * dim);
+    for t in &job.texts {
+        match cache.get(&key(t)) {
+            Some(v) => data.extend_from_slice(v),
+            None => return Err(Error::input(None, "a sentence vanished from the cache")),
+        }
+    }
+    let truncated: std::collections::HashSet<String> = truncated.into_iter().collect();
+    let truncated = job.texts.iter().enumerate().filter(|(_, t)| truncated.contains(*t)).map(|(i, _)| i).collect();
+    let embeddings = Embeddings { dim, data, truncated };
+    let sim = engine::similarity_matrix(&embeddings);
+    let group_matrix = engine::group_matrix(&sim, &job.groups, job.group_names.len());
+    Ok(Computed {
+        job: job.id,
+        model: info,
+        pooling: job.pooling,
+        texts: job.texts.clone(),
+        groups: job.groups.clone(),
+        group_names: job.group_names.clone(),
+        embeddings,
+        sim,
+        group_matrix,
+        embedded: total,
+        elapsed: start.elapsed(),
+    })
+}

@@ -1,0 +1,270 @@
+//! The command line: clap commands over the engine and `io`.
+
+use std::io::{IsTerminal as _, Write};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use clap::builder::TypedValueParser as _;
+use clap::{Args, Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use crate::engine::{self, Embedder as _, LoadOptions, OnnxEmbedder, Pooling};
+use crate::io::SentenceSet;
+use crate::io::export::{EmbeddingExport, EmbeddingFormat, MatrixFormat, SimilarityReport};
+use crate::{Error, Result};
+
+/// Explore sentence similarity offline with transformer encoders.
+///
+/// With no command, opens the desktop explorer.
+#[derive(Debug, Parser)]
+#[command(name = "simlens", version, about, long_about = None)]
+pub struct Cli {
+    /// What to do; none opens the app.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Print the cosine similarity matrix of the sentences in INPUT.
+    Similarity {
+        /// Sentence file (.txt with `# Group` headers, .csv/.tsv with a `text` column) or `-` for stdin.
+        input: PathBuf,
+        #[command(flatten)]
+        model: ModelArgs,
+        /// Output format: csv, json or npy.
+        #[arg(long, default_value = "csv", value_parser = clap::value_parser!(MatrixFormatArg))]
+        format: MatrixFormatArg,
+        /// Output file (csv/json go to stdout without it; npy needs it).
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+    },
+    /// Write the normalised sentence embeddings of INPUT.
+    Embed {
+        /// Sentence file or `-` for stdin.
+        input: PathBuf,
+        #[command(flatten)]
+        model: ModelArgs,
+        /// Output format: npy, csv, json, or tsv (Embedding Projector vectors.tsv + metadata.tsv in the folder given by -o).
+        #[arg(long, default_value = "npy", value_parser = clap::value_parser!(EmbeddingFormatArg))]
+        format: EmbeddingFormatArg,
+        /// Output file (a folder for tsv). csv/json go to stdout without it.
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+    },
+    /// Show the tokens, ids, attention mask and segment ids the model sees for TEXT.
+    Tokens {
+        /// The sentence.
+        text: String,
+        /// A second sentence, to see a pair's segment ids.
+        #[arg(long)]
+        pair: Option<String>,
+        /// Model folder (default: the bundled all-MiniLM-L6-v2).
+        #[arg(long)]
+        model: Option<PathBuf>,
+        /// Print JSON instead of aligned text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Spearman ×100 of cosine similarity against gold scores (STS benchmark file or a text1,text2,score file).
+    Stsb {
+        /// The scored pairs file.
+        file: PathBuf,
+        #[command(flatten)]
+        model: ModelArgs,
+    },
+}
+
+/// Model selection shared by the commands that embed.
+#[derive(Debug, Args)]
+pub struct ModelArgs {
+    /// Model folder (default: the bundled all-MiniLM-L6-v2).
+    #[arg(long)]
+    pub model: Option<PathBuf>,
+    /// Pooling: mean, cls or pooled (default: the model's own, else mean).
+    #[arg(long, value_parser = clap::value_parser!(PoolingArg))]
+    pub pooling: Option<PoolingArg>,
+    /// Sentences per inference batch.
+    #[arg(long, default_value_t = 32)]
+    pub batch_size: usize,
+}
+
+macro_rules! clap_value {
+    ($name:ident, $inner:ty, [$($s:literal),*]) => {
+        /// Command-line wrapper.
+        #[derive(Debug, Clone, Copy)]
+        pub struct $name(pub $inner);
+        impl clap::builder::ValueParserFactory for $name {
+            type Parser = clap::builder::MapValueParser<clap::builder::PossibleValuesParser, fn(String) -> $name>;
+            fn value_parser() -> Self::Parser {
+                clap::builder::PossibleValuesParser::new([$($s),*])
+                    .map(|s: String| $name(s.parse::<$inner>().unwrap_or_else(|_| unreachable!("clap checked the value"))))
+            }
+        }
+    };
+}
+clap_value!(PoolingArg, Pooling, ["mean", "cls", "pooled"]);
+clap_value!(MatrixFormatArg, MatrixFormat, ["csv", "json", "npy"]);
+clap_value!(EmbeddingFormatArg, EmbeddingFormat, ["npy", "csv", "json", "tsv"]);
+
+/// Runs a subcommand.
+pub fn run(command: Command) -> Result<()> {
+    match command {
+        Command::Similarity { input, model, format, output } => similarity(&input, &model, format.0, output.as_deref()),
+        Command::Embed { input, model, format, output } => embed(&input, &model, format.0, output.as_deref()),
+        Command::Tokens { text, pair, model, json } => tokens(&text, pair.as_deref(), model, json),
+        Command::Stsb { file, model } => stsb(&file, &model),
+    }
+}
+
+fn load(args: &ModelArgs) -> Result<(OnnxEmbedder, Pooling)> {
+    let dir = args.model.clone().unwrap_or_else(engine::bundled_model_dir);
+    let embedder = engine::load_model(&dir, LoadOptions { batch_size: args.batch_size.max(1), ..LoadOptions::default() })?;
+    let pooling = args.pooling.map(|p| p.0).unwrap_or(embedder.info().default_pooling);
+    Ok((embedder, pooling))
+}
+
+/// A progress bar on stderr that appears only for runs longer than about a second
+/// and never when stderr is not a terminal.
+struct Progress {
+    bar: ProgressBar,
+    start: Instant,
+    shown: bool,
+}
+
+impl Progress {
+    fn new(what: &str) -> Self {
+        let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::hidden());
+        if let Ok(style) = ProgressStyle::with_template("{msg} {wide_bar} {pos}/{len} ({per_sec}, eta {eta})") {
+            bar.set_style(style);
+        }
+        bar.set_message(what.to_owned());
+        Self { bar, start: Instant::now(), shown: false }
+    }
+
+    fn update(&mut self, done: usize, total: usize) -> bool {
+        self.bar.set_length(total as u64);
+        self.bar.set_position(done as u64);
+        if !self.shown && self.start.elapsed() > Duration::from_secs(1) && std::io::stderr().is_terminal() {
+            self.bar.set_draw_target(ProgressDrawTarget::stderr());
+            self.shown = true;
+        }
+        true
+    }
+}
+
+impl Drop for Progress {
+    fn drop(&mut self) {
+        self.bar.finish_and_clear();
+    }
+}
+
+fn read_set(input: &Path) -> Result<SentenceSet> {
+    SentenceSet::read_path(input)
+}
+
+fn embed_set(embedder: &mut OnnxEmbedder, pooling: Pooling, texts: &[&str]) -> Result<engine::Embeddings> {
+    let mut progress = Progress::new("embedding");
+    let emb = embedder.embed(texts, pooling, &mut |d, t| progress.update(d, t))?;
+    drop(progress);
+    if !emb.truncated.is_empty() {
+        warn(&format!(
+            "note: {} sentence(s) longer than {} tokens were truncated (first: #{})",
+            emb.truncated.len(),
+            embedder.info().max_length,
+            emb.truncated[0] + 1
+        ));
+    }
+    Ok(emb)
+}
+
+fn warn(msg: &str) {
+    let mut err = std::io::stderr().lock();
+    writeln!(err, "{msg}").ok();
+}
+
+fn write_out(output: Option<&Path>, binary: bool, write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> Result<()> {
+    match output {
+        Some(path) => crate::io::atomic_write(path, write),
+        None if binary => Err(Error::input(None, "this format is binary: give an output file with -o FILE")),
+        None => {
+            let mut out = std::io::stdout().lock();
+            write(&mut out).and_then(|()| out.flush()).map_err(|e| Error::io("cannot write", "<stdout>", e))
+        }
+    }
+}
+
+fn similarity(input: &Path, args: &ModelArgs, format: MatrixFormat, output: Option<&Path>) -> Result<()> {
+    let set = read_set(input)?;
+    let (mut embedder, pooling) = load(args)?;
+    let (texts, groups) = set.flatten();
+    let emb = embed_set(&mut embedder, pooling, &texts)?;
+    let sim = engine::similarity_matrix(&emb);
+    let names = set.group_names();
+    let gm = engine::group_matrix(&sim, &groups, names.len());
+    let report = SimilarityReport::new(&embedder.info().name, pooling, &texts, &groups, &names, &sim, &gm);
+    write_out(output, format == MatrixFormat::Npy, |w| report.write(w, format))
+}
+
+fn embed(input: &Path, args: &ModelArgs, format: EmbeddingFormat, output: Option<&Path>) -> Result<()> {
+    let set = read_set(input)?;
+    let (mut embedder, pooling) = load(args)?;
+    let (texts, groups) = set.flatten();
+    let emb = embed_set(&mut embedder, pooling, &texts)?;
+    let export = EmbeddingExport {
+        model: &embedder.info().name,
+        pooling,
+        labels: &texts,
+        groups: groups.iter().map(|&g| set.groups[g].name.as_str()).collect(),
+        embeddings: &emb,
+    };
+    match (format, output) {
+        (EmbeddingFormat::Tsv, None) => {
+            Err(Error::input(None, "tsv writes vectors.tsv and metadata.tsv: give a folder with -o DIR"))
+        }
+        (EmbeddingFormat::Tsv, Some(dir)) => export.save(dir, format),
+        (_, output) => write_out(output, format == EmbeddingFormat::Npy, |w| export.write(w, format)),
+    }
+}
+
+fn tokens(text: &str, pair: Option<&str>, model: Option<PathBuf>, json: bool) -> Result<()> {
+    let dir = model.unwrap_or_else(engine::bundled_model_dir);
+    // Tokens need only the tokenizer, not ONNX Runtime.
+    let folder = engine::ModelFolder::open(&dir)?;
+    let tok = engine::tokenize::TextTokenizer::from_file(&folder.tokenizer, folder.max_length)?;
+    let info = match pair {
+        Some(b) => tok.encode_pair(text, b)?,
+        None => tok.encode(text)?,
+    };
+    write_out(None, false, |w| {
+        if json {
+            serde_json::to_writer_pretty(&mut *w, &info)?;
+            return writeln!(w);
+        }
+        let join = |v: &[i64]| v.iter().map(i64::to_string).collect::<Vec<_>>().join(" ");
+        writeln!(w, "model:     {}", folder.name)?;
+        writeln!(w, "tokens:    {}", info.tokens.join(" "))?;
+        writeln!(w, "ids:       {}", join(&info.ids))?;
+        writeln!(w, "mask:      {}", join(&info.attention_mask))?;
+        writeln!(w, "segments:  {}", join(&info.type_ids))?;
+        if info.truncated {
+            writeln!(w, "(truncated to {} tokens)", tok.max_length())?;
+        }
+        Ok(())
+    })
+}
+
+fn stsb(file: &Path, args: &ModelArgs) -> Result<()> {
+    let pairs = crate::io::pairs::read_pairs(file)?;
+    let (mut embedder, pooling) = load(args)?;
+    let mut progress = Progress::new("embedding");
+    let score = engine::eval::score_pairs(&mut embedder, pooling, &pairs, &mut |d, t| progress.update(d, t))?;
+    drop(progress);
+    write_out(None, false, |w| {
+        writeln!(w, "model: {}  pooling: {}", embedder.info().name, pooling)?;
+        writeln!(w, "pairs: {}  distinct sentences: {}", score.pairs, score.sentences)?;
+        writeln!(w, "Spearman x100: {:.2}", score.spearman)?;
+        writeln!(w, "Pearson x100:  {:.2}", score.pearson)
+    })
+}

@@ -1,0 +1,463 @@
+//! The [`Embedder`] trait and its ONNX Runtime implementation.
+//!
+//! The pipeline follows the order of the data: tokenize (in parallel) → sort by
+//! length and cut into batches → build the int64 tensors → run → pick outputs by
+//! name → pool → L2-normalise → put rows back in input order.
+
+use std::path::{Path, PathBuf};
+
+use ort::session::Session;
+use ort::session::builder::GraphOptimizationLevel;
+use ort::value::{TensorElementType, TensorRef, ValueType};
+use serde::Serialize;
+
+use super::model::ModelFolder;
+use super::pooling::{Pooling, mean_pool, normalize};
+use super::runtime::Runtime;
+use super::tokenize::{TextTokenizer, TokenInfo};
+use crate::{Error, Result};
+
+/// Row-major matrix of sentence vectors, one row per input text.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Embeddings {
+    /// Length of each vector.
+    pub dim: usize,
+    /// `len() × dim` values, row after row.
+    pub data: Vec<f32>,
+    /// Indices of inputs that were longer than the model's maximum and were cut.
+    pub truncated: Vec<usize>,
+}
+
+impl Embeddings {
+    /// An empty set of `dim`-long vectors.
+    pub fn empty(dim: usize) -> Self {
+        Self { dim, data: Vec::new(), truncated: Vec::new() }
+    }
+
+    /// Number of vectors.
+    pub fn len(&self) -> usize {
+        self.data.len().checked_div(self.dim).unwrap_or(0)
+    }
+
+    /// Whether there are no vectors.
+    pub fn is_empty(&self) -> bool {
+        self.data.is_empty()
+    }
+
+    /// The `i`-th vector.
+    pub fn row(&self, i: usize) -> &[f32] {
+        &self.data[i * self.dim..(i + 1) * self.dim]
+    }
+
+    /// All vectors in order.
+    pub fn rows(&self) -> impl ExactSizeIterator<Item = &[f32]> {
+        self.data.chunks_exact(self.dim.max(1))
+    }
+}
+
+/// What a front end needs to know about a loaded model.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ModelInfo {
+    /// Display name (the folder's name).
+    pub name: String,
+    /// The model folder.
+    pub dir: PathBuf,
+    /// Vector length.
+    pub dim: usize,
+    /// Maximum tokens per sentence, special tokens included.
+    pub max_length: usize,
+    /// Pooling used when none is asked for.
+    pub default_pooling: Pooling,
+    /// The poolings this model's outputs allow.
+    pub poolings: Vec<Pooling>,
+    /// The graph's input names.
+    pub inputs: Vec<String>,
+    /// The graph's output names.
+    pub outputs: Vec<String>,
+    /// Identifies the exact weights and settings, for caches: changes when the
+    /// graph file or the maximum length changes.
+    pub fingerprint: String,
+}
+
+/// Progress callback: called with (done, total) sentences; returning `false` cancels.
+pub type Progress<'a> = &'a mut dyn FnMut(usize, usize) -> bool;
+
+/// Something that turns sentences into normalised vectors.
+///
+/// The GUI worker, the CLI and the tests all go through this trait, so UI tests can
+/// swap in a fast fake while the real path is tested against ONNX Runtime.
+pub trait Embedder: Send {
+    /// The loaded model.
+    fn info(&self) -> &ModelInfo;
+
+    /// Embeds `texts` with `pooling`; each row is L2-normalised.
+    fn embed(&mut self, texts: &[&str], pooling: Pooling, progress: Progress<'_>) -> Result<Embeddings>;
+
+    /// The tokens, ids, mask and segment ids the model sees for `text`.
+    fn tokens(&self, text: &str) -> Result<TokenInfo>;
+}
+
+/// Options for loading an ONNX model.
+#[derive(Debug, Clone)]
+pub struct LoadOptions {
+    /// Maximum sentences per batch.
+    pub batch_size: usize,
+    /// Maximum padded tokens (rows × longest row) per batch.
+    pub max_batch_tokens: usize,
+    /// ONNX Runtime intra-op threads; 0 means one per available core.
+    pub threads: usize,
+    /// Overrides the folder's maximum sequence length.
+    pub max_length: Option<usize>,
+}
+
+impl Default for LoadOptions {
+    fn default() -> Self {
+        Self { batch_size: 32, max_batch_tokens: 32 * 128, threads: 0, max_length: None }
+    }
+}
+
+/// Names of the sequence output, in order of preference.
+const SEQUENCE_OUTPUTS: [&str; 3] = ["last_hidden_state", "token_embeddings", "sequence_output"];
+/// Names of a pooled output, in order of preference.
+const POOLED_OUTPUTS: [&str; 3] = ["pooler_output", "pooled_output", "sentence_embedding"];
+
+/// Raw graph outputs for one batch.
+#[derive(Debug, Clone)]
+pub struct BatchOutput {
+    /// Rows in the batch.
+    pub batch: usize,
+    /// Padded sequence length.
+    pub seq_len: usize,
+    /// `batch × seq_len × dim` sequence output, if the graph has one.
+    pub sequence: Option<Vec<f32>>,
+    /// `batch × dim` pooled output, if the graph has one.
+    pub pooled: Option<Vec<f32>>,
+    /// Vector length.
+    pub dim: usize,
+}
+
+/// A model folder loaded into an ONNX Runtime session.
+pub struct OnnxEmbedder {
+    session: Session,
+    tokenizer: TextTokenizer,
+    info: ModelInfo,
+    options: LoadOptions,
+    has_mask: bool,
+    has_type_ids: bool,
+    sequence_output: Option<String>,
+    pooled_output: Option<String>,
+    vocab_limit: Option<usize>,
+}
+
+impl OnnxEmbedder {
+    /// Loads the model folder `dir` and checks that its graph can be fed and read.
+    pub fn load(runtime: &Runtime, dir: impl AsRef<Path>, options: LoadOptions) -> Result<Self> {
+        let folder = ModelFolder::open(dir)?;
+        let max_length = options.max_length.unwrap_or(folder.max_length);
+        let tokenizer = TextTokenizer::from_file(&folder.tokenizer, max_length)?;
+        if let Some(vocab) = folder.vocab_size
+            && tokenizer.vocab_size() > vocab
+        {
+            return Err(Error::model(
+                &folder.tokenizer,
+                format!(
+                    "has {} tokens but config.json's vocab_size is {vocab}: the tokenizer belongs to another model",
+                    tokenizer.vocab_size()
+                ),
+            ));
+        }
+        let threads = if options.threads == 0 {
+            std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
+        } else {
+            options.threads
+        };
+        let ctx = |what: &str| format!("{what} for {}", folder.onnx.display());
+        let session = Session::builder(runtime.environment())
+            .map_err(|e| Error::ort(ctx("creating a session"), e))?
+            .with_optimization_level(GraphOptimizationLevel::All)
+            .map_err(|e| Error::ort(ctx("setting the optimisation level"), e))?
+            .with_intra_threads(threads)
+            .map_err(|e| Error::ort(ctx("setting threads"), e))?
+            .commit_from_file(&folder.onnx)
+            .map_err(|e| Error::model(&folder.onnx, format!("ONNX Runtime cannot load this graph: {e}")))?;
+
+        let mut has_mask = false;
+        let mut has_type_ids = false;
+        let mut has_ids = false;
+        for input in session.inputs() {
+            match input.name() {
+                "input_ids" => has_ids = true,
+                "attention_mask" => has_mask = true,
+                "token_type_ids" => has_type_ids = true,
+                other => {
+                    return Err(Error::model(
+                        &folder.onnx,
+                        format!("graph input `{other}` is not one simlens can feed (input_ids, attention_mask, token_type_ids)"),
+                    ));
+                }
+            }
+            if !matches!(input.dtype(), ValueType::Tensor { ty: TensorElementType::Int64, shape, .. } if shape.len() == 2) {
+                return Err(Error::model(
+                    &folder.onnx,
+                    format!("graph input `{}` is {:?}; simlens feeds int64 [batch, sequence]", input.name(), input.dtype()),
+                ));
+            }
+        }
+        if !has_ids {
+            return Err(Error::model(&folder.onnx, "graph has no `input_ids` input"));
+        }
+        let output_names: Vec<String> = session.outputs().iter().map(|o| o.name().to_owned()).collect();
+        let find = |names: &[&str], rank: usize| -> Result<Option<String>> {
+            for name in names {
+                if let Some(o) = session.outputs().iter().find(|o| o.name() == *name) {
+                    return match o.dtype() {
+                        ValueType::Tensor { ty: TensorElementType::Float32, shape, .. } if shape.len() == rank => {
+                            Ok(Some((*name).to_owned()))
+                        }
+                        other => Err(Error::model(
+                            &folder.onnx,
+                            format!("graph output `{name}` is {other:?}; expected float32 of rank {rank}"),
+                        )),
+                    };
+                }
+            }
+            Ok(None)
+        };
+        let sequence_output = find(&SEQUENCE_OUTPUTS, 3)?;
+        let pooled_output = find(&POOLED_OUTPUTS, 2)?;
+        if sequence_output.is_none() && pooled_output.is_none() {
+            return Err(Error::model(
+                &folder.onnx,
+                format!(
+                    "graph has none of the outputs simlens reads ({} or {}); it has: {}",
+                    SEQUENCE_OUTPUTS.join(", "),
+                    POOLED_OUTPUTS.join(", "),
+                    output_names.join(", ")
+                ),
+            ));
+        }
+        let mut poolings = Vec::new();
+        if sequence_output.is_some() {
+            poolings.extend([Pooling::Mean, Pooling::Cls]);
+        }
+        if pooled_output.is_some() {
+            poolings.push(Pooling::Pooled);
+        }
+        let default_pooling = folder
+            .configured_pooling
+            .filter(|p| poolings.contains(p))
+            .or(if sequence_output.is_some() { Some(Pooling::Mean) } else { Some(Pooling::Pooled) })
+            .unwrap_or_default();
+        let fingerprint = fingerprint(&folder.onnx, max_length);
+        let info = ModelInfo {
+            name: folder.name.clone(),
+            dir: folder.dir.clone(),
+            dim: 0,
+            max_length,
+            default_pooling,
+            poolings,
+            inputs: session.inputs().iter().map(|i| i.name().to_owned()).collect(),
+            outputs: output_names,
+            fingerprint,
+        };
+        let mut embedder = Self {
+            session,
+            tokenizer,
+            info,
+            options: LoadOptions { threads, max_length: Some(max_length), ..options },
+            has_mask,
+            has_type_ids,
+            sequence_output,
+            pooled_output,
+            vocab_limit: folder.vocab_size,
+        };
+        // A first run finds the vector length and proves the graph works end to end,
+        // so a broken model fails here, at load, and not in the middle of a job.
+        let probe = embedder.tokenizer.encode("simlens")?;
+        let out = embedder.run_batch(&[&probe]).map_err(|e| match e {
+            Error::Ort { message, .. } => Error::model(&folder.onnx, format!("a test run failed: {message}")),
+            other => other,
+        })?;
+        embedder.info.dim = out.dim;
+        Ok(embedder)
+    }
+
+    /// The tokenizer in use.
+    pub fn tokenizer(&self) -> &TextTokenizer {
+        &self.tokenizer
+    }
+
+    /// Runs the graph on already tokenized rows, padding them to the longest row.
+    pub fn run_batch(&mut self, rows: &[&TokenInfo]) -> Result<BatchOutput> {
+        let batch = rows.len();
+        let seq_len = rows.iter().map(|r| r.ids.len()).max().unwrap_or(0);
+        if batch == 0 || seq_len == 0 {
+            return Err(Error::input(None, "nothing to embed"));
+        }
+        let mut ids = vec![0i64; batch * seq_len];
+        let mut mask = vec![0i64; batch * seq_len];
+        let mut types = vec![0i64; batch * seq_len];
+        for (r, row) in rows.iter().enumerate() {
+            let at = r * seq_len;
+            ids[at..at + row.ids.len()].copy_from_slice(&row.ids);
+            mask[at..at + row.attention_mask.len()].copy_from_slice(&row.attention_mask);
+            types[at..at + row.type_ids.len()].copy_from_slice(&row.type_ids);
+        }
+        if let Some(limit) = self.vocab_limit
+            && let Some(bad) = ids.iter().find(|&&id| id < 0 || id as usize >= limit)
+        {
+            return Err(Error::Tokenize(format!(
+                "token id {bad} is outside the model's vocabulary of {limit}: the tokenizer does not match the model"
+            )));
+        }
+        let shape = [batch, seq_len];
+        fn tensor(shape: [usize; 2], data: &[i64]) -> Result<TensorRef<'_, i64>> {
+            TensorRef::from_array_view((shape, data)).map_err(|e| Error::ort("building an input tensor", e))
+        }
+        let mut inputs = vec![("input_ids", tensor(shape, &ids)?)];
+        if self.has_mask {
+            inputs.push(("attention_mask", tensor(shape, &mask)?));
+        }
+        if self.has_type_ids {
+            inputs.push(("token_type_ids", tensor(shape, &types)?));
+        }
+        let outputs = self.session.run(inputs).map_err(|e| Error::ort("running the model", e))?;
+
+        let mut dim = 0;
+        let sequence = match &self.sequence_output {
+            Some(name) => {
+                let (shape, data) = outputs[name.as_str()]
+                    .try_extract_tensor::<f32>()
+                    .map_err(|e| Error::ort(format!("reading output `{name}`"), e))?;
+                if shape.len() != 3 || shape[0] as usize != batch || shape[1] as usize != seq_len {
+                    return Err(Error::ort(
+                        format!("reading output `{name}`"),
+                        format!("shape {:?}, expected [{batch}, {seq_len}, dim]", &shape[..]),
+                    ));
+                }
+                dim = shape[2] as usize;
+                Some(data.to_vec())
+            }
+            None => None,
+        };
+        let pooled = match &self.pooled_output {
+            Some(name) => {
+                let (shape, data) = outputs[name.as_str()]
+                    .try_extract_tensor::<f32>()
+                    .map_err(|e| Error::ort(format!("reading output `{name}`"), e))?;
+                if shape.len() != 2 || shape[0] as usize != batch {
+                    return Err(Error::ort(
+                        format!("reading output `{name}`"),
+                        format!("shape {:?}, expected [{batch}, dim]", &shape[..]),
+                    ));
+                }
+                if dim == 0 {
+                    dim = shape[1] as usize;
+                }
+                Some(data.to_vec())
+            }
+            None => None,
+        };
+        if dim == 0 {
+            return Err(Error::ort("reading outputs", "the model returned zero-length vectors"));
+        }
+        Ok(BatchOutput { batch, seq_len, sequence, pooled, dim })
+    }
+
+    fn check_pooling(&self, pooling: Pooling) -> Result<()> {
+        if self.info.poolings.contains(&pooling) {
+            return Ok(());
+        }
+        let why = match pooling {
+            Pooling::Pooled => format!("the graph has no pooled output (it has: {})", self.info.outputs.join(", ")),
+            _ => format!("the graph has no sequence output (it has: {})", self.info.outputs.join(", ")),
+        };
+        Err(Error::PoolingUnavailable { pooling: pooling.to_string(), model: self.info.name.clone(), why })
+    }
+}
+
+impl Embedder for OnnxEmbedder {
+    fn info(&self) -> &ModelInfo {
+        &self.info
+    }
+
+    fn embed(&mut self, texts: &[&str], pooling: Pooling, progress: Progress<'_>) -> Result<Embeddings> {
+        self.check_pooling(pooling)?;
+        let dim = self.info.dim;
+        let total = texts.len();
+        let encoded = self.tokenizer.encode_many(texts)?;
+        let truncated = encoded.iter().enumerate().filter(|(_, e)| e.truncated).map(|(i, _)| i).collect();
+
+        // Length-sorted batches waste little on padding; results go back by index, and
+        // padding never changes a row's result (tested), so order is invisible to callers.
+        let mut order: Vec<usize> = (0..total).collect();
+        order.sort_by_key(|&i| encoded[i].ids.len());
+        let mut data = vec![0.0f32; total * dim];
+        let mut done = 0;
+        let mut start = 0;
+        while start < total {
+            let mut end = start;
+            while end < total {
+                let rows = end - start + 1;
+                let longest = encoded[order[end]].ids.len();
+                if end > start && (rows > self.options.batch_size || rows * longest > self.options.max_batch_tokens) {
+                    break;
+                }
+                end += 1;
+            }
+            let rows: Vec<&TokenInfo> = order[start..end].iter().map(|&i| &encoded[i]).collect();
+            let out = self.run_batch(&rows)?;
+            for (r, &i) in order[start..end].iter().enumerate() {
+                let dst = &mut data[i * dim..(i + 1) * dim];
+                pool_row(&out, r, &rows[r].attention_mask, pooling, dst);
+                normalize(dst);
+            }
+            done += end - start;
+            start = end;
+            if !progress(done, total) {
+                return Err(Error::Cancelled);
+            }
+        }
+        Ok(Embeddings { dim, data, truncated })
+    }
+
+    fn tokens(&self, text: &str) -> Result<TokenInfo> {
+        self.tokenizer.encode(text)
+    }
+}
+
+/// Pools row `r` of a batch into `dst` (not yet normalised).
+fn pool_row(out: &BatchOutput, r: usize, mask: &[i64], pooling: Pooling, dst: &mut [f32]) {
+    let dim = out.dim;
+    match pooling {
+        Pooling::Mean | Pooling::Cls => {
+            let Some(seq) = &out.sequence else { return };
+            let hidden = &seq[r * out.seq_len * dim..(r + 1) * out.seq_len * dim];
+            if pooling == Pooling::Mean {
+                let real = &hidden[..mask.len() * dim];
+                mean_pool(real, mask, dim, dst);
+            } else {
+                dst.copy_from_slice(&hidden[..dim]);
+            }
+        }
+        Pooling::Pooled => {
+            if let Some(p) = &out.pooled {
+                dst.copy_from_slice(&p[r * dim..(r + 1) * dim]);
+            }
+        }
+    }
+}
+
+/// A cache key for a graph file: its size and modification time, plus the settings
+/// that change the vectors.
+fn fingerprint(onnx: &Path, max_length: usize) -> String {
+    let meta = std::fs::metadata(onnx).ok();
+    let size = meta.as_ref().map(|m| m.len()).unwrap_or(0);
+    let modified = meta
+        .and_then(|m| m.modified().ok())
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let path = onnx.canonicalize().unwrap_or_else(|_| onnx.to_path_buf());
+    format!("{}|{size}|{modified}|{max_length}", path.display())
+}

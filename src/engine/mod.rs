@@ -1,0 +1,23 @@
+//! The numeric engine: no GUI and no CLI types live here.
+
+pub mod embed;
+pub mod eval;
+pub mod fake;
+pub mod model;
+pub mod pooling;
+pub mod runtime;
+pub mod similarity;
+pub mod tokenize;
+
+pub use embed::{Embedder, Embeddings, LoadOptions, ModelInfo, OnnxEmbedder};
+pub use model::{BUNDLED_MODEL, ModelFolder, bundled_model_dir};
+pub use pooling::Pooling;
+pub use runtime::Runtime;
+pub use similarity::{SimMatrix, group_matrix, separation, similarity_matrix, top_k};
+pub use tokenize::TokenInfo;
+
+/// Loads ONNX Runtime and the model folder `dir` in one step.
+pub fn load_model(dir: impl AsRef<std::path::Path>, options: LoadOptions) -> crate::Result<OnnxEmbedder> {
+    let runtime = runtime::load()?;
+    OnnxEmbedder::load(&runtime, dir, options)
+}

@@ -1,0 +1,251 @@
+//! Similarity of normalised vectors: the full matrix, group means, neighbours.
+
+use ndarray::linalg::general_mat_mul;
+use ndarray::{ArrayView2, ArrayViewMut2};
+
+use super::embed::Embeddings;
+
+/// A square, row-major similarity matrix.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SimMatrix {
+    /// Rows (and columns).
+    pub n: usize,
+    /// `n × n` values, row after row.
+    pub data: Vec<f32>,
+}
+
+impl SimMatrix {
+    /// The value at row `i`, column `j`.
+    pub fn get(&self, i: usize, j: usize) -> f32 {
+        self.data[i * self.n + j]
+    }
+
+    /// Row `i`.
+    pub fn row(&self, i: usize) -> &[f32] {
+        &self.data[i * self.n..(i + 1) * self.n]
+    }
+
+    /// Smallest and largest value off the diagonal (the whole matrix if `n < 2`).
+    pub fn off_diagonal_range(&self) -> Option<(f32, f32)> {
+        let mut lo = f32::INFINITY;
+        let mut hi = f32::NEG_INFINITY;
+        for i in 0..self.n {
+            for j in 0..self.n {
+                if i != j || self.n < 2 {
+                    let v = self.get(i, j);
+                    lo = lo.min(v);
+                    hi = hi.max(v);
+                }
+            }
+        }
+        (lo <= hi).then_some((lo, hi))
+    }
+}
+
+/// The matrix of dot products `E · Eᵀ` of normalised vectors (cosine similarity).
+///
+/// One GEMM call computes it; the result is made exactly symmetric, since rounding
+/// in the blocked product can differ in the last bit between (i, j) and (j, i).
+pub fn similarity_matrix(emb: &Embeddings) -> SimMatrix {
+    let n = emb.len();
+    let d = emb.dim;
+    let mut data = vec![0.0f32; n * n];
+    if n > 0 && d > 0 {
+        gemm_aat(&emb.data, n, d, &mut data);
+        for i in 0..n {
+            for j in (i + 1)..n {
+                let v = data[i * n + j];
+                data[j * n + i] = v;
+            }
+        }
+    }
+    SimMatrix { n, data }
+}
+
+/// `out = a · aᵀ` for row-major `a` (`n × d`).
+fn gemm_aat(a: &[f32], n: usize, d: usize, out: &mut [f32]) {
+    assert_eq!(a.len(), n * d);
+    assert_eq!(out.len(), n * n);
+    dot_rows(a, a, n, n, d, out);
+}
+
+/// `out[i][j] = a_i · b_j` for row-major `a` (`m × d`) and `b` (`k × d`).
+pub fn cross_similarity(a: &Embeddings, b: &Embeddings) -> Vec<f32> {
+    assert_eq!(a.dim, b.dim, "vectors of different length");
+    let (m, k, d) = (a.len(), b.len(), a.dim);
+    let mut out = vec![0.0f32; m * k];
+    if m > 0 && k > 0 && d > 0 {
+        dot_rows(&a.data, &b.data, m, k, d, &mut out);
+    }
+    out
+}
+
+fn dot_rows(a: &[f32], b: &[f32], m: usize, k: usize, d: usize, out: &mut [f32]) {
+    assert!(a.len() >= m * d && b.len() >= k * d && out.len() >= m * k);
+    // Small products are faster as plain loops than through the blocked kernel.
+    if m * k * d < 64 * 64 * 64 {
+        for i in 0..m {
+            let ai = &a[i * d..(i + 1) * d];
+            for j in 0..k {
+                out[i * k + j] = dot(ai, &b[j * d..(j + 1) * d]);
+            }
+        }
+        return;
+    }
+    let a = ArrayView2::from_shape((m, d), &a[..m * d]).expect("length checked above");
+    let b = ArrayView2::from_shape((k, d), &b[..k * d]).expect("length checked above");
+    let mut c = ArrayViewMut2::from_shape((m, k), &mut out[..m * k]).expect("length checked above");
+    // ndarray hands this to matrixmultiply's blocked sgemm (bᵀ is a stride change, not a copy).
+    general_mat_mul(1.0, &a, &b.t(), 0.0, &mut c);
+}
+
+/// Dot product of two equally long vectors.
+pub fn dot(a: &[f32], b: &[f32]) -> f32 {
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
+}
+
+/// Mean similarity between and within groups.
+///
+/// `groups[i]` is the group of sentence `i`, in `0..n_groups`. Within a group the
+/// self-pairs (the diagonal) are left out, so a one-sentence group has no
+/// within-group value (`None`).
+pub fn group_matrix(sim: &SimMatrix, groups: &[usize], n_groups: usize) -> Vec<Option<f32>> {
+    let mut sum = vec![0.0f64; n_groups * n_groups];
+    let mut count = vec![0usize; n_groups * n_groups];
+    for i in 0..sim.n {
+        for j in 0..sim.n {
+            if i == j {
+                continue;
+            }
+            let (gi, gj) = (groups[i], groups[j]);
+            sum[gi * n_groups + gj] += f64::from(sim.get(i, j));
+            count[gi * n_groups + gj] += 1;
+        }
+    }
+    sum.iter().zip(&count).map(|(&s, &c)| (c > 0).then(|| (s / c as f64) as f32)).collect()
+}
+
+/// Each group's separation: its mean within-group similarity minus its highest mean
+/// similarity to another group. Positive means the group is distinct.
+pub fn separation(group: &[Option<f32>], n_groups: usize) -> Vec<Option<f32>> {
+    (0..n_groups)
+        .map(|g| {
+            let within = group[g * n_groups + g]?;
+            let nearest = (0..n_groups).filter(|&h| h != g).filter_map(|h| group[g * n_groups + h]).reduce(f32::max)?;
+            Some(within - nearest)
+        })
+        .collect()
+}
+
+/// The `k` largest entries of `row` other than index `skip`, best first.
+pub fn top_k(row: &[f32], k: usize, skip: Option<usize>) -> Vec<(usize, f32)> {
+    let mut idx: Vec<(usize, f32)> =
+        row.iter().copied().enumerate().filter(|(i, v)| Some(*i) != skip && !v.is_nan()).collect();
+    let k = k.min(idx.len());
+    if k == 0 {
+        return Vec::new();
+    }
+    idx.select_nth_unstable_by(k - 1, |a, b| b.1.total_cmp(&a.1));
+    idx.truncate(k);
+    idx.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    idx
+}
+
+/// Spearman rank correlation of two equally long series (average ranks for ties).
+pub fn spearman(a: &[f64], b: &[f64]) -> f64 {
+    pearson(&ranks(a), &ranks(b))
+}
+
+/// Pearson correlation of two equally long series.
+pub fn pearson(a: &[f64], b: &[f64]) -> f64 {
+    let n = a.len().min(b.len()) as f64;
+    let ma = a.iter().sum::<f64>() / n;
+    let mb = b.iter().sum::<f64>() / n;
+    let (mut sab, mut saa, mut sbb) = (0.0, 0.0, 0.0);
+    for (x, y) in a.iter().zip(b) {
+        sab += (x - ma) * (y - mb);
+        saa += (x - ma) * (x - ma);
+        sbb += (y - mb) * (y - mb);
+    }
+    sab / (saa * sbb).sqrt()
+}
+
+/// 1-based ranks with ties given their average rank.
+pub fn ranks(v: &[f64]) -> Vec<f64> {
+    let mut idx: Vec<usize> = (0..v.len()).collect();
+    idx.sort_by(|&i, &j| v[i].total_cmp(&v[j]));
+    let mut out = vec![0.0; v.len()];
+    let mut i = 0;
+    while i < idx.len() {
+        let mut j = i;
+        while j + 1 < idx.len() && v[idx[j + 1]] == v[idx[i]] {
+            j += 1;
+        }
+        let avg = (i + j) as f64 / 2.0 + 1.0;
+        for &k in &idx[i..=j] {
+            out[k] = avg;
+        }
+        i = j + 1;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn emb(rows: &[&[f32]]) -> Embeddings {
+        Embeddings { dim: rows[0].len(), data: rows.concat(), truncated: vec![] }
+    }
+
+    #[test]
+    fn matrix_is_dot_products_small_and_gemm_paths_agree() {
+        let e = emb(&[&[1.0, 0.0], &[0.6, 0.8], &[0.0, 1.0]]);
+        let s = similarity_matrix(&e);
+        assert_eq!(s.n, 3);
+        assert!((s.get(0, 1) - 0.6).abs() < 1e-6 && (s.get(1, 2) - 0.8).abs() < 1e-6);
+        assert_eq!(s.get(0, 2), 0.0);
+
+        // Large enough to take the GEMM path: compare with plain loops.
+        let (n, d) = (90, 50);
+        let data: Vec<f32> = (0..n * d).map(|i| ((i * 7919) % 101) as f32 / 50.0 - 1.0).collect();
+        let e = Embeddings { dim: d, data, truncated: vec![] };
+        let s = similarity_matrix(&e);
+        for i in 0..n {
+            for j in 0..n {
+                let want = dot(e.row(i), e.row(j));
+                assert!((s.get(i, j) - want).abs() < 1e-4, "{i},{j}");
+                assert_eq!(s.get(i, j), s.get(j, i));
+            }
+        }
+    }
+
+    #[test]
+    fn group_means_leave_out_self_pairs() {
+        // Groups: {0,1} and {2}. sim(0,1)=0.5, sim(0,2)=0.1, sim(1,2)=0.3.
+        let sim = SimMatrix { n: 3, data: vec![1.0, 0.5, 0.1, 0.5, 1.0, 0.3, 0.1, 0.3, 1.0] };
+        let g = group_matrix(&sim, &[0, 0, 1], 2);
+        assert_eq!(g[0], Some(0.5));
+        assert!((g[1].unwrap() - 0.2).abs() < 1e-6);
+        assert!((g[2].unwrap() - 0.2).abs() < 1e-6);
+        assert_eq!(g[3], None);
+        let sep = separation(&g, 2);
+        assert!((sep[0].unwrap() - 0.3).abs() < 1e-6);
+        assert_eq!(sep[1], None);
+    }
+
+    #[test]
+    fn top_k_orders_and_skips() {
+        let row = [0.1, 0.9, 0.5, 1.0, 0.7];
+        assert_eq!(top_k(&row, 3, Some(3)), vec![(1, 0.9), (4, 0.7), (2, 0.5)]);
+        assert_eq!(top_k(&row, 10, None).len(), 5);
+    }
+
+    #[test]
+    fn spearman_handles_ties_like_scipy() {
+        // scipy.stats.spearmanr([1,2,2,3],[1,3,2,4]).correlation == 0.9486832980505138
+        let r = spearman(&[1.0, 2.0, 2.0, 3.0], &[1.0, 3.0, 2.0, 4.0]);
+        assert!((r - 0.948_683_298_050_513_8).abs() < 1e-12, "{r}");
+        assert_eq!(ranks(&[3.0, 1.0, 3.0]), vec![2.5, 1.0, 2.5]);
+    }
+}

@@ -1,0 +1,10 @@
+//! Files in and out: sentence sets, result formats, atomic writes. No GUI types.
+
+pub mod atomic;
+pub mod export;
+pub mod npy;
+pub mod pairs;
+pub mod sentences;
+
+pub use atomic::atomic_write;
+pub use sentences::{Group, SentenceSet};
