@@ -106,22 +106,50 @@ macro_rules! clap_value {
 }
 clap_value!(PoolingArg, Pooling, ["mean", "cls", "pooled"]);
 clap_value!(MatrixFormatArg, MatrixFormat, ["csv", "json", "npy"]);
-clap_value!(EmbeddingFormatArg, EmbeddingFormat, ["npy", "csv", "json", "tsv"]);
+clap_value!(
+    EmbeddingFormatArg,
+    EmbeddingFormat,
+    ["npy", "csv", "json", "tsv"]
+);
 
 /// Runs a subcommand.
 pub fn run(command: Command) -> Result<()> {
     match command {
-        Command::Similarity { input, model, format, output } => similarity(&input, &model, format.0, output.as_deref()),
-        Command::Embed { input, model, format, output } => embed(&input, &model, format.0, output.as_deref()),
-        Command::Tokens { text, pair, model, json } => tokens(&text, pair.as_deref(), model, json),
+        Command::Similarity {
+            input,
+            model,
+            format,
+            output,
+        } => similarity(&input, &model, format.0, output.as_deref()),
+        Command::Embed {
+            input,
+            model,
+            format,
+            output,
+        } => embed(&input, &model, format.0, output.as_deref()),
+        Command::Tokens {
+            text,
+            pair,
+            model,
+            json,
+        } => tokens(&text, pair.as_deref(), model, json),
         Command::Stsb { file, model } => stsb(&file, &model),
     }
 }
 
 fn load(args: &ModelArgs) -> Result<(OnnxEmbedder, Pooling)> {
     let dir = args.model.clone().unwrap_or_else(engine::bundled_model_dir);
-    let embedder = engine::load_model(&dir, LoadOptions { batch_size: args.batch_size.max(1), ..LoadOptions::default() })?;
-    let pooling = args.pooling.map(|p| p.0).unwrap_or(embedder.info().default_pooling);
+    let embedder = engine::load_model(
+        &dir,
+        LoadOptions {
+            batch_size: args.batch_size.max(1),
+            ..LoadOptions::default()
+        },
+    )?;
+    let pooling = args
+        .pooling
+        .map(|p| p.0)
+        .unwrap_or(embedder.info().default_pooling);
     Ok((embedder, pooling))
 }
 
@@ -136,17 +164,26 @@ struct Progress {
 impl Progress {
     fn new(what: &str) -> Self {
         let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::hidden());
-        if let Ok(style) = ProgressStyle::with_template("{msg} {wide_bar} {pos}/{len} ({per_sec}, eta {eta})") {
+        if let Ok(style) =
+            ProgressStyle::with_template("{msg} {wide_bar} {pos}/{len} ({per_sec}, eta {eta})")
+        {
             bar.set_style(style);
         }
         bar.set_message(what.to_owned());
-        Self { bar, start: Instant::now(), shown: false }
+        Self {
+            bar,
+            start: Instant::now(),
+            shown: false,
+        }
     }
 
     fn update(&mut self, done: usize, total: usize) -> bool {
         self.bar.set_length(total as u64);
         self.bar.set_position(done as u64);
-        if !self.shown && self.start.elapsed() > Duration::from_secs(1) && std::io::stderr().is_terminal() {
+        if !self.shown
+            && self.start.elapsed() > Duration::from_secs(1)
+            && std::io::stderr().is_terminal()
+        {
             self.bar.set_draw_target(ProgressDrawTarget::stderr());
             self.shown = true;
         }
@@ -164,7 +201,11 @@ fn read_set(input: &Path) -> Result<SentenceSet> {
     SentenceSet::read_path(input)
 }
 
-fn embed_set(embedder: &mut OnnxEmbedder, pooling: Pooling, texts: &[&str]) -> Result<engine::Embeddings> {
+fn embed_set(
+    embedder: &mut OnnxEmbedder,
+    pooling: Pooling,
+    texts: &[&str],
+) -> Result<engine::Embeddings> {
     let mut progress = Progress::new("embedding");
     let emb = embedder.embed(texts, pooling, &mut |d, t| progress.update(d, t))?;
     drop(progress);
@@ -184,18 +225,32 @@ fn warn(msg: &str) {
     writeln!(err, "{msg}").ok();
 }
 
-fn write_out(output: Option<&Path>, binary: bool, write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> Result<()> {
+fn write_out(
+    output: Option<&Path>,
+    binary: bool,
+    write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> Result<()> {
     match output {
         Some(path) => crate::io::atomic_write(path, write),
-        None if binary => Err(Error::input(None, "this format is binary: give an output file with -o FILE")),
+        None if binary => Err(Error::input(
+            None,
+            "this format is binary: give an output file with -o FILE",
+        )),
         None => {
             let mut out = std::io::stdout().lock();
-            write(&mut out).and_then(|()| out.flush()).map_err(|e| Error::io("cannot write", "<stdout>", e))
+            write(&mut out)
+                .and_then(|()| out.flush())
+                .map_err(|e| Error::io("cannot write", "<stdout>", e))
         }
     }
 }
 
-fn similarity(input: &Path, args: &ModelArgs, format: MatrixFormat, output: Option<&Path>) -> Result<()> {
+fn similarity(
+    input: &Path,
+    args: &ModelArgs,
+    format: MatrixFormat,
+    output: Option<&Path>,
+) -> Result<()> {
     let set = read_set(input)?;
     let (mut embedder, pooling) = load(args)?;
     let (texts, groups) = set.flatten();
@@ -203,11 +258,26 @@ fn similarity(input: &Path, args: &ModelArgs, format: MatrixFormat, output: Opti
     let sim = engine::similarity_matrix(&emb);
     let names = set.group_names();
     let gm = engine::group_matrix(&sim, &groups, names.len());
-    let report = SimilarityReport::new(&embedder.info().name, pooling, &texts, &groups, &names, &sim, &gm);
-    write_out(output, format == MatrixFormat::Npy, |w| report.write(w, format))
+    let report = SimilarityReport::new(
+        &embedder.info().name,
+        pooling,
+        &texts,
+        &groups,
+        &names,
+        &sim,
+        &gm,
+    );
+    write_out(output, format == MatrixFormat::Npy, |w| {
+        report.write(w, format)
+    })
 }
 
-fn embed(input: &Path, args: &ModelArgs, format: EmbeddingFormat, output: Option<&Path>) -> Result<()> {
+fn embed(
+    input: &Path,
+    args: &ModelArgs,
+    format: EmbeddingFormat,
+    output: Option<&Path>,
+) -> Result<()> {
     let set = read_set(input)?;
     let (mut embedder, pooling) = load(args)?;
     let (texts, groups) = set.flatten();
@@ -216,15 +286,21 @@ fn embed(input: &Path, args: &ModelArgs, format: EmbeddingFormat, output: Option
         model: &embedder.info().name,
         pooling,
         labels: &texts,
-        groups: groups.iter().map(|&g| set.groups[g].name.as_str()).collect(),
+        groups: groups
+            .iter()
+            .map(|&g| set.groups[g].name.as_str())
+            .collect(),
         embeddings: &emb,
     };
     match (format, output) {
-        (EmbeddingFormat::Tsv, None) => {
-            Err(Error::input(None, "tsv writes vectors.tsv and metadata.tsv: give a folder with -o DIR"))
-        }
+        (EmbeddingFormat::Tsv, None) => Err(Error::input(
+            None,
+            "tsv writes vectors.tsv and metadata.tsv: give a folder with -o DIR",
+        )),
         (EmbeddingFormat::Tsv, Some(dir)) => export.save(dir, format),
-        (_, output) => write_out(output, format == EmbeddingFormat::Npy, |w| export.write(w, format)),
+        (_, output) => write_out(output, format == EmbeddingFormat::Npy, |w| {
+            export.write(w, format)
+        }),
     }
 }
 
@@ -259,11 +335,17 @@ fn stsb(file: &Path, args: &ModelArgs) -> Result<()> {
     let pairs = crate::io::pairs::read_pairs(file)?;
     let (mut embedder, pooling) = load(args)?;
     let mut progress = Progress::new("embedding");
-    let score = engine::eval::score_pairs(&mut embedder, pooling, &pairs, &mut |d, t| progress.update(d, t))?;
+    let score = engine::eval::score_pairs(&mut embedder, pooling, &pairs, &mut |d, t| {
+        progress.update(d, t)
+    })?;
     drop(progress);
     write_out(None, false, |w| {
         writeln!(w, "model: {}  pooling: {}", embedder.info().name, pooling)?;
-        writeln!(w, "pairs: {}  distinct sentences: {}", score.pairs, score.sentences)?;
+        writeln!(
+            w,
+            "pairs: {}  distinct sentences: {}",
+            score.pairs, score.sentences
+        )?;
         writeln!(w, "Spearman x100: {:.2}", score.spearman)?;
         writeln!(w, "Pearson x100:  {:.2}", score.pearson)
     })

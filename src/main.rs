@@ -14,7 +14,10 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            #[expect(clippy::print_stderr, reason = "the one place a fatal error is reported")]
+            #[expect(
+                clippy::print_stderr,
+                reason = "the one place a fatal error is reported"
+            )]
             {
                 eprintln!("error: {err:#}");
             }

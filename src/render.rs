@@ -6,9 +6,9 @@ use std::path::Path;
 use ab_glyph::{Font as _, FontRef, PxScale, ScaleFont as _};
 use serde::{Deserialize, Serialize};
 
+use crate::Result;
 use crate::engine::SimMatrix;
 use crate::io::atomic_write;
-use crate::Result;
 
 /// A colour map from [0, 1] to RGB.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -86,7 +86,8 @@ fn ylorrd(t: f32) -> [u8; 3] {
     let f = x - i as f32;
     let mut out = [0u8; 3];
     for k in 0..3 {
-        out[k] = (f32::from(STOPS[i][k]) * (1.0 - f) + f32::from(STOPS[i + 1][k]) * f).round() as u8;
+        out[k] =
+            (f32::from(STOPS[i][k]) * (1.0 - f) + f32::from(STOPS[i + 1][k]) * f).round() as u8;
     }
     out
 }
@@ -98,7 +99,13 @@ pub fn unit(v: f32, lo: f32, hi: f32) -> f32 {
 
 /// RGBA pixels of the matrix, one pixel per cell, or block averages when `n` exceeds
 /// `max_side` (textures have a size limit). Returns (side, pixels).
-pub fn matrix_rgba(sim: &SimMatrix, lo: f32, hi: f32, cmap: Colormap, max_side: usize) -> (usize, Vec<[u8; 4]>) {
+pub fn matrix_rgba(
+    sim: &SimMatrix,
+    lo: f32,
+    hi: f32,
+    cmap: Colormap,
+    max_side: usize,
+) -> (usize, Vec<[u8; 4]>) {
     let n = sim.n;
     let lut = cmap.lut();
     let color = |v: f32| {
@@ -153,7 +160,20 @@ impl Canvas {
         }
     }
 
-    fn text(&mut self, font: &FontRef<'_>, size: f32, x: f32, y: f32, s: &str, max_w: f32, color: [u8; 3]) {
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "a private drawing helper; a struct would only rename them"
+    )]
+    fn text(
+        &mut self,
+        font: &FontRef<'_>,
+        size: f32,
+        x: f32,
+        y: f32,
+        s: &str,
+        max_w: f32,
+        color: [u8; 3],
+    ) {
         let scaled = font.as_scaled(PxScale::from(size));
         let mut caret = x;
         let base = y + scaled.ascent();
@@ -163,15 +183,20 @@ impl Canvas {
             if caret + adv - x > max_w {
                 break;
             }
-            let glyph = id.with_scale_and_position(PxScale::from(size), ab_glyph::point(caret, base));
+            let glyph =
+                id.with_scale_and_position(PxScale::from(size), ab_glyph::point(caret, base));
             if let Some(outline) = font.outline_glyph(glyph) {
                 let b = outline.px_bounds();
                 outline.draw(|gx, gy, cov| {
-                    let (px, py) = (b.min.x as i64 + i64::from(gx), b.min.y as i64 + i64::from(gy));
+                    let (px, py) = (
+                        b.min.x as i64 + i64::from(gx),
+                        b.min.y as i64 + i64::from(gy),
+                    );
                     if px >= 0 && py >= 0 && (px as usize) < self.w && (py as usize) < self.h {
                         let p = &mut self.px[py as usize * self.w + px as usize];
                         for k in 0..3 {
-                            p[k] = (f32::from(p[k]) * (1.0 - cov) + f32::from(color[k]) * cov) as u8;
+                            p[k] =
+                                (f32::from(p[k]) * (1.0 - cov) + f32::from(color[k]) * cov) as u8;
                         }
                     }
                 });
@@ -195,16 +220,27 @@ fn truncate(s: &str, max_chars: usize) -> String {
 /// group names where they fit, group boundary lines and a colour bar.
 pub fn heatmap_png(pic: &HeatmapPicture<'_>, w: &mut dyn Write) -> std::io::Result<()> {
     let n = pic.sim.n;
-    let cell = if n == 0 { 1 } else { (1200 / n).clamp(1, 48) };
+    let cell = 1200usize.checked_div(n).unwrap_or(1).clamp(1, 48);
     let labels = cell >= 12;
     let font_size = (cell as f32 * 0.6).clamp(10.0, 16.0);
-    let label_w = if labels { 320 } else if pic.group_starts.len() > 1 { 180 } else { 20 };
+    let label_w = if labels {
+        320
+    } else if pic.group_starts.len() > 1 {
+        180
+    } else {
+        20
+    };
     let top = 40;
     let side = cell * n;
     let bar_x = label_w + side + 30;
     let (width, height) = (bar_x + 90, top + side.max(200) + 30);
-    let mut cv = Canvas { w: width, h: height, px: vec![[255, 255, 255]; width * height] };
-    let font = FontRef::try_from_slice(epaint_default_fonts::UBUNTU_LIGHT).map_err(std::io::Error::other)?;
+    let mut cv = Canvas {
+        w: width,
+        h: height,
+        px: vec![[255, 255, 255]; width * height],
+    };
+    let font = FontRef::try_from_slice(epaint_default_fonts::UBUNTU_LIGHT)
+        .map_err(std::io::Error::other)?;
     let (lo, hi) = pic.range;
     let lut = pic.colormap.lut();
     for i in 0..n {
@@ -222,7 +258,15 @@ pub fn heatmap_png(pic: &HeatmapPicture<'_>, w: &mut dyn Write) -> std::io::Resu
         }
         for j in 0..n {
             let x = (label_w + j * cell) as f32 + 2.0;
-            cv.text(&font, font_size.min(12.0), x, (top - 16) as f32, &(j + 1).to_string(), cell as f32, dark);
+            cv.text(
+                &font,
+                font_size.min(12.0),
+                x,
+                (top - 16) as f32,
+                &(j + 1).to_string(),
+                cell as f32,
+                dark,
+            );
         }
     }
     for (k, (start, name)) in pic.group_starts.iter().enumerate() {
@@ -233,7 +277,15 @@ pub fn heatmap_png(pic: &HeatmapPicture<'_>, w: &mut dyn Write) -> std::io::Resu
         if !labels {
             let end = pic.group_starts.get(k + 1).map(|g| g.0).unwrap_or(n);
             let y = top as f32 + ((start + end) * cell) as f32 / 2.0 - 7.0;
-            cv.text(&font, 13.0, 4.0, y, &truncate(name, 24), label_w as f32 - 8.0, dark);
+            cv.text(
+                &font,
+                13.0,
+                4.0,
+                y,
+                &truncate(name, 24),
+                label_w as f32 - 8.0,
+                dark,
+            );
         }
     }
     // Colour bar with its range.
@@ -242,8 +294,24 @@ pub fn heatmap_png(pic: &HeatmapPicture<'_>, w: &mut dyn Write) -> std::io::Resu
         let t = 1.0 - y as f32 / (bar_h - 1).max(1) as f32;
         cv.fill(bar_x, top + y, 20, 1, pic.colormap.rgb(t));
     }
-    cv.text(&font, 13.0, (bar_x + 24) as f32, top as f32 - 6.0, &format!("{hi:.2}"), 60.0, dark);
-    cv.text(&font, 13.0, (bar_x + 24) as f32, (top + bar_h) as f32 - 10.0, &format!("{lo:.2}"), 60.0, dark);
+    cv.text(
+        &font,
+        13.0,
+        (bar_x + 24) as f32,
+        top as f32 - 6.0,
+        &format!("{hi:.2}"),
+        60.0,
+        dark,
+    );
+    cv.text(
+        &font,
+        13.0,
+        (bar_x + 24) as f32,
+        (top + bar_h) as f32 - 10.0,
+        &format!("{lo:.2}"),
+        60.0,
+        dark,
+    );
     cv.text(&font, 13.0, 4.0, 4.0, "cosine similarity", 300.0, dark);
 
     let mut enc = png::Encoder::new(w, width as u32, height as u32);
@@ -251,7 +319,9 @@ pub fn heatmap_png(pic: &HeatmapPicture<'_>, w: &mut dyn Write) -> std::io::Resu
     enc.set_depth(png::BitDepth::Eight);
     let mut writer = enc.write_header().map_err(std::io::Error::other)?;
     let flat: Vec<u8> = cv.px.iter().flatten().copied().collect();
-    writer.write_image_data(&flat).map_err(std::io::Error::other)?;
+    writer
+        .write_image_data(&flat)
+        .map_err(std::io::Error::other)?;
     writer.finish().map_err(std::io::Error::other)
 }
 

@@ -64,7 +64,7 @@ pub fn groups_ui(ui: &mut egui::Ui, r: &Computed, view: &ViewSettings) {
                 ui.strong(h);
             }
             ui.end_row();
-            for a in 0..g {
+            for (a, sep_a) in sep.iter().enumerate() {
                 let n = r.groups.iter().filter(|&&x| x == a).count();
                 let within = r.group_matrix[a * g + a];
                 let nearest = (0..g)
@@ -75,7 +75,7 @@ pub fn groups_ui(ui: &mut egui::Ui, r: &Computed, view: &ViewSettings) {
                 ui.label(n.to_string());
                 ui.label(within.map(|v| format!("{v:.3}")).unwrap_or_else(|| "–".into()));
                 ui.label(nearest.map(|(b, v)| format!("{} ({v:.3})", r.group_names[b])).unwrap_or_else(|| "–".into()));
-                match sep[a] {
+                match *sep_a {
                     Some(s) => {
                         let color = if s > 0.0 { Color32::from_rgb(60, 170, 90) } else { ui.visuals().error_fg_color };
                         ui.colored_label(color, format!("{s:+.3}"));
@@ -93,7 +93,11 @@ pub fn groups_ui(ui: &mut egui::Ui, r: &Computed, view: &ViewSettings) {
 /// Black or white, whichever reads better on `fill`.
 pub fn contrast(fill: Color32) -> Color32 {
     let l = 0.299 * f32::from(fill.r()) + 0.587 * f32::from(fill.g()) + 0.114 * f32::from(fill.b());
-    if l > 140.0 { Color32::BLACK } else { Color32::WHITE }
+    if l > 140.0 {
+        Color32::BLACK
+    } else {
+        Color32::WHITE
+    }
 }
 
 /// `s` cut to `max` characters with an ellipsis.

@@ -38,8 +38,12 @@ pub fn run_native() -> anyhow::Result<()> {
         ..Default::default()
     };
     let opts = AppOptions::default();
-    eframe::run_native("simlens", options, Box::new(move |_cc| Ok(Box::new(SimlensApp::new(opts)))))
-        .map_err(|e| anyhow::anyhow!("cannot open the window: {e}"))
+    eframe::run_native(
+        "simlens",
+        options,
+        Box::new(move |_cc| Ok(Box::new(SimlensApp::new(opts)))),
+    )
+    .map_err(|e| anyhow::anyhow!("cannot open the window: {e}"))
 }
 
 /// How the app is set up; tests swap the loader for a fake and keep the session in memory.
@@ -58,7 +62,9 @@ impl Default for AppOptions {
     fn default() -> Self {
         Self {
             loader: worker::onnx_loader(),
-            session_path: std::env::var_os("SIMLENS_SESSION").map(PathBuf::from).or_else(session::default_path),
+            session_path: std::env::var_os("SIMLENS_SESSION")
+                .map(PathBuf::from)
+                .or_else(session::default_path),
             debounce: Duration::from_millis(300),
             bundled_model: engine::bundled_model_dir(),
         }
@@ -129,6 +135,9 @@ pub enum ModelStatus {
     Failed(String),
 }
 
+/// What makes two jobs the same: texts, groups, group names, pooling, model.
+type JobKey = (Vec<String>, Vec<usize>, Vec<String>, Pooling, String);
+
 /// The running job, for the status line.
 #[derive(Debug, Clone, Copy)]
 struct Running {
@@ -151,7 +160,7 @@ pub struct SimlensApp {
     next_job: u64,
     dirty_since: Option<Instant>,
     /// The job last sent, to avoid sending identical work twice.
-    last_sent: Option<(Vec<String>, Vec<usize>, Vec<String>, Pooling, String)>,
+    last_sent: Option<JobKey>,
     /// Selected (row, column) in the current result.
     pub selection: Option<(usize, usize)>,
     tokens: Option<(String, Result<TokenInfo, String>)>,
@@ -159,7 +168,12 @@ pub struct SimlensApp {
     pub notifications: Vec<Notification>,
     commands: Vec<Command>,
     /// Commands from dialogs and background tasks.
-    inbox: (Sender<Command>, Receiver<Notification>, Receiver<Command>, Sender<Notification>),
+    inbox: (
+        Sender<Command>,
+        Receiver<Notification>,
+        Receiver<Command>,
+        Sender<Notification>,
+    ),
     heatmap: HeatmapView,
     editor: editor::EditorBuffers,
     autosaver: session::Autosaver,
@@ -177,7 +191,11 @@ impl SimlensApp {
             Some(p) => {
                 let loaded = session::load(p);
                 if let Some(text) = loaded.notice {
-                    notifications.push(Notification { text, is_error: true, at: Instant::now() });
+                    notifications.push(Notification {
+                        text,
+                        is_error: true,
+                        at: Instant::now(),
+                    });
                 }
                 loaded.state
             }
@@ -221,11 +239,18 @@ impl SimlensApp {
 
     /// Whether a job is running or waiting for the debounce.
     pub fn is_busy(&self) -> bool {
-        self.running.is_some() || self.dirty_since.is_some() || matches!(self.model, ModelStatus::Loading(_))
+        match self.model {
+            ModelStatus::Loading(_) => true,
+            ModelStatus::Ready(_) => self.running.is_some() || self.dirty_since.is_some(),
+            ModelStatus::Failed(_) => false,
+        }
     }
 
     fn model_dir(&self) -> PathBuf {
-        self.state.model_dir.clone().unwrap_or_else(|| self.options.bundled_model.clone())
+        self.state
+            .model_dir
+            .clone()
+            .unwrap_or_else(|| self.options.bundled_model.clone())
     }
 
     /// The pooling in effect: the chosen one if the model allows it, else the model's default.
@@ -239,7 +264,11 @@ impl SimlensApp {
     }
 
     fn notify(&mut self, text: impl Into<String>, is_error: bool) {
-        self.notifications.push(Notification { text: text.into(), is_error, at: Instant::now() });
+        self.notifications.push(Notification {
+            text: text.into(),
+            is_error,
+            at: Instant::now(),
+        });
         if self.notifications.len() > 6 {
             self.notifications.remove(0);
         }
@@ -312,7 +341,9 @@ impl SimlensApp {
                 }
                 let same_shape = self.result.as_ref().is_some_and(|r| r.texts == c.texts);
                 if !same_shape {
-                    self.selection = self.selection.filter(|&(i, j)| i < c.texts.len() && j < c.texts.len());
+                    self.selection = self
+                        .selection
+                        .filter(|&(i, j)| i < c.texts.len() && j < c.texts.len());
                 }
                 self.result = Some(Arc::new(*c));
                 self.heatmap.invalidate();
@@ -341,33 +372,58 @@ impl SimlensApp {
 
     /// Sends an embed job once edits have been quiet for the debounce time.
     fn maybe_submit(&mut self, ctx: &egui::Context) {
-        let Some(since) = self.dirty_since else { return };
+        let Some(since) = self.dirty_since else {
+            return;
+        };
         let wait = self.options.debounce.saturating_sub(since.elapsed());
         if !wait.is_zero() {
             ctx.request_repaint_after(wait);
             return;
         }
-        let ModelStatus::Ready(info) = &self.model else { return };
+        let ModelStatus::Ready(info) = &self.model else {
+            return;
+        };
         self.dirty_since = None;
         let (texts, groups, group_names, skipped) = flatten_for_job(&self.state.set);
         self.skipped_empty = skipped;
         let pooling = self.pooling();
-        let key = (texts.clone(), groups.clone(), group_names.clone(), pooling, info.fingerprint.clone());
+        let key = (
+            texts.clone(),
+            groups.clone(),
+            group_names.clone(),
+            pooling,
+            info.fingerprint.clone(),
+        );
         if self.last_sent.as_ref() == Some(&key) {
             return;
         }
         self.last_sent = Some(key);
         self.next_job += 1;
         let id = self.next_job;
-        self.running = Some(Running { id, done: 0, total: 0, started: Instant::now() });
+        self.running = Some(Running {
+            id,
+            done: 0,
+            total: 0,
+            started: Instant::now(),
+        });
         if let Some(w) = &self.worker {
-            w.send(Request::Embed(EmbedJob { id, texts, groups, group_names, pooling }));
+            w.send(Request::Embed(EmbedJob {
+                id,
+                texts,
+                groups,
+                group_names,
+                pooling,
+            }));
         }
     }
 
     fn request_tokens(&mut self) {
-        let Some((row, _)) = self.selection else { return };
-        let Some(text) = self.result.as_ref().and_then(|r| r.texts.get(row)).cloned() else { return };
+        let Some((row, _)) = self.selection else {
+            return;
+        };
+        let Some(text) = self.result.as_ref().and_then(|r| r.texts.get(row)).cloned() else {
+            return;
+        };
         if self.tokens.as_ref().is_some_and(|(t, _)| *t == text) {
             return;
         }
@@ -399,7 +455,10 @@ impl SimlensApp {
                 while groups.iter().any(|g| g.name == format!("Group {k}")) {
                     k += 1;
                 }
-                groups.push(Group { name: format!("Group {k}"), sentences: Vec::new() });
+                groups.push(Group {
+                    name: format!("Group {k}"),
+                    sentences: Vec::new(),
+                });
                 self.mark_dirty();
             }
             Command::MoveGroup(g, delta) => {
@@ -427,8 +486,17 @@ impl SimlensApp {
             Command::PasteLines(g, text) => {
                 if let Some(group) = groups.get_mut(g) {
                     let before = group.sentences.len();
-                    group.sentences.extend(text.lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_owned));
-                    let msg = format!("Added {} sentence(s) to {}.", group.sentences.len() - before, group.name);
+                    group.sentences.extend(
+                        text.lines()
+                            .map(str::trim)
+                            .filter(|l| !l.is_empty())
+                            .map(str::to_owned),
+                    );
+                    let msg = format!(
+                        "Added {} sentence(s) to {}.",
+                        group.sentences.len() - before,
+                        group.name
+                    );
                     self.notify(msg, false);
                     self.mark_dirty();
                 }
@@ -464,7 +532,10 @@ impl SimlensApp {
                 let tx = self.inbox.0.clone();
                 let ctx = ctx.clone();
                 spawn_dialog(move || {
-                    if let Some(dir) = rfd::FileDialog::new().set_title("Open model folder").pick_folder() {
+                    if let Some(dir) = rfd::FileDialog::new()
+                        .set_title("Open model folder")
+                        .pick_folder()
+                    {
                         tx.send(Command::LoadModel(Some(dir))).ok();
                         ctx.request_repaint();
                     }
@@ -473,8 +544,12 @@ impl SimlensApp {
             Command::PickExport(kind) => export::pick(kind, self.inbox.0.clone(), ctx.clone()),
             Command::Export(kind, path) => {
                 let ctx = ctx.clone();
-                let Some(job) = export::prepare(kind, &path, self.result.clone(), &self.state) else {
-                    self.notify("Nothing to export yet: wait for the heatmap to appear.", true);
+                let Some(job) = export::prepare(kind, &path, self.result.clone(), &self.state)
+                else {
+                    self.notify(
+                        "Nothing to export yet: wait for the heatmap to appear.",
+                        true,
+                    );
                     return;
                 };
                 let tx = self.inbox.3.clone();
@@ -482,8 +557,16 @@ impl SimlensApp {
                     .name("simlens-export".into())
                     .spawn(move || {
                         let note = match job() {
-                            Ok(msg) => Notification { text: msg, is_error: false, at: Instant::now() },
-                            Err(e) => Notification { text: format!("Export failed: {e}"), is_error: true, at: Instant::now() },
+                            Ok(msg) => Notification {
+                                text: msg,
+                                is_error: false,
+                                at: Instant::now(),
+                            },
+                            Err(e) => Notification {
+                                text: format!("Export failed: {e}"),
+                                is_error: true,
+                                at: Instant::now(),
+                            },
                         };
                         tx.send(note).ok();
                         ctx.request_repaint();
@@ -554,12 +637,31 @@ impl SimlensApp {
 
         egui::Panel::top("menu").show(ui, |ui| self.menu_ui(ui));
         egui::Panel::bottom("status").show(ui, |ui| self.status_ui(ui));
-        egui::Panel::left("editor").resizable(true).default_size(360.0).min_size(240.0).show(ui, |ui| {
-            editor::editor_ui(ui, &mut self.state.set, &mut self.editor, &mut self.commands);
-        });
-        egui::Panel::right("details").resizable(true).default_size(300.0).min_size(200.0).show(ui, |ui| {
-            details::details_ui(ui, self.result.as_deref(), self.selection, self.tokens.as_ref(), &mut self.commands);
-        });
+        egui::Panel::left("editor")
+            .resizable(true)
+            .default_size(360.0)
+            .min_size(240.0)
+            .show(ui, |ui| {
+                editor::editor_ui(
+                    ui,
+                    &mut self.state.set,
+                    &mut self.editor,
+                    &mut self.commands,
+                );
+            });
+        egui::Panel::right("details")
+            .resizable(true)
+            .default_size(300.0)
+            .min_size(200.0)
+            .show(ui, |ui| {
+                details::details_ui(
+                    ui,
+                    self.result.as_deref(),
+                    self.selection,
+                    self.tokens.as_ref(),
+                    &mut self.commands,
+                );
+            });
         egui::CentralPanel::default().show(ui, |ui| {
             self.notifications_ui(ui);
             self.model_error_ui(ui);
@@ -578,7 +680,8 @@ impl SimlensApp {
                     self.commands.push(Command::PickOpenSet);
                 }
                 if ui.button("Save sentences…").clicked() {
-                    self.commands.push(Command::PickExport(ExportKind::Sentences));
+                    self.commands
+                        .push(Command::PickExport(ExportKind::Sentences));
                 }
                 if ui.button("Load the example").clicked() {
                     self.commands.push(Command::LoadExample);
@@ -592,7 +695,10 @@ impl SimlensApp {
                 }
             });
             ui.menu_button("Model", |ui| {
-                if ui.button(format!("Bundled: {}", engine::BUNDLED_MODEL)).clicked() {
+                if ui
+                    .button(format!("Bundled: {}", engine::BUNDLED_MODEL))
+                    .clicked()
+                {
                     self.commands.push(Command::LoadModel(None));
                 }
                 for dir in self.state.recent_models.clone() {
@@ -607,7 +713,12 @@ impl SimlensApp {
             ui.separator();
             let model_label = match &self.model {
                 ModelStatus::Ready(info) => info.name.clone(),
-                ModelStatus::Loading(d) => format!("loading {}…", d.file_name().map(|n| n.to_string_lossy()).unwrap_or_default()),
+                ModelStatus::Loading(d) => format!(
+                    "loading {}…",
+                    d.file_name()
+                        .map(|n| n.to_string_lossy())
+                        .unwrap_or_default()
+                ),
                 ModelStatus::Failed(_) => "no model".to_owned(),
             };
             ui.label("Model:");
@@ -618,33 +729,46 @@ impl SimlensApp {
                 ModelStatus::Ready(info) => info.poolings.clone(),
                 _ => Vec::new(),
             };
-            ui.label("Pooling:");
-            egui::ComboBox::from_id_salt("pooling").selected_text(current.as_str()).show_ui(ui, |ui| {
-                for p in Pooling::ALL {
-                    let enabled = allowed.contains(&p);
-                    let resp = ui.add_enabled(enabled, egui::Button::selectable(current == p, p.as_str()));
-                    let resp = if enabled || p != Pooling::Pooled {
-                        resp
-                    } else {
-                        resp.on_disabled_hover_text("This model has no pooled output (pooler_output)")
-                    };
-                    if resp.clicked() && current != p {
-                        self.commands.push(Command::SetPooling(p));
+            let label = ui.label("Pooling:");
+            egui::ComboBox::from_id_salt("pooling")
+                .selected_text(current.as_str())
+                .show_ui(ui, |ui| {
+                    for p in Pooling::ALL {
+                        let enabled = allowed.contains(&p);
+                        let resp = ui.add_enabled(
+                            enabled,
+                            egui::Button::selectable(current == p, p.as_str()),
+                        );
+                        let resp = if enabled || p != Pooling::Pooled {
+                            resp
+                        } else {
+                            resp.on_disabled_hover_text(
+                                "This model has no pooled output (pooler_output)",
+                            )
+                        };
+                        if resp.clicked() && current != p {
+                            self.commands.push(Command::SetPooling(p));
+                        }
                     }
-                }
-            });
+                })
+                .response
+                .labelled_by(label.id);
             ui.separator();
             ui.label("Range:");
-            egui::ComboBox::from_id_salt("range").selected_text(self.state.view.range.name()).show_ui(ui, |ui| {
-                for r in state::ColorRange::ALL {
-                    ui.selectable_value(&mut self.state.view.range, r, r.name());
-                }
-            });
-            egui::ComboBox::from_id_salt("colormap").selected_text(self.state.view.colormap.name()).show_ui(ui, |ui| {
-                for c in crate::render::Colormap::ALL {
-                    ui.selectable_value(&mut self.state.view.colormap, c, c.name());
-                }
-            });
+            egui::ComboBox::from_id_salt("range")
+                .selected_text(self.state.view.range.name())
+                .show_ui(ui, |ui| {
+                    for r in state::ColorRange::ALL {
+                        ui.selectable_value(&mut self.state.view.range, r, r.name());
+                    }
+                });
+            egui::ComboBox::from_id_salt("colormap")
+                .selected_text(self.state.view.colormap.name())
+                .show_ui(ui, |ui| {
+                    for c in crate::render::Colormap::ALL {
+                        ui.selectable_value(&mut self.state.view.colormap, c, c.name());
+                    }
+                });
             ui.checkbox(&mut self.state.view.show_values, "Values");
         });
     }
@@ -654,7 +778,12 @@ impl SimlensApp {
             if let Some(r) = self.running {
                 ui.spinner();
                 if r.total > 0 {
-                    ui.label(format!("embedding {}/{}… {:.1} s", r.done, r.total, r.started.elapsed().as_secs_f32()));
+                    ui.label(format!(
+                        "embedding {}/{}… {:.1} s",
+                        r.done,
+                        r.total,
+                        r.started.elapsed().as_secs_f32()
+                    ));
                 } else {
                     ui.label("comparing…");
                 }
@@ -669,10 +798,16 @@ impl SimlensApp {
             }
             ui.separator();
             let n = self.state.set.len();
-            ui.label(format!("{n} sentences in {} groups", self.state.set.groups.len()));
+            ui.label(format!(
+                "{n} sentences in {} groups",
+                self.state.set.groups.len()
+            ));
             if self.skipped_empty > 0 {
                 ui.separator();
-                ui.colored_label(ui.visuals().warn_fg_color, format!("{} empty sentence(s) skipped", self.skipped_empty));
+                ui.colored_label(
+                    ui.visuals().warn_fg_color,
+                    format!("{} empty sentence(s) skipped", self.skipped_empty),
+                );
             }
             if let Some(r) = &self.result {
                 ui.separator();
@@ -691,9 +826,14 @@ impl SimlensApp {
     fn notifications_ui(&mut self, ui: &mut egui::Ui) {
         let now = Instant::now();
         // Successes fade after a while; errors stay until dismissed.
-        self.notifications.retain(|n| n.is_error || now.duration_since(n.at) < Duration::from_secs(8));
+        self.notifications
+            .retain(|n| n.is_error || now.duration_since(n.at) < Duration::from_secs(8));
         for (i, n) in self.notifications.iter().enumerate() {
-            let color = if n.is_error { ui.visuals().error_fg_color } else { ui.visuals().text_color() };
+            let color = if n.is_error {
+                ui.visuals().error_fg_color
+            } else {
+                ui.visuals().text_color()
+            };
             ui.horizontal_wrapped(|ui| {
                 ui.colored_label(color, if n.is_error { "⚠" } else { "✔" });
                 ui.colored_label(color, &n.text);
@@ -731,8 +871,16 @@ impl SimlensApp {
 
     fn central_ui(&mut self, ui: &mut egui::Ui) {
         ui.horizontal(|ui| {
-            ui.selectable_value(&mut self.state.view.tab, state::Tab::Heatmap, "Sentences × sentences");
-            ui.selectable_value(&mut self.state.view.tab, state::Tab::Groups, "Groups × groups");
+            ui.selectable_value(
+                &mut self.state.view.tab,
+                state::Tab::Heatmap,
+                "Sentences × sentences",
+            );
+            ui.selectable_value(
+                &mut self.state.view.tab,
+                state::Tab::Groups,
+                "Groups × groups",
+            );
         });
         ui.separator();
         let Some(result) = self.result.clone() else {
@@ -746,15 +894,27 @@ impl SimlensApp {
             return;
         };
         match self.state.view.tab {
-            state::Tab::Heatmap => {
-                heatmap::heatmap_ui(ui, &mut self.heatmap, &result, &self.state.view, self.selection, &mut self.commands)
-            }
+            state::Tab::Heatmap => heatmap::heatmap_ui(
+                ui,
+                &mut self.heatmap,
+                &result,
+                &self.state.view,
+                self.selection,
+                &mut self.commands,
+            ),
             state::Tab::Groups => groups::groups_ui(ui, &result, &self.state.view),
         }
     }
 
     fn dropped_files_ui(&mut self, ctx: &egui::Context) {
-        let dropped: Vec<PathBuf> = ctx.input(|i| i.raw.dropped_files.iter().map(|f| f.path().to_path_buf()).filter(|p| !p.as_os_str().is_empty()).collect());
+        let dropped: Vec<PathBuf> = ctx.input(|i| {
+            i.raw
+                .dropped_files
+                .iter()
+                .map(|f| f.path().to_path_buf())
+                .filter(|p| !p.as_os_str().is_empty())
+                .collect()
+        });
         for p in dropped {
             if p.is_dir() {
                 self.commands.push(Command::LoadModel(Some(p)));
@@ -793,13 +953,26 @@ fn flatten_for_job(set: &SentenceSet) -> (Vec<String>, Vec<usize>, Vec<String>, 
             }
         }
     }
-    let names = set.groups.iter().map(|g| if g.name.is_empty() { UNGROUPED.to_owned() } else { g.name.clone() }).collect();
+    let names = set
+        .groups
+        .iter()
+        .map(|g| {
+            if g.name.is_empty() {
+                UNGROUPED.to_owned()
+            } else {
+                g.name.clone()
+            }
+        })
+        .collect();
     (texts, groups, names, skipped)
 }
 
 /// Runs a native dialog off the UI thread, so the window keeps drawing.
 fn spawn_dialog(f: impl FnOnce() + Send + 'static) {
-    std::thread::Builder::new().name("simlens-dialog".into()).spawn(f).ok();
+    std::thread::Builder::new()
+        .name("simlens-dialog".into())
+        .spawn(f)
+        .ok();
 }
 
 /// The set format for a sentence file path.

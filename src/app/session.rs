@@ -26,17 +26,33 @@ pub struct Loaded {
 pub fn load(path: &Path) -> Loaded {
     let bytes = match std::fs::read(path) {
         Ok(b) => b,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Loaded { state: State::default(), notice: None },
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Loaded {
+                state: State::default(),
+                notice: None,
+            };
+        }
         Err(e) => {
             return Loaded {
                 state: State::default(),
-                notice: Some(format!("Could not read the last session {}: {e}. Started with the example.", path.display())),
+                notice: Some(format!(
+                    "Could not read the last session {}: {e}. Started with the example.",
+                    path.display()
+                )),
             };
         }
     };
     let problem = match serde_json::from_slice::<State>(&bytes) {
-        Ok(state) if state.version <= STATE_VERSION => return Loaded { state, notice: None },
-        Ok(state) => format!("it was written by a newer simlens (format {})", state.version),
+        Ok(state) if state.version <= STATE_VERSION => {
+            return Loaded {
+                state,
+                notice: None,
+            };
+        }
+        Ok(state) => format!(
+            "it was written by a newer simlens (format {})",
+            state.version
+        ),
         Err(e) => format!("it is damaged ({e})"),
     };
     let stamp = std::time::SystemTime::now()
@@ -49,7 +65,11 @@ pub fn load(path: &Path) -> Loaded {
         state: State::default(),
         notice: Some(format!(
             "The last session could not be opened: {problem}. {}Started with the example.",
-            if kept { format!("It was kept as {}. ", aside.display()) } else { String::new() }
+            if kept {
+                format!("It was kept as {}. ", aside.display())
+            } else {
+                String::new()
+            }
         )),
     }
 }
@@ -85,12 +105,19 @@ impl Autosaver {
                 }
             })
             .ok();
-        Self { tx: Some(tx), errors, handle, last: String::new() }
+        Self {
+            tx: Some(tx),
+            errors,
+            handle,
+            last: String::new(),
+        }
     }
 
     /// Queues `state` for saving to `path` if it changed since the last call.
     pub fn save(&mut self, path: &Path, state: &State) {
-        let Ok(json) = serde_json::to_string_pretty(state) else { return };
+        let Ok(json) = serde_json::to_string_pretty(state) else {
+            return;
+        };
         if json == self.last {
             return;
         }
@@ -121,4 +148,3 @@ impl Drop for Autosaver {
         }
     }
 }
-

@@ -58,7 +58,12 @@ pub struct ViewSettings {
 
 impl Default for ViewSettings {
     fn default() -> Self {
-        Self { range: ColorRange::Unit, colormap: Colormap::Viridis, show_values: true, tab: Tab::Heatmap }
+        Self {
+            range: ColorRange::Unit,
+            colormap: Colormap::Viridis,
+            show_values: true,
+            tab: Tab::Heatmap,
+        }
     }
 }
 

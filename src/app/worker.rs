@@ -23,7 +23,8 @@ pub type Loader = Arc<dyn Fn(&Path) -> Result<Box<dyn Embedder>> + Send + Sync>;
 /// The loader for real model folders through ONNX Runtime.
 pub fn onnx_loader() -> Loader {
     Arc::new(|dir: &Path| {
-        engine::load_model(dir, engine::LoadOptions::default()).map(|e| Box::new(e) as Box<dyn Embedder>)
+        engine::load_model(dir, engine::LoadOptions::default())
+            .map(|e| Box::new(e) as Box<dyn Embedder>)
     })
 }
 
@@ -126,7 +127,12 @@ impl Worker {
             .name("simlens-embedder".into())
             .spawn(move || run(loader, requests, answers, shared, repaint))
             .ok();
-        Self { tx: Some(tx), rx, latest, handle }
+        Self {
+            tx: Some(tx),
+            rx,
+            latest,
+            handle,
+        }
     }
 
     /// Sends a request. An embed job supersedes every earlier one at once.
@@ -235,7 +241,10 @@ fn run(
                     }
                 }
                 let Some(e) = embedder.as_mut() else {
-                    send(Response::Failed { job: job.id, error: Error::input(None, "no model is loaded") });
+                    send(Response::Failed {
+                        job: job.id,
+                        error: Error::input(None, "no model is loaded"),
+                    });
                     continue;
                 };
                 if cache.len() > CACHE_LIMIT {
@@ -243,7 +252,11 @@ fn run(
                 }
                 let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| {
                     embed_job(e.as_mut(), &job, &mut cache, &latest, &|done, total| {
-                        send(Response::Progress { job: job.id, done, total })
+                        send(Response::Progress {
+                            job: job.id,
+                            done,
+                            total,
+                        })
                     })
                 }));
                 match outcome {
@@ -252,7 +265,10 @@ fn run(
                     Ok(Err(error)) => send(Response::Failed { job: job.id, error }),
                     Err(p) => {
                         embedder = None;
-                        send(Response::Failed { job: job.id, error: Error::WorkerPanic(panic_message(p.as_ref())) });
+                        send(Response::Failed {
+                            job: job.id,
+                            error: Error::WorkerPanic(panic_message(p.as_ref())),
+                        });
                     }
                 }
             }
@@ -271,8 +287,12 @@ fn embed_job(
     let info = e.info().clone();
     let key = |t: &str| (info.fingerprint.clone(), job.pooling, t.to_owned());
     let mut seen = std::collections::HashSet::new();
-    let missing: Vec<&str> =
-        job.texts.iter().map(String::as_str).filter(|t| !cache.contains_key(&key(t)) && seen.insert(*t)).collect();
+    let missing: Vec<&str> = job
+        .texts
+        .iter()
+        .map(String::as_str)
+        .filter(|t| !cache.contains_key(&key(t)) && seen.insert(*t))
+        .collect();
     let total = missing.len();
     let mut done = 0;
     let mut last_report = Instant::now();
@@ -306,8 +326,18 @@ fn embed_job(
         }
     }
     let truncated: std::collections::HashSet<String> = truncated.into_iter().collect();
-    let truncated = job.texts.iter().enumerate().filter(|(_, t)| truncated.contains(*t)).map(|(i, _)| i).collect();
-    let embeddings = Embeddings { dim, data, truncated };
+    let truncated = job
+        .texts
+        .iter()
+        .enumerate()
+        .filter(|(_, t)| truncated.contains(*t))
+        .map(|(i, _)| i)
+        .collect();
+    let embeddings = Embeddings {
+        dim,
+        data,
+        truncated,
+    };
     let sim = engine::similarity_matrix(&embeddings);
     let group_matrix = engine::group_matrix(&sim, &job.groups, job.group_names.len());
     Ok(Computed {

@@ -17,7 +17,10 @@ pub use similarity::{SimMatrix, group_matrix, separation, similarity_matrix, top
 pub use tokenize::TokenInfo;
 
 /// Loads ONNX Runtime and the model folder `dir` in one step.
-pub fn load_model(dir: impl AsRef<std::path::Path>, options: LoadOptions) -> crate::Result<OnnxEmbedder> {
+pub fn load_model(
+    dir: impl AsRef<std::path::Path>,
+    options: LoadOptions,
+) -> crate::Result<OnnxEmbedder> {
     let runtime = runtime::load()?;
     OnnxEmbedder::load(&runtime, dir, options)
 }

@@ -46,7 +46,9 @@ impl FromStr for Pooling {
             "mean" => Ok(Pooling::Mean),
             "cls" => Ok(Pooling::Cls),
             "pooled" | "pooler" | "pooler_output" => Ok(Pooling::Pooled),
-            other => Err(format!("unknown pooling `{other}` (expected mean, cls or pooled)")),
+            other => Err(format!(
+                "unknown pooling `{other}` (expected mean, cls or pooled)"
+            )),
         }
     }
 }
@@ -81,6 +83,7 @@ pub fn normalize(v: &mut [f32]) {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -122,7 +122,10 @@ pub fn group_matrix(sim: &SimMatrix, groups: &[usize], n_groups: usize) -> Vec<O
             count[gi * n_groups + gj] += 1;
         }
     }
-    sum.iter().zip(&count).map(|(&s, &c)| (c > 0).then(|| (s / c as f64) as f32)).collect()
+    sum.iter()
+        .zip(&count)
+        .map(|(&s, &c)| (c > 0).then(|| (s / c as f64) as f32))
+        .collect()
 }
 
 /// Each group's separation: its mean within-group similarity minus its highest mean
@@ -131,7 +134,10 @@ pub fn separation(group: &[Option<f32>], n_groups: usize) -> Vec<Option<f32>> {
     (0..n_groups)
         .map(|g| {
             let within = group[g * n_groups + g]?;
-            let nearest = (0..n_groups).filter(|&h| h != g).filter_map(|h| group[g * n_groups + h]).reduce(f32::max)?;
+            let nearest = (0..n_groups)
+                .filter(|&h| h != g)
+                .filter_map(|h| group[g * n_groups + h])
+                .reduce(f32::max)?;
             Some(within - nearest)
         })
         .collect()
@@ -139,8 +145,12 @@ pub fn separation(group: &[Option<f32>], n_groups: usize) -> Vec<Option<f32>> {
 
 /// The `k` largest entries of `row` other than index `skip`, best first.
 pub fn top_k(row: &[f32], k: usize, skip: Option<usize>) -> Vec<(usize, f32)> {
-    let mut idx: Vec<(usize, f32)> =
-        row.iter().copied().enumerate().filter(|(i, v)| Some(*i) != skip && !v.is_nan()).collect();
+    let mut idx: Vec<(usize, f32)> = row
+        .iter()
+        .copied()
+        .enumerate()
+        .filter(|(i, v)| Some(*i) != skip && !v.is_nan())
+        .collect();
     let k = k.min(idx.len());
     if k == 0 {
         return Vec::new();
@@ -191,11 +201,16 @@ pub fn ranks(v: &[f64]) -> Vec<f64> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
     fn emb(rows: &[&[f32]]) -> Embeddings {
-        Embeddings { dim: rows[0].len(), data: rows.concat(), truncated: vec![] }
+        Embeddings {
+            dim: rows[0].len(),
+            data: rows.concat(),
+            truncated: vec![],
+        }
     }
 
     #[test]
@@ -208,8 +223,14 @@ mod tests {
 
         // Large enough to take the GEMM path: compare with plain loops.
         let (n, d) = (90, 50);
-        let data: Vec<f32> = (0..n * d).map(|i| ((i * 7919) % 101) as f32 / 50.0 - 1.0).collect();
-        let e = Embeddings { dim: d, data, truncated: vec![] };
+        let data: Vec<f32> = (0..n * d)
+            .map(|i| ((i * 7919) % 101) as f32 / 50.0 - 1.0)
+            .collect();
+        let e = Embeddings {
+            dim: d,
+            data,
+            truncated: vec![],
+        };
         let s = similarity_matrix(&e);
         for i in 0..n {
             for j in 0..n {
@@ -223,7 +244,10 @@ mod tests {
     #[test]
     fn group_means_leave_out_self_pairs() {
         // Groups: {0,1} and {2}. sim(0,1)=0.5, sim(0,2)=0.1, sim(1,2)=0.3.
-        let sim = SimMatrix { n: 3, data: vec![1.0, 0.5, 0.1, 0.5, 1.0, 0.3, 0.1, 0.3, 1.0] };
+        let sim = SimMatrix {
+            n: 3,
+            data: vec![1.0, 0.5, 0.1, 0.5, 1.0, 0.3, 0.1, 0.3, 1.0],
+        };
         let g = group_matrix(&sim, &[0, 0, 1], 2);
         assert_eq!(g[0], Some(0.5));
         assert!((g[1].unwrap() - 0.2).abs() < 1e-6);
