@@ -257,7 +257,7 @@ fn similarity(
     let emb = embed_set(&mut embedder, pooling, &texts)?;
     let sim = engine::similarity_matrix(&emb);
     let names = set.group_names();
-    let gm = engine::group_matrix(&sim, &groups, names.len());
+    let gm = engine::group_matrix(&emb, &groups, names.len());
     let report = SimilarityReport::new(
         &embedder.info().name,
         pooling,

@@ -300,6 +300,49 @@ fn selecting_a_cell_shows_tokens_and_neighbours() {
     assert!(h.query_by_label("[CLS]").is_some());
 }
 
+#[test]
+fn opening_a_sentence_file_through_the_path_prompt() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("mine.txt");
+    std::fs::write(
+        &p,
+        "# Fruit\nI like apples\nBananas are yellow\n# Cars\nMy car is fast\n",
+    )
+    .unwrap();
+    let mut h = harness(fake_app());
+    settle(&mut h, Duration::from_secs(10));
+    h.get_by_label("File").click();
+    // Popups and modals take a frame to size themselves before they take clicks.
+    h.run_steps(3);
+    h.get_by_label("Open sentences…").click();
+    h.run_steps(3);
+    assert!(
+        h.query_by_label("Open sentences").is_some(),
+        "the prompt is open"
+    );
+    let field = h
+        .get_all_by_role(Role::TextInput)
+        .find(|n| n.value().is_some_and(|v| v.starts_with('/')))
+        .expect("path field");
+    field.focus();
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    h.get_all_by_role(Role::TextInput)
+        .find(|n| n.value().is_some_and(|v| v.starts_with('/')))
+        .unwrap()
+        .type_text(p.to_str().unwrap());
+    h.run_steps(1);
+    h.get_by_label("Open").click();
+    settle(&mut h, Duration::from_secs(10));
+    assert_eq!(h.state().state.set.group_names(), vec!["Fruit", "Cars"]);
+    assert_eq!(n(&h), 3);
+    // A missing file is reported; the sentences stay.
+    h.state_mut()
+        .push_command(Command::OpenSet(dir.path().join("missing.txt")));
+    h.run_steps(2);
+    assert!(h.query_by_label_contains("cannot read").is_some());
+    assert_eq!(h.state().state.set.len(), 3);
+}
+
 // ---- the real bundled model -----------------------------------------------------
 
 fn real_app() -> SimlensApp {

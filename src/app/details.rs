@@ -74,27 +74,27 @@ fn tokens_ui(ui: &mut egui::Ui, t: &TokenInfo) {
     ui.label(format!(
         "{} tokens{}",
         t.ids.len(),
-        if t.truncated { " (truncated)" } else { "" }
+        if t.truncated {
+            " (truncated to the model's maximum)"
+        } else {
+            ""
+        }
     ));
-    egui::ScrollArea::horizontal()
-        .id_salt("tokens")
+    egui::Grid::new("token_grid")
+        .striped(true)
+        .num_columns(5)
         .show(ui, |ui| {
-            egui::Grid::new("token_grid").striped(true).show(ui, |ui| {
-                for (name, row) in [
-                    ("token", t.tokens.clone()),
-                    ("id", t.ids.iter().map(i64::to_string).collect()),
-                    (
-                        "mask",
-                        t.attention_mask.iter().map(i64::to_string).collect(),
-                    ),
-                    ("segment", t.type_ids.iter().map(i64::to_string).collect()),
-                ] {
-                    ui.label(egui::RichText::new(name).weak());
-                    for v in row {
-                        ui.monospace(v);
-                    }
-                    ui.end_row();
-                }
-            });
+            for h in ["#", "token", "id", "mask", "segment"] {
+                ui.label(egui::RichText::new(h).weak());
+            }
+            ui.end_row();
+            for (k, token) in t.tokens.iter().enumerate() {
+                ui.monospace(k.to_string());
+                ui.monospace(token);
+                ui.monospace(t.ids[k].to_string());
+                ui.monospace(t.attention_mask[k].to_string());
+                ui.monospace(t.type_ids[k].to_string());
+                ui.end_row();
+            }
         });
 }

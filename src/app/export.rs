@@ -2,11 +2,9 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::mpsc::Sender;
 
 use super::state::State;
 use super::worker::Computed;
-use super::{Command, spawn_dialog};
 use crate::io::SentenceSet;
 use crate::io::export::{EmbeddingExport, EmbeddingFormat, MatrixFormat, SimilarityReport};
 use crate::render::{HeatmapPicture, save_heatmap_png};
@@ -55,7 +53,8 @@ impl ExportKind {
         }
     }
 
-    fn default_name(self) -> &'static str {
+    /// The file (or folder) name offered by default.
+    pub fn default_name(self) -> &'static str {
         match self {
             ExportKind::MatrixCsv => "similarity.csv",
             ExportKind::MatrixJson => "similarity.json",
@@ -66,27 +65,6 @@ impl ExportKind {
             ExportKind::Sentences => "sentences.txt",
         }
     }
-}
-
-/// Asks for a destination with a native dialog (on its own thread), then sends
-/// [`Command::Export`].
-pub fn pick(kind: ExportKind, tx: Sender<Command>, ctx: egui::Context) {
-    spawn_dialog(move || {
-        let dialog = rfd::FileDialog::new().set_file_name(kind.default_name());
-        let path = if kind == ExportKind::EmbeddingsTsv {
-            dialog
-                .set_title("Folder for vectors.tsv and metadata.tsv")
-                .pick_folder()
-        } else {
-            dialog
-                .set_title(kind.menu_label().trim_end_matches('…'))
-                .save_file()
-        };
-        if let Some(p) = path {
-            tx.send(Command::Export(kind, p)).ok();
-            ctx.request_repaint();
-        }
-    });
 }
 
 /// A job that writes the export and returns the message to show.

@@ -230,10 +230,12 @@ pub fn heatmap_ui(
     if labels {
         let size = (cell * 0.7).clamp(10.0, 14.0);
         let f = FontId::proportional(size);
+        // With several groups, a strip at the far left and top names them.
+        let strip = if multi_group { 18.0 } else { 0.0 };
         for i in first..last {
             let y = (at(i, 1) + at(i + 1, 1)) / 2.0;
             if (plot.top()..=plot.bottom()).contains(&y) {
-                let text = truncate(&r.texts[i], chars_fit(label_w - 12.0, size));
+                let text = truncate(&r.texts[i], chars_fit(label_w - strip - 12.0, size));
                 painter.text(
                     pos2(plot.left() - 6.0, y),
                     Align2::RIGHT_CENTER,
@@ -246,7 +248,7 @@ pub fn heatmap_ui(
         for j in first_c..last_c {
             let x = (at(j, 0) + at(j + 1, 0)) / 2.0;
             if (plot.left()..=plot.right()).contains(&x) {
-                let text = truncate(&r.texts[j], chars_fit(top - 12.0, size));
+                let text = truncate(&r.texts[j], chars_fit(top - strip - 12.0, size));
                 let galley = painter.layout_no_wrap(text, f.clone(), text_color);
                 let h = galley.size().y;
                 let pos = pos2(x - h / 2.0, plot.top() - 6.0);
@@ -254,6 +256,49 @@ pub fn heatmap_ui(
                     egui::epaint::TextShape::new(pos, galley, text_color)
                         .with_angle(-std::f32::consts::FRAC_PI_2),
                 ));
+            }
+        }
+        if multi_group {
+            let group_color = ui.visuals().strong_text_color();
+            let gf = FontId::proportional(12.0);
+            for (k, &(s, g)) in starts.iter().enumerate() {
+                let e = starts.get(k + 1).map(|x| x.0).unwrap_or(n);
+                let (y0, y1) = (at(s, 1).max(plot.top()), at(e, 1).min(plot.bottom()));
+                if y1 - y0 >= 24.0 {
+                    let text = truncate(&r.group_names[g], chars_fit(y1 - y0 - 4.0, 12.0));
+                    let galley = painter.layout_no_wrap(text, gf.clone(), group_color);
+                    let (w, h) = (galley.size().x, galley.size().y);
+                    let pos = pos2(area.left() + (strip - h) / 2.0, (y0 + y1) / 2.0 + w / 2.0);
+                    painter.add(Shape::Text(
+                        egui::epaint::TextShape::new(pos, galley, group_color)
+                            .with_angle(-std::f32::consts::FRAC_PI_2),
+                    ));
+                    painter.line_segment(
+                        [
+                            pos2(area.left() + strip, y0 + 2.0),
+                            pos2(area.left() + strip, y1 - 2.0),
+                        ],
+                        Stroke::new(1.0, group_color),
+                    );
+                }
+                let (x0, x1) = (at(s, 0).max(plot.left()), at(e, 0).min(plot.right()));
+                if x1 - x0 >= 30.0 {
+                    let text = truncate(&r.group_names[g], chars_fit(x1 - x0 - 4.0, 12.0));
+                    painter.text(
+                        pos2((x0 + x1) / 2.0, area.top() + 1.0),
+                        Align2::CENTER_TOP,
+                        text,
+                        gf.clone(),
+                        group_color,
+                    );
+                    painter.line_segment(
+                        [
+                            pos2(x0 + 2.0, area.top() + strip),
+                            pos2(x1 - 2.0, area.top() + strip),
+                        ],
+                        Stroke::new(1.0, group_color),
+                    );
+                }
             }
         }
     } else if multi_group {

@@ -27,6 +27,13 @@ use crate::engine::{self, ModelInfo, Pooling, TokenInfo};
 use crate::io::sentences::{SetFormat, UNGROUPED};
 use crate::io::{Group, SentenceSet};
 
+static PROCESS_START: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
+
+/// Records when the process started, so "time to first heatmap" includes start-up.
+pub fn mark_process_start() {
+    PROCESS_START.get_or_init(Instant::now);
+}
+
 /// Opens the explorer window on the saved session (or the seed example).
 pub fn run_native() -> anyhow::Result<()> {
     let options = eframe::NativeOptions {
@@ -95,8 +102,10 @@ pub enum Command {
     SetPooling(Pooling),
     /// Load a model folder; `None` is the bundled model.
     LoadModel(Option<PathBuf>),
-    /// Ask for a model folder with a dialog.
+    /// Ask for a model folder.
     PickModelFolder,
+    /// Fill the open path prompt (from the native dialog).
+    PromptPath(PathBuf),
     /// Load the current model again (after an error).
     Retry,
     /// Ask for a file with a dialog, then export.
@@ -175,6 +184,8 @@ pub struct SimlensApp {
         Sender<Notification>,
     ),
     heatmap: HeatmapView,
+    /// The path prompt, when one is open.
+    prompt: Option<PathPrompt>,
     editor: editor::EditorBuffers,
     autosaver: session::Autosaver,
     skipped_empty: usize,
@@ -224,10 +235,11 @@ impl SimlensApp {
             commands: Vec::new(),
             inbox: (cmd_tx, note_rx, cmd_rx, note_tx),
             heatmap: HeatmapView::default(),
+            prompt: None,
             editor: editor::EditorBuffers::default(),
             autosaver: session::Autosaver::new(),
             skipped_empty: 0,
-            launched: Instant::now(),
+            launched: PROCESS_START.get().copied().unwrap_or_else(Instant::now),
             first_result_after: None,
         }
     }
@@ -327,7 +339,13 @@ impl SimlensApp {
                     self.running = None;
                 }
                 if self.first_result_after.is_none() {
-                    self.first_result_after = Some(self.launched.elapsed());
+                    let after = self.launched.elapsed();
+                    log::info!(
+                        "first heatmap {:.0} ms after start ({} sentences)",
+                        after.as_secs_f64() * 1000.0,
+                        c.texts.len()
+                    );
+                    self.first_result_after = Some(after);
                 }
                 if !c.embeddings.truncated.is_empty() {
                     self.notify(
@@ -529,20 +547,32 @@ impl SimlensApp {
             }
             Command::Retry => self.load_model(),
             Command::PickModelFolder => {
-                let tx = self.inbox.0.clone();
-                let ctx = ctx.clone();
-                spawn_dialog(move || {
-                    if let Some(dir) = rfd::FileDialog::new()
-                        .set_title("Open model folder")
-                        .pick_folder()
-                    {
-                        tx.send(Command::LoadModel(Some(dir))).ok();
-                        ctx.request_repaint();
-                    }
-                });
+                let start = self
+                    .state
+                    .model_dir
+                    .clone()
+                    .unwrap_or_else(|| self.options.bundled_model.clone());
+                self.prompt = Some(PathPrompt::new(PromptPurpose::ModelFolder, start));
             }
-            Command::PickExport(kind) => export::pick(kind, self.inbox.0.clone(), ctx.clone()),
+            Command::PickExport(kind) => {
+                let dir = self
+                    .state
+                    .last_dir
+                    .clone()
+                    .or_else(|| std::env::current_dir().ok())
+                    .unwrap_or_default();
+                self.prompt = Some(PathPrompt::new(
+                    PromptPurpose::Export(kind),
+                    dir.join(kind.default_name()),
+                ));
+            }
+            Command::PromptPath(p) => {
+                if let Some(prompt) = &mut self.prompt {
+                    prompt.path = p.display().to_string();
+                }
+            }
             Command::Export(kind, path) => {
+                self.state.last_dir = path.parent().map(Path::to_path_buf);
                 let ctx = ctx.clone();
                 let Some(job) = export::prepare(kind, &path, self.result.clone(), &self.state)
                 else {
@@ -575,6 +605,7 @@ impl SimlensApp {
             }
             Command::OpenSet(path) => match SentenceSet::read_path(&path) {
                 Ok(set) => {
+                    self.state.last_dir = path.parent().map(Path::to_path_buf);
                     let n = set.len();
                     self.state.set = set;
                     self.selection = None;
@@ -584,18 +615,13 @@ impl SimlensApp {
                 Err(e) => self.notify(format!("{e}"), true),
             },
             Command::PickOpenSet => {
-                let tx = self.inbox.0.clone();
-                let ctx = ctx.clone();
-                spawn_dialog(move || {
-                    if let Some(p) = rfd::FileDialog::new()
-                        .set_title("Open sentences")
-                        .add_filter("Sentences", &["txt", "csv", "tsv"])
-                        .pick_file()
-                    {
-                        tx.send(Command::OpenSet(p)).ok();
-                        ctx.request_repaint();
-                    }
-                });
+                let dir = self
+                    .state
+                    .last_dir
+                    .clone()
+                    .or_else(|| std::env::current_dir().ok())
+                    .unwrap_or_default();
+                self.prompt = Some(PathPrompt::new(PromptPurpose::OpenSet, dir));
             }
             Command::LoadExample => {
                 self.state.set = SentenceSet::seed_example();
@@ -662,6 +688,7 @@ impl SimlensApp {
                     &mut self.commands,
                 );
             });
+        self.prompt_ui(&ctx);
         egui::CentralPanel::default().show(ui, |ui| {
             self.notifications_ui(ui);
             self.model_error_ui(ui);
@@ -906,6 +933,65 @@ impl SimlensApp {
         }
     }
 
+    /// The path prompt: a text field anyone can type or paste into, and a "Browse…"
+    /// button for the native dialog (which some desktops do not provide).
+    fn prompt_ui(&mut self, ctx: &egui::Context) {
+        let Some(prompt) = &mut self.prompt else {
+            return;
+        };
+        let mut close = false;
+        let mut submit = false;
+        let modal = egui::Modal::new(egui::Id::unique("path-prompt")).show(ctx, |ui| {
+            ui.set_width(560.0);
+            ui.heading(prompt.purpose.title());
+            ui.label(prompt.purpose.hint());
+            let edit =
+                ui.add(egui::TextEdit::singleline(&mut prompt.path).desired_width(f32::INFINITY));
+            if edit.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter)) {
+                submit = true;
+            }
+            if !prompt.focused {
+                edit.request_focus();
+                prompt.focused = true;
+            }
+            ui.horizontal(|ui| {
+                if ui.button(prompt.purpose.action()).clicked() {
+                    submit = true;
+                }
+                if ui.button("Cancel").clicked() {
+                    close = true;
+                }
+                if ui
+                    .button("Browse…")
+                    .on_hover_text("Use the system's file dialog")
+                    .clicked()
+                {
+                    browse(
+                        prompt.purpose,
+                        PathBuf::from(&prompt.path),
+                        self.inbox.0.clone(),
+                        ctx.clone(),
+                    );
+                }
+            });
+        });
+        if modal.should_close() {
+            close = true;
+        }
+        if submit && !prompt.path.trim().is_empty() {
+            let path = PathBuf::from(prompt.path.trim());
+            self.commands.push(match prompt.purpose {
+                PromptPurpose::ModelFolder => Command::LoadModel(Some(path)),
+                PromptPurpose::OpenSet => Command::OpenSet(path),
+                PromptPurpose::Export(kind) => Command::Export(kind, path),
+            });
+            close = true;
+        }
+        if close {
+            self.prompt = None;
+        }
+    }
+
     fn dropped_files_ui(&mut self, ctx: &egui::Context) {
         let dropped: Vec<PathBuf> = ctx.input(|i| {
             i.raw
@@ -965,6 +1051,100 @@ fn flatten_for_job(set: &SentenceSet) -> (Vec<String>, Vec<usize>, Vec<String>, 
         })
         .collect();
     (texts, groups, names, skipped)
+}
+
+/// What a path prompt asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum PromptPurpose {
+    ModelFolder,
+    OpenSet,
+    Export(ExportKind),
+}
+
+impl PromptPurpose {
+    fn title(self) -> &'static str {
+        match self {
+            PromptPurpose::ModelFolder => "Open model folder",
+            PromptPurpose::OpenSet => "Open sentences",
+            PromptPurpose::Export(kind) => kind.menu_label().trim_end_matches('…'),
+        }
+    }
+
+    fn hint(self) -> &'static str {
+        match self {
+            PromptPurpose::ModelFolder => {
+                "A folder with model.onnx (or onnx/model.onnx) and tokenizer.json."
+            }
+            PromptPurpose::OpenSet => {
+                "A .txt file (one sentence per line, `# Group` headers) or a .csv/.tsv with a `text` column."
+            }
+            PromptPurpose::Export(ExportKind::EmbeddingsTsv) => {
+                "A folder; vectors.tsv and metadata.tsv are written into it."
+            }
+            PromptPurpose::Export(ExportKind::Sentences) => {
+                "The extension chooses the format: .txt, .csv or .tsv."
+            }
+            PromptPurpose::Export(_) => "The file to write. An existing file is replaced.",
+        }
+    }
+
+    fn action(self) -> &'static str {
+        match self {
+            PromptPurpose::ModelFolder | PromptPurpose::OpenSet => "Open",
+            PromptPurpose::Export(_) => "Save",
+        }
+    }
+}
+
+/// An open path prompt.
+struct PathPrompt {
+    purpose: PromptPurpose,
+    path: String,
+    focused: bool,
+}
+
+impl PathPrompt {
+    fn new(purpose: PromptPurpose, path: PathBuf) -> Self {
+        Self {
+            purpose,
+            path: path.display().to_string(),
+            focused: false,
+        }
+    }
+}
+
+/// Opens the native dialog on its own thread; its answer fills the prompt.
+fn browse(purpose: PromptPurpose, start: PathBuf, tx: Sender<Command>, ctx: egui::Context) {
+    spawn_dialog(move || {
+        let dir = if start.is_dir() {
+            Some(start.clone())
+        } else {
+            start.parent().map(Path::to_path_buf)
+        };
+        let mut dialog = rfd::FileDialog::new().set_title(purpose.title());
+        if let Some(d) = dir.filter(|d| d.is_dir()) {
+            dialog = dialog.set_directory(d);
+        }
+        let picked = match purpose {
+            PromptPurpose::ModelFolder | PromptPurpose::Export(ExportKind::EmbeddingsTsv) => {
+                dialog.pick_folder()
+            }
+            PromptPurpose::OpenSet => dialog
+                .add_filter("Sentences", &["txt", "csv", "tsv"])
+                .pick_file(),
+            PromptPurpose::Export(_) => {
+                let name = start
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                dialog.set_file_name(name).save_file()
+            }
+        };
+        if let Some(p) = picked {
+            tx.send(Command::PromptPath(p)).ok();
+            ctx.request_repaint();
+        }
+    });
 }
 
 /// Runs a native dialog off the UI thread, so the window keeps drawing.

@@ -25,6 +25,8 @@ pub struct State {
     pub pooling: Option<Pooling>,
     /// Model folders opened before, most recent first.
     pub recent_models: Vec<PathBuf>,
+    /// The folder of the last file opened or written.
+    pub last_dir: Option<PathBuf>,
     /// How results are shown.
     pub view: ViewSettings,
 }
@@ -37,6 +39,7 @@ impl Default for State {
             model_dir: None,
             pooling: None,
             recent_models: Vec::new(),
+            last_dir: None,
             view: ViewSettings::default(),
         }
     }

@@ -23,8 +23,17 @@ pub type Loader = Arc<dyn Fn(&Path) -> Result<Box<dyn Embedder>> + Send + Sync>;
 /// The loader for real model folders through ONNX Runtime.
 pub fn onnx_loader() -> Loader {
     Arc::new(|dir: &Path| {
-        engine::load_model(dir, engine::LoadOptions::default())
-            .map(|e| Box::new(e) as Box<dyn Embedder>)
+        let start = Instant::now();
+        let runtime = engine::runtime::load()?;
+        let loaded = start.elapsed();
+        let e = engine::OnnxEmbedder::load(&runtime, dir, engine::LoadOptions::default())?;
+        log::info!(
+            "ONNX Runtime ready in {:.0} ms, model {} loaded in {:.0} ms",
+            loaded.as_secs_f64() * 1000.0,
+            e.info().name,
+            (start.elapsed() - loaded).as_secs_f64() * 1000.0
+        );
+        Ok(Box::new(e) as Box<dyn Embedder>)
     })
 }
 
@@ -339,7 +348,7 @@ fn embed_job(
         truncated,
     };
     let sim = engine::similarity_matrix(&embeddings);
-    let group_matrix = engine::group_matrix(&sim, &job.groups, job.group_names.len());
+    let group_matrix = engine::group_matrix(&embeddings, &job.groups, job.group_names.len());
     Ok(Computed {
         job: job.id,
         model: info,

@@ -104,28 +104,46 @@ pub fn dot(a: &[f32], b: &[f32]) -> f32 {
     a.iter().zip(b).map(|(x, y)| x * y).sum()
 }
 
-/// Mean similarity between and within groups.
+/// Mean similarity between and within groups, without the N × N matrix.
 ///
-/// `groups[i]` is the group of sentence `i`, in `0..n_groups`. Within a group the
-/// self-pairs (the diagonal) are left out, so a one-sentence group has no
-/// within-group value (`None`).
-pub fn group_matrix(sim: &SimMatrix, groups: &[usize], n_groups: usize) -> Vec<Option<f32>> {
-    let mut sum = vec![0.0f64; n_groups * n_groups];
-    let mut count = vec![0usize; n_groups * n_groups];
-    for i in 0..sim.n {
-        for j in 0..sim.n {
-            if i == j {
-                continue;
-            }
-            let (gi, gj) = (groups[i], groups[j]);
-            sum[gi * n_groups + gj] += f64::from(sim.get(i, j));
-            count[gi * n_groups + gj] += 1;
+/// `groups[i]` is the group of sentence `i`, in `0..n_groups`. The mean of `x·y` over
+/// all pairs of two groups is `Sa·Sb / (na·nb)` with `S` the sum of a group's vectors;
+/// within a group the self-pairs (the diagonal) are left out:
+/// `(‖Sa‖² − Σ‖x‖²) / (na·(na − 1))`. So a one-sentence group has no within-group value
+/// (`None`). This costs O(N·dim), so it works for any N.
+pub fn group_matrix(emb: &Embeddings, groups: &[usize], n_groups: usize) -> Vec<Option<f32>> {
+    let d = emb.dim;
+    let mut sums = vec![0.0f64; n_groups * d];
+    let mut counts = vec![0usize; n_groups];
+    let mut self_dots = vec![0.0f64; n_groups];
+    for (row, &g) in emb.rows().zip(groups) {
+        counts[g] += 1;
+        let s = &mut sums[g * d..(g + 1) * d];
+        for (acc, &x) in s.iter_mut().zip(row) {
+            *acc += f64::from(x);
+        }
+        self_dots[g] += row
+            .iter()
+            .map(|&x| f64::from(x) * f64::from(x))
+            .sum::<f64>();
+    }
+    let mut out = vec![None; n_groups * n_groups];
+    for a in 0..n_groups {
+        for b in 0..n_groups {
+            let dot: f64 = sums[a * d..(a + 1) * d]
+                .iter()
+                .zip(&sums[b * d..(b + 1) * d])
+                .map(|(x, y)| x * y)
+                .sum();
+            let (na, nb) = (counts[a] as f64, counts[b] as f64);
+            out[a * n_groups + b] = if a == b {
+                (counts[a] > 1).then(|| ((dot - self_dots[a]) / (na * (na - 1.0))) as f32)
+            } else {
+                (counts[a] > 0 && counts[b] > 0).then(|| (dot / (na * nb)) as f32)
+            };
         }
     }
-    sum.iter()
-        .zip(&count)
-        .map(|(&s, &c)| (c > 0).then(|| (s / c as f64) as f32))
-        .collect()
+    out
 }
 
 /// Each group's separation: its mean within-group similarity minus its highest mean
@@ -243,19 +261,46 @@ mod tests {
 
     #[test]
     fn group_means_leave_out_self_pairs() {
-        // Groups: {0,1} and {2}. sim(0,1)=0.5, sim(0,2)=0.1, sim(1,2)=0.3.
-        let sim = SimMatrix {
-            n: 3,
-            data: vec![1.0, 0.5, 0.1, 0.5, 1.0, 0.3, 0.1, 0.3, 1.0],
-        };
-        let g = group_matrix(&sim, &[0, 0, 1], 2);
-        assert_eq!(g[0], Some(0.5));
-        assert!((g[1].unwrap() - 0.2).abs() < 1e-6);
-        assert!((g[2].unwrap() - 0.2).abs() < 1e-6);
-        assert_eq!(g[3], None);
+        // Unit vectors with sim(0,1)=0.6, sim(0,2)=0, sim(1,2)=0.8; groups {0,1} and {2}.
+        let e = emb(&[&[1.0, 0.0], &[0.6, 0.8], &[0.0, 1.0]]);
+        let g = group_matrix(&e, &[0, 0, 1], 2);
+        assert!((g[0].unwrap() - 0.6).abs() < 1e-6);
+        assert!((g[1].unwrap() - 0.4).abs() < 1e-6, "mean of 0 and 0.8");
+        assert!((g[2].unwrap() - 0.4).abs() < 1e-6);
+        assert_eq!(g[3], None, "a one-sentence group has no pair");
         let sep = separation(&g, 2);
-        assert!((sep[0].unwrap() - 0.3).abs() < 1e-6);
+        assert!((sep[0].unwrap() - 0.2).abs() < 1e-6);
         assert_eq!(sep[1], None);
+    }
+
+    #[test]
+    fn group_means_agree_with_averaging_the_matrix() {
+        let (n, d, k) = (40, 16, 5);
+        let mut data: Vec<f32> = (0..n * d)
+            .map(|i| (((i * 2_654_435_761usize) % 1000) as f32 / 500.0) - 1.0)
+            .collect();
+        for row in data.chunks_mut(d) {
+            crate::engine::pooling::normalize(row);
+        }
+        let e = Embeddings {
+            dim: d,
+            data,
+            truncated: vec![],
+        };
+        let groups: Vec<usize> = (0..n).map(|i| (i * 7) % k).collect();
+        let sim = similarity_matrix(&e);
+        let fast = group_matrix(&e, &groups, k);
+        for a in 0..k {
+            for b in 0..k {
+                let vals: Vec<f32> = (0..n)
+                    .flat_map(|i| (0..n).map(move |j| (i, j)))
+                    .filter(|&(i, j)| i != j && groups[i] == a && groups[j] == b)
+                    .map(|(i, j)| sim.get(i, j))
+                    .collect();
+                let want = vals.iter().sum::<f32>() / vals.len() as f32;
+                assert!((fast[a * k + b].unwrap() - want).abs() < 1e-5, "{a},{b}");
+            }
+        }
     }
 
     #[test]

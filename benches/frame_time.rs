@@ -1,0 +1,122 @@
+//! Frame time of the explorer while the pointer moves over a large heatmap.
+//!
+//! A headless harness: egui's full CPU pass (layout, painting, tessellation) for every
+//! frame, with the pointer sweeping the heatmap so tooltips and highlights are drawn.
+//! GPU upload and presentation are not included (there is no window); the texture of
+//! the matrix is built once, as in the app.
+//!
+//! Run: `cargo bench --bench frame_time [-- N]` (default N = 2000 sentences).
+#![allow(clippy::print_stdout, clippy::unwrap_used, clippy::expect_used)]
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use simlens::app::state::State;
+use simlens::app::worker::Loader;
+use simlens::app::{AppOptions, SimlensApp};
+use simlens::engine::fake::FakeEmbedder;
+use simlens::io::{Group, SentenceSet};
+
+fn sentences(n: usize) -> SentenceSet {
+    let topics = [
+        "phones", "weather", "age", "food", "travel", "music", "sport", "books", "cars", "health",
+    ];
+    let verbs = [
+        "likes",
+        "hates",
+        "talks about",
+        "asks about",
+        "reads about",
+        "dreams of",
+    ];
+    let mut set = SentenceSet::default();
+    for g in 0..20 {
+        let mut group = Group {
+            name: format!("Topic {g}"),
+            sentences: Vec::new(),
+        };
+        for i in 0..n / 20 {
+            let k = g * 1000 + i;
+            group.sentences.push(format!(
+                "Person {} {} {} and {} number {}",
+                k % 97,
+                verbs[k % verbs.len()],
+                topics[g % topics.len()],
+                topics[(k / 7) % topics.len()],
+                k
+            ));
+        }
+        set.groups.push(group);
+    }
+    set
+}
+
+fn main() {
+    let n: usize = std::env::args()
+        .skip(1)
+        .find_map(|a| a.parse().ok())
+        .unwrap_or(2000);
+    let fake = FakeEmbedder::new("fake-384", 384);
+    let loader: Loader = Arc::new(move |_: &std::path::Path| {
+        Ok(Box::new(fake.clone()) as Box<dyn simlens::engine::Embedder>)
+    });
+    let state = State {
+        set: sentences(n),
+        ..State::default()
+    };
+    let options = AppOptions {
+        loader,
+        session_path: None,
+        debounce: Duration::ZERO,
+        bundled_model: "fake".into(),
+    };
+    let mut app = SimlensApp::with_state(state, options, vec![]);
+    let ctx = egui::Context::default();
+    let size = egui::vec2(1600.0, 1000.0);
+    let input = |events: Vec<egui::Event>| egui::RawInput {
+        screen_rect: Some(egui::Rect::from_min_size(egui::Pos2::ZERO, size)),
+        events,
+        ..Default::default()
+    };
+    let frame = |app: &mut SimlensApp, events: Vec<egui::Event>| {
+        let t = Instant::now();
+        let out = ctx.run_ui(input(events), |ui| app.ui(ui));
+        let prims = ctx.tessellate(out.shapes, out.pixels_per_point);
+        std::hint::black_box(prims);
+        t.elapsed()
+    };
+    let start = Instant::now();
+    while app
+        .result
+        .as_ref()
+        .is_none_or(|r| r.sim.n != app.state.set.len())
+    {
+        frame(&mut app, vec![]);
+        std::thread::sleep(Duration::from_millis(2));
+        assert!(start.elapsed() < Duration::from_secs(120), "no result");
+    }
+    let first_frame_with_result = frame(&mut app, vec![]);
+    // Sweep the pointer diagonally across the heatmap area (centre panel).
+    let mut times = Vec::new();
+    for k in 0..400 {
+        let t = k as f32 / 400.0;
+        let pos = egui::pos2(520.0 + t * 700.0, 240.0 + t * 650.0);
+        times.push(frame(&mut app, vec![egui::Event::PointerMoved(pos)]));
+    }
+    times.sort();
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    println!(
+        "heatmap {n}×{n}, 1600×1000 points, {} hover frames",
+        times.len()
+    );
+    println!(
+        "first frame with the result (builds the texture): {:.2} ms",
+        ms(first_frame_with_result)
+    );
+    println!(
+        "frame time while hovering: median {:.2} ms, p95 {:.2} ms, worst {:.2} ms",
+        ms(times[times.len() / 2]),
+        ms(times[times.len() * 95 / 100]),
+        ms(*times.last().unwrap())
+    );
+}
