@@ -11,11 +11,11 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use simlens::app::state::State;
 use simlens::app::worker::Loader;
 use simlens::app::{AppOptions, SimlensApp};
 use simlens::engine::fake::FakeEmbedder;
 use simlens::io::{Group, SentenceSet};
+use simlens::session::State;
 
 fn sentences(n: usize) -> SentenceSet {
     let topics = [

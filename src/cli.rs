@@ -67,6 +67,12 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Writes FILE atomically in a loop until killed (for the crash-safety test).
+    #[command(hide = true)]
+    StressWrite {
+        /// The file to rewrite.
+        file: PathBuf,
+    },
     /// Spearman ×100 of cosine similarity against gold scores (STS benchmark file or a text1,text2,score file).
     Stsb {
         /// The scored pairs file.
@@ -134,6 +140,7 @@ pub fn run(command: Command) -> Result<()> {
             json,
         } => tokens(&text, pair.as_deref(), model, json),
         Command::Stsb { file, model } => stsb(&file, &model),
+        Command::StressWrite { file } => stress_write(&file),
     }
 }
 
@@ -252,6 +259,17 @@ fn similarity(
     output: Option<&Path>,
 ) -> Result<()> {
     let set = read_set(input)?;
+    let limit = engine::similarity::MAX_MATRIX_SENTENCES;
+    if set.len() > limit {
+        return Err(Error::input(
+            None,
+            format!(
+                "{} sentences would make a {:.1} GB similarity matrix; the limit is {limit}. Use `simlens embed` and compare the vectors in pieces.",
+                set.len(),
+                (set.len() as f64).powi(2) * 4.0 / 1e9
+            ),
+        ));
+    }
     let (mut embedder, pooling) = load(args)?;
     let (texts, groups) = set.flatten();
     let emb = embed_set(&mut embedder, pooling, &texts)?;
@@ -349,4 +367,19 @@ fn stsb(file: &Path, args: &ModelArgs) -> Result<()> {
         writeln!(w, "Spearman x100: {:.2}", score.spearman)?;
         writeln!(w, "Pearson x100:  {:.2}", score.pearson)
     })
+}
+
+/// Rewrites `file` forever with self-checking content: a counter, a payload derived
+/// from it, and the payload's length, so a torn write would be detected.
+fn stress_write(file: &Path) -> Result<()> {
+    for k in 0u64.. {
+        let payload: String = (0..20_000)
+            .map(|i| char::from(b'a' + ((k + i) % 26) as u8))
+            .collect();
+        let json = serde_json::json!({ "k": k, "len": payload.len(), "payload": payload });
+        crate::io::atomic_write(file, |w| {
+            serde_json::to_writer(w, &json).map_err(std::io::Error::other)
+        })?;
+    }
+    Ok(())
 }

@@ -9,11 +9,13 @@
 //! - [`io`] reads sentence sets and writes results, atomically.
 //! - [`app`] is the egui explorer; [`cli`] the clap commands.
 
+#[cfg(feature = "gui")]
 pub mod app;
 pub mod cli;
 pub mod engine;
 pub mod error;
 pub mod io;
 pub mod render;
+pub mod session;
 
 pub use error::{Error, Result};

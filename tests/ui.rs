@@ -13,11 +13,11 @@ use std::time::{Duration, Instant};
 use egui::accesskit::Role;
 use egui_kittest::kittest::Queryable as _;
 use egui_kittest::{Harness, HarnessBuilder};
-use simlens::app::state::{State, Tab};
 use simlens::app::worker::{Loader, onnx_loader};
 use simlens::app::{AppOptions, Command, ExportKind, ModelStatus, SimlensApp};
 use simlens::engine::Pooling;
 use simlens::engine::fake::{FakeEmbedder, FakeMode};
+use simlens::session::{State, Tab};
 
 fn fake_loader(fake: FakeEmbedder) -> Loader {
     Arc::new(move |dir: &std::path::Path| {

@@ -43,7 +43,12 @@ pub fn details_ui(
             }
             ui.separator();
             ui.strong("Most similar to the row sentence");
-            for (n, score) in top_k(r.sim.row(i), 5, Some(i)) {
+            let row: Vec<f32> = r
+                .embeddings
+                .rows()
+                .map(|v| crate::engine::similarity::dot(r.embeddings.row(i), v))
+                .collect();
+            for (n, score) in top_k(&row, 5, Some(i)) {
                 ui.horizontal(|ui| {
                     ui.monospace(format!("{score:.3}"));
                     let text = if r.texts[n].chars().count() > 60 {

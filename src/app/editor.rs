@@ -5,6 +5,9 @@ use std::collections::HashMap;
 use super::Command;
 use crate::io::SentenceSet;
 
+/// Groups longer than this show their sentences in a virtual scroll area.
+const VIRTUAL_ROWS: usize = 200;
+
 /// Text typed but not yet added, per group.
 #[derive(Default)]
 pub struct EditorBuffers {
@@ -68,21 +71,39 @@ pub fn editor_ui(
                                 commands.push(Command::Edited);
                             }
                         });
-                        for (i, sentence) in group.sentences.iter_mut().enumerate() {
-                            row(ui, ui.spacing().interact_size.y, |ui| {
-                                if ui
-                                    .small_button("✖")
-                                    .on_hover_text("Delete this sentence")
-                                    .clicked()
-                                {
-                                    commands.push(Command::DeleteSentence(g, i));
-                                }
-                                let edit = egui::TextEdit::singleline(sentence)
-                                    .desired_width(ui.available_width());
-                                if ui.add(edit).changed() {
-                                    commands.push(Command::Edited);
-                                }
-                            });
+                        let mut sentence_row =
+                            |ui: &mut egui::Ui, i: usize, sentence: &mut String| {
+                                row(ui, ui.spacing().interact_size.y, |ui| {
+                                    if ui
+                                        .small_button("✖")
+                                        .on_hover_text("Delete this sentence")
+                                        .clicked()
+                                    {
+                                        commands.push(Command::DeleteSentence(g, i));
+                                    }
+                                    let edit = egui::TextEdit::singleline(sentence)
+                                        .desired_width(ui.available_width());
+                                    if ui.add(edit).changed() {
+                                        commands.push(Command::Edited);
+                                    }
+                                });
+                            };
+                        if group.sentences.len() <= VIRTUAL_ROWS {
+                            for (i, sentence) in group.sentences.iter_mut().enumerate() {
+                                sentence_row(ui, i, sentence);
+                            }
+                        } else {
+                            // Only the visible rows are laid out, so a pasted 100,000 lines stay fluid.
+                            ui.weak(format!("{} sentences", group.sentences.len()));
+                            let height = ui.spacing().interact_size.y + ui.spacing().item_spacing.y;
+                            egui::ScrollArea::vertical()
+                                .id_salt(("rows", g))
+                                .max_height(400.0)
+                                .show_rows(ui, height, group.sentences.len(), |ui, range| {
+                                    for i in range {
+                                        sentence_row(ui, i, &mut group.sentences[i]);
+                                    }
+                                });
                         }
                         let buf = buffers.new_sentence.entry(g).or_default();
                         ui.horizontal(|ui| {

@@ -3,11 +3,11 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use super::state::State;
 use super::worker::Computed;
 use crate::io::SentenceSet;
 use crate::io::export::{EmbeddingExport, EmbeddingFormat, MatrixFormat, SimilarityReport};
 use crate::render::{HeatmapPicture, save_heatmap_png};
+use crate::session::State;
 
 /// What can be exported.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -92,6 +92,24 @@ pub fn prepare(
         }));
     }
     let r = result?;
+    let needs_matrix = matches!(
+        kind,
+        ExportKind::MatrixCsv
+            | ExportKind::MatrixJson
+            | ExportKind::MatrixNpy
+            | ExportKind::HeatmapPng
+    );
+    if needs_matrix && r.sim.n != r.texts.len() {
+        let n = r.texts.len();
+        return Some(Box::new(move || {
+            Err(crate::Error::input(
+                None,
+                format!(
+                    "{n} sentences are too many for a full matrix; export the embeddings instead"
+                ),
+            ))
+        }));
+    }
     let range = super::heatmap::range_of(&r, state.view.range);
     let colormap = state.view.colormap;
     Some(Box::new(move || {

@@ -2,10 +2,10 @@
 
 use egui::{Align2, Color32, FontId, Rect, Sense, Stroke, Vec2, pos2, vec2};
 
-use super::state::ViewSettings;
 use super::worker::Computed;
 use crate::engine::separation;
 use crate::render::unit;
+use crate::session::ViewSettings;
 
 /// Draws the group matrix and the separation table.
 pub fn groups_ui(ui: &mut egui::Ui, r: &Computed, view: &ViewSettings) {

@@ -8,9 +8,9 @@ use egui::{
 
 use super::Command;
 use super::groups::{contrast, truncate};
-use super::state::{ColorRange, ViewSettings};
 use super::worker::Computed;
 use crate::render::{Colormap, matrix_rgba, unit};
+use crate::session::{ColorRange, ViewSettings};
 
 /// Smallest cell, in points, that gets a text label.
 const LABEL_CELL: f32 = 11.0;
@@ -74,7 +74,15 @@ pub fn heatmap_ui(
 ) {
     let n = r.sim.n;
     if n == 0 {
-        ui.label("Add sentences to see their similarity.");
+        if r.texts.is_empty() {
+            ui.label("Add sentences to see their similarity.");
+        } else {
+            ui.label(format!(
+                "{} sentences are more than the heatmap shows ({}). The group view, neighbours and embedding export still work.",
+                r.texts.len(),
+                super::worker::MAX_APP_MATRIX
+            ));
+        }
         return;
     }
     let (lo, hi) = range_of(r, settings.range);

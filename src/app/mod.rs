@@ -9,8 +9,6 @@ mod editor;
 mod export;
 mod groups;
 mod heatmap;
-pub mod session;
-pub mod state;
 pub mod worker;
 
 use std::path::{Path, PathBuf};
@@ -18,9 +16,11 @@ use std::sync::Arc;
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::time::{Duration, Instant};
 
+/// The persisted state's types, under their app-facing name.
+pub use crate::session as state;
+pub use crate::session::{self, State};
 pub use export::ExportKind;
 use heatmap::HeatmapView;
-use state::State;
 use worker::{Computed, EmbedJob, Loader, Request, Response, Worker};
 
 use crate::engine::{self, ModelInfo, Pooling, TokenInfo};
@@ -217,6 +217,8 @@ impl SimlensApp {
 
     /// Creates the app on a given state (no session file is read).
     pub fn with_state(state: State, options: AppOptions, notifications: Vec<Notification>) -> Self {
+        let mut autosaver = session::Autosaver::new();
+        autosaver.remember(&state);
         let (cmd_tx, cmd_rx) = channel();
         let (note_tx, note_rx) = channel();
         Self {
@@ -237,7 +239,7 @@ impl SimlensApp {
             heatmap: HeatmapView::default(),
             prompt: None,
             editor: editor::EditorBuffers::default(),
-            autosaver: session::Autosaver::new(),
+            autosaver,
             skipped_empty: 0,
             launched: PROCESS_START.get().copied().unwrap_or_else(Instant::now),
             first_result_after: None,

@@ -178,6 +178,9 @@ impl Drop for Worker {
 
 type CacheKey = (String, Pooling, String);
 
+/// Most sentences the app builds a full matrix (and heatmap) for.
+pub const MAX_APP_MATRIX: usize = 12_000;
+
 /// Entries kept in the embedding cache before it is cleared.
 const CACHE_LIMIT: usize = 200_000;
 /// Sentences embedded between cache updates and supersede checks.
@@ -347,7 +350,13 @@ fn embed_job(
         data,
         truncated,
     };
-    let sim = engine::similarity_matrix(&embeddings);
+    // Past the limit the heatmap is not drawn; neighbours and group means come from
+    // the vectors, so the rest of the app keeps working.
+    let sim = if job.texts.len() <= MAX_APP_MATRIX {
+        engine::similarity_matrix(&embeddings)
+    } else {
+        SimMatrix::default()
+    };
     let group_matrix = engine::group_matrix(&embeddings, &job.groups, job.group_names.len());
     Ok(Computed {
         job: job.id,

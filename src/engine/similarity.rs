@@ -5,6 +5,10 @@ use ndarray::{ArrayView2, ArrayViewMut2};
 
 use super::embed::Embeddings;
 
+/// Most sentences for which a full N × N matrix is built (20,000² float32 = 1.6 GB).
+/// Above it, tools that need only neighbours or group means work from the vectors.
+pub const MAX_MATRIX_SENTENCES: usize = 20_000;
+
 /// A square, row-major similarity matrix.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct SimMatrix {

@@ -176,7 +176,13 @@ impl SentenceSet {
                     }
                     writeln!(w, "# {}", one_line(&g.name))?;
                     for s in &g.sentences {
-                        writeln!(w, "{}", one_line(s))?;
+                        let s = one_line(s);
+                        let s = s.trim();
+                        if needs_escape(s) {
+                            writeln!(w, "\\{s}")?;
+                        } else {
+                            writeln!(w, "{s}")?;
+                        }
                     }
                 }
                 Ok(())
@@ -219,6 +225,13 @@ fn one_line(s: &str) -> String {
 
 fn decode_utf8(bytes: &[u8]) -> Result<&str> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    if let Some(at) = bytes.iter().position(|&b| b == 0) {
+        let line = bytes[..at].iter().filter(|&&b| b == b'\n').count() + 1;
+        return Err(Error::input(
+            Some(line),
+            "the file contains NUL bytes: it looks like a binary file, not text (or it is UTF-16; save it as UTF-8)",
+        ));
+    }
     std::str::from_utf8(bytes).map_err(|e| {
         let at = e.valid_up_to();
         let line = bytes[..at].iter().filter(|&&b| b == b'\n').count() + 1;
@@ -236,8 +249,8 @@ fn parse_text(text: &str) -> SentenceSet {
     let mut set = SentenceSet::default();
     let mut current: Option<usize> = None;
     for line in text.lines() {
-        let line = line.trim_end_matches('\r');
-        if line.trim().is_empty() {
+        let line = line.trim();
+        if line.is_empty() {
             continue;
         }
         if let Some(name) = header_name(line) {
@@ -270,9 +283,20 @@ fn parse_text(text: &str) -> SentenceSet {
                 i
             }
         };
-        set.groups[gi].sentences.push(line.trim().to_owned());
+        // A backslash escapes a sentence that would otherwise read as a header
+        // (`\# Not a group`); the writer adds it where needed.
+        let text = match line.strip_prefix('\\') {
+            Some(rest) if needs_escape(rest) => rest,
+            _ => line,
+        };
+        set.groups[gi].sentences.push(text.to_owned());
     }
     set
+}
+
+/// Whether a sentence must be written with a leading backslash to read back as itself.
+fn needs_escape(s: &str) -> bool {
+    header_name(s).is_some() || s.strip_prefix('\\').is_some_and(needs_escape)
 }
 
 /// `# Name` → `Some("Name")`. A `#` glued to a word (`#1 priority`) is a sentence.
@@ -387,6 +411,11 @@ mod tests {
 
     #[test]
     fn errors_name_the_line() {
+        let e = SentenceSet::parse(b"ok\nx\0y\n", SetFormat::Text).unwrap_err();
+        assert!(
+            e.to_string().starts_with("line 2:") && e.to_string().contains("binary"),
+            "{e}"
+        );
         let e = SentenceSet::parse(b"ok\nbad \xff here\n", SetFormat::Text).unwrap_err();
         assert!(e.to_string().starts_with("line 2:"), "{e}");
         let e = SentenceSet::parse(b"sentence\nx\n", SetFormat::Csv).unwrap_err();
@@ -398,7 +427,12 @@ mod tests {
 
     #[test]
     fn write_then_parse_round_trips() {
-        let set = SentenceSet::seed_example();
+        let mut set = SentenceSet::seed_example();
+        set.groups[0].sentences.extend([
+            "# not a header".to_owned(),
+            "#".to_owned(),
+            "\\# odd".to_owned(),
+        ]);
         for f in [SetFormat::Text, SetFormat::Csv, SetFormat::Tsv] {
             let mut buf = Vec::new();
             set.write(&mut buf, f).unwrap();

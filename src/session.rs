@@ -1,0 +1,381 @@
+//! The saved session: what the app keeps between runs, and how it is written.
+//!
+//! [`State`] holds sentences, model, pooling and view settings; it is serialised as
+//! JSON, autosaved atomically on a background thread, and a damaged file is set aside
+//! rather than lost.
+
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+use std::thread::JoinHandle;
+
+use serde::{Deserialize, Serialize};
+
+use crate::engine::Pooling;
+use crate::io::SentenceSet;
+use crate::io::atomic_write;
+use crate::render::Colormap;
+
+/// Version of the saved state; a file from a newer version is not loaded blindly.
+pub const STATE_VERSION: u32 = 1;
+
+/// The state that is persisted. Runtime handles (worker, textures) live outside it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)] // New fields get their default when an older session is loaded.
+pub struct State {
+    /// Format version of the saved file.
+    pub version: u32,
+    /// The sentences, in groups.
+    pub set: SentenceSet,
+    /// The model folder; `None` means the bundled model.
+    pub model_dir: Option<PathBuf>,
+    /// The pooling; `None` means the model's default.
+    pub pooling: Option<Pooling>,
+    /// Model folders opened before, most recent first.
+    pub recent_models: Vec<PathBuf>,
+    /// The folder of the last file opened or written.
+    pub last_dir: Option<PathBuf>,
+    /// How results are shown.
+    pub view: ViewSettings,
+}
+
+impl Default for State {
+    fn default() -> Self {
+        Self {
+            version: STATE_VERSION,
+            set: SentenceSet::seed_example(),
+            model_dir: None,
+            pooling: None,
+            recent_models: Vec::new(),
+            last_dir: None,
+            view: ViewSettings::default(),
+        }
+    }
+}
+
+/// How results are shown.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ViewSettings {
+    /// The colour range of the heatmap.
+    pub range: ColorRange,
+    /// The colour map.
+    pub colormap: Colormap,
+    /// Print values inside cells when they fit.
+    pub show_values: bool,
+    /// The central view.
+    pub tab: Tab,
+}
+
+impl Default for ViewSettings {
+    fn default() -> Self {
+        Self {
+            range: ColorRange::Unit,
+            colormap: Colormap::Viridis,
+            show_values: true,
+            tab: Tab::Heatmap,
+        }
+    }
+}
+
+/// The colour range of the heatmap.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub enum ColorRange {
+    /// [0, 1], as the colab.
+    #[default]
+    Unit,
+    /// [-1, 1], the full range of cosine similarity.
+    Signed,
+    /// The smallest to the largest off-diagonal value.
+    Auto,
+}
+
+impl ColorRange {
+    /// Every range, in menu order.
+    pub const ALL: [ColorRange; 3] = [ColorRange::Unit, ColorRange::Signed, ColorRange::Auto];
+
+    /// Display name.
+    pub fn name(self) -> &'static str {
+        match self {
+            ColorRange::Unit => "0 … 1",
+            ColorRange::Signed => "−1 … 1",
+            ColorRange::Auto => "auto",
+        }
+    }
+}
+
+/// The central view.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub enum Tab {
+    /// Sentence × sentence.
+    #[default]
+    Heatmap,
+    /// Group × group.
+    Groups,
+}
+
+/// The default session file, in the platform's data folder for simlens
+/// (Linux: `$XDG_DATA_HOME/simlens` or `~/.local/share/simlens`).
+pub fn default_path() -> Option<PathBuf> {
+    let env = |k: &str| {
+        std::env::var_os(k)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    };
+    let base = if cfg!(target_os = "windows") {
+        env("APPDATA")
+    } else if cfg!(target_os = "macos") {
+        env("HOME").map(|h| h.join("Library").join("Application Support"))
+    } else {
+        env("XDG_DATA_HOME").or_else(|| env("HOME").map(|h| h.join(".local").join("share")))
+    };
+    base.map(|b| b.join("simlens").join("session.json"))
+}
+
+/// The outcome of loading a session.
+pub struct Loaded {
+    /// The state to start with.
+    pub state: State,
+    /// Something to tell the user (a corrupt or newer file that was set aside).
+    pub notice: Option<String>,
+}
+
+/// The file that keeps the previous good session, beside `path`.
+pub fn previous_path(path: &Path) -> PathBuf {
+    let stem = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "session".into());
+    path.with_file_name(format!("{stem}.prev.json"))
+}
+
+fn parse(bytes: &[u8]) -> Result<State, String> {
+    match serde_json::from_slice::<State>(bytes) {
+        Ok(state) if state.version <= STATE_VERSION => Ok(state),
+        Ok(state) => Err(format!(
+            "it was written by a newer simlens (format {})",
+            state.version
+        )),
+        Err(e) => Err(format!("it is damaged ({e})")),
+    }
+}
+
+/// Loads the session at `path`. A missing file gives the seed example. An unreadable,
+/// damaged or newer file is kept aside (renamed with a `.bad-…` suffix) and the previous
+/// good autosave (`*.prev.json`) is used instead, or the example if there is none; the
+/// notice says which.
+pub fn load(path: &Path) -> Loaded {
+    let bytes = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Loaded {
+                state: State::default(),
+                notice: None,
+            };
+        }
+        Err(e) => {
+            return Loaded {
+                state: State::default(),
+                notice: Some(format!(
+                    "Could not read the last session {}: {e}. Started with the example.",
+                    path.display()
+                )),
+            };
+        }
+    };
+    let problem = match parse(&bytes) {
+        Ok(state) => {
+            return Loaded {
+                state,
+                notice: None,
+            };
+        }
+        Err(p) => p,
+    };
+    let stamp = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let aside = path.with_extension(format!("json.bad-{stamp}"));
+    let kept = if std::fs::rename(path, &aside).is_ok() {
+        format!("It was kept as {}. ", aside.display())
+    } else {
+        String::new()
+    };
+    let prev = previous_path(path);
+    let (state, start) = match std::fs::read(&prev).ok().map(|b| parse(&b)) {
+        Some(Ok(state)) => (state, "Restored the previous autosave.".to_owned()),
+        _ => (State::default(), "Started with the example.".to_owned()),
+    };
+    Loaded {
+        state,
+        notice: Some(format!(
+            "The last session could not be opened: {problem}. {kept}{start}"
+        )),
+    }
+}
+
+/// One save: the new state and, when known, the one it replaces.
+struct SaveJob {
+    path: PathBuf,
+    json: String,
+    previous: Option<String>,
+}
+
+/// Writes sessions on a background thread, so the UI never waits for the disk.
+pub struct Autosaver {
+    tx: Option<mpsc::Sender<SaveJob>>,
+    errors: mpsc::Receiver<String>,
+    handle: Option<JoinHandle<()>>,
+    last: String,
+}
+
+impl Autosaver {
+    /// Starts the saver thread.
+    pub fn new() -> Self {
+        let (tx, rx) = mpsc::channel::<SaveJob>();
+        let (etx, errors) = mpsc::channel();
+        let handle = std::thread::Builder::new()
+            .name("simlens-autosave".into())
+            .spawn(move || {
+                while let Ok(mut job) = rx.recv() {
+                    // Only the newest pending state matters.
+                    while let Ok(newer) = rx.try_recv() {
+                        job = newer;
+                    }
+                    if let Some(dir) = job.path.parent() {
+                        std::fs::create_dir_all(dir).ok();
+                    }
+                    let mut result = atomic_write(&job.path, |w| w.write_all(job.json.as_bytes()));
+                    if result.is_ok()
+                        && let Some(prev) = &job.previous
+                    {
+                        result = atomic_write(&previous_path(&job.path), |w| {
+                            w.write_all(prev.as_bytes())
+                        });
+                    }
+                    if let Err(e) = result {
+                        etx.send(format!("Autosave failed: {e}")).ok();
+                    }
+                }
+            })
+            .ok();
+        Self {
+            tx: Some(tx),
+            errors,
+            handle,
+            last: String::new(),
+        }
+    }
+
+    /// Queues `state` for saving to `path` if it changed since the last call.
+    pub fn save(&mut self, path: &Path, state: &State) {
+        let Ok(json) = serde_json::to_string_pretty(state) else {
+            return;
+        };
+        if json == self.last {
+            return;
+        }
+        let previous = (!self.last.is_empty()).then(|| std::mem::take(&mut self.last));
+        if let Some(tx) = &self.tx {
+            tx.send(SaveJob {
+                path: path.to_path_buf(),
+                json: json.clone(),
+                previous,
+            })
+            .ok();
+        }
+        self.last = json;
+    }
+
+    /// Marks `state` as already on disk (the session just loaded), so it is not
+    /// rewritten and becomes the previous good session at the next save.
+    pub fn remember(&mut self, state: &State) {
+        if let Ok(json) = serde_json::to_string_pretty(state) {
+            self.last = json;
+        }
+    }
+
+    /// An autosave error, if one happened.
+    pub fn take_error(&self) -> Option<String> {
+        self.errors.try_recv().ok()
+    }
+}
+
+impl Default for Autosaver {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Drop for Autosaver {
+    fn drop(&mut self) {
+        // Closing the channel ends the thread after it writes what is queued.
+        self.tx = None;
+        if let Some(h) = self.handle.take() {
+            h.join().ok();
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn state_with(text: &str) -> State {
+        let mut s = State::default();
+        s.set.groups[0].sentences.push(text.to_owned());
+        s
+    }
+
+    #[test]
+    fn damaged_session_is_kept_aside_and_the_previous_autosave_restored() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("session.json");
+        {
+            let mut saver = Autosaver::new();
+            saver.save(&path, &state_with("first"));
+            saver.save(&path, &state_with("second"));
+        } // dropping joins the thread after the queue is written
+        assert_eq!(load(&path).state, state_with("second"));
+        std::fs::write(&path, b"{\"version\": 1, \"set\": [trunc").unwrap();
+        let loaded = load(&path);
+        assert_eq!(loaded.state, state_with("first"), "the previous autosave");
+        let notice = loaded.notice.unwrap();
+        assert!(
+            notice.contains("damaged") && notice.contains("Restored the previous autosave"),
+            "{notice}"
+        );
+        let aside: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .filter(|e| e.file_name().to_string_lossy().contains(".bad-"))
+            .collect();
+        assert_eq!(aside.len(), 1, "the bad file is kept");
+    }
+
+    #[test]
+    fn newer_format_is_not_loaded_blindly() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("session.json");
+        std::fs::write(&path, br#"{"version": 99, "set": {"groups": []}}"#).unwrap();
+        let loaded = load(&path);
+        assert_eq!(loaded.state, State::default());
+        assert!(loaded.notice.unwrap().contains("newer simlens (format 99)"));
+    }
+
+    #[test]
+    fn older_files_get_defaults_for_new_fields() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("session.json");
+        std::fs::write(
+            &path,
+            br#"{"set": {"groups": [{"name": "A", "sentences": ["x"]}]}}"#,
+        )
+        .unwrap();
+        let loaded = load(&path);
+        assert!(loaded.notice.is_none());
+        assert_eq!(loaded.state.set.groups[0].name, "A");
+        assert_eq!(loaded.state.view, ViewSettings::default());
+    }
+}
