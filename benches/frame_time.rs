@@ -18,23 +18,11 @@ use simlens::io::{Group, SentenceSet};
 use simlens::session::State;
 
 fn sentences(n: usize) -> SentenceSet {
-    let topics = [
-        "phones", "weather", "age", "food", "travel", "music", "sport", "books", "cars", "health",
-    ];
-    let verbs = [
-        "likes",
-        "hates",
-        "talks about",
-        "asks about",
-        "reads about",
-        "dreams of",
-    ];
+    let topics = ["phones", "weather", "age", "food", "travel", "music", "sport", "books", "cars", "health"];
+    let verbs = ["likes", "hates", "talks about", "asks about", "reads about", "dreams of"];
     let mut set = SentenceSet::default();
     for g in 0..20 {
-        let mut group = Group {
-            name: format!("Topic {g}"),
-            sentences: Vec::new(),
-        };
+        let mut group = Group { name: format!("Topic {g}"), sentences: Vec::new() };
         for i in 0..n / 20 {
             let k = g * 1000 + i;
             group.sentences.push(format!(
@@ -52,29 +40,19 @@ fn sentences(n: usize) -> SentenceSet {
 }
 
 fn main() {
-    let n: usize = std::env::args()
-        .skip(1)
-        .find_map(|a| a.parse().ok())
-        .unwrap_or(2000);
+    let n: usize = std::env::args().skip(1).find_map(|a| a.parse().ok()).unwrap_or(2000);
     let fake = FakeEmbedder::new("fake-384", 384);
-    let loader: Loader = Arc::new(move |_: &std::path::Path| {
-        Ok(Box::new(fake.clone()) as Box<dyn simlens::engine::Embedder>)
-    });
-    let state = State {
-        set: sentences(n),
-        ..State::default()
-    };
-    let options = AppOptions {
-        loader,
-        session_path: None,
-        debounce: Duration::ZERO,
-        bundled_model: "fake".into(),
-    };
+    let loader: Loader =
+        Arc::new(move |_: &std::path::Path| Ok(Box::new(fake.clone()) as Box<dyn simlens::engine::Embedder>));
+    let state = State { set: sentences(n), ..State::default() };
+    let options = AppOptions { loader, session_path: None, debounce: Duration::ZERO, bundled_model: "fake".into() };
     let mut app = SimlensApp::with_state(state, options, vec![]);
     let ctx = egui::Context::default();
     let size = egui::vec2(1600.0, 1000.0);
     let input = |events: Vec<egui::Event>| egui::RawInput {
         screen_rect: Some(egui::Rect::from_min_size(egui::Pos2::ZERO, size)),
+        // A desktop GPU's limit (egui's default for a bare context is 2048).
+        max_texture_side: Some(16_384),
         events,
         ..Default::default()
     };
@@ -86,16 +64,16 @@ fn main() {
         t.elapsed()
     };
     let start = Instant::now();
-    while app
-        .result
-        .as_ref()
-        .is_none_or(|r| r.sim.n != app.state.set.len())
-    {
-        frame(&mut app, vec![]);
+    let first_frame_with_result = loop {
+        let t = frame(&mut app, vec![]);
+        if app.result.as_ref().is_some_and(|r| r.sim.n == app.state.set.len()) {
+            // This frame received the result and built the heatmap texture.
+            break t;
+        }
         std::thread::sleep(Duration::from_millis(2));
         assert!(start.elapsed() < Duration::from_secs(120), "no result");
-    }
-    let first_frame_with_result = frame(&mut app, vec![]);
+    };
+    let max_side = ctx.input(|i| i.max_texture_side);
     // Sweep the pointer diagonally across the heatmap area (centre panel).
     let mut times = Vec::new();
     for k in 0..400 {
@@ -105,12 +83,9 @@ fn main() {
     }
     times.sort();
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    println!("heatmap {n}×{n}, 1600×1000 points, {} hover frames", times.len());
     println!(
-        "heatmap {n}×{n}, 1600×1000 points, {} hover frames",
-        times.len()
-    );
-    println!(
-        "first frame with the result (builds the texture): {:.2} ms",
+        "frame that receives the result and builds the texture (max side {max_side}): {:.2} ms",
         ms(first_frame_with_result)
     );
     println!(

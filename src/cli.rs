@@ -8,6 +8,7 @@ use clap::builder::TypedValueParser as _;
 use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
+use crate::engine::analysis::{self, PairScope};
 use crate::engine::{self, Embedder as _, LoadOptions, OnnxEmbedder, Pooling};
 use crate::io::SentenceSet;
 use crate::io::export::{EmbeddingExport, EmbeddingFormat, MatrixFormat, SimilarityReport};
@@ -67,6 +68,54 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Rank the sentences of INPUT by similarity to a query.
+    Search {
+        /// Sentence file or `-` for stdin.
+        input: PathBuf,
+        /// The query sentence.
+        #[arg(long)]
+        query: String,
+        /// How many results.
+        #[arg(short, default_value_t = 5)]
+        k: usize,
+        #[command(flatten)]
+        model: ModelArgs,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List paraphrase pairs: every pair at or above a similarity threshold, best first.
+    Pairs {
+        /// Sentence file or `-` for stdin.
+        input: PathBuf,
+        /// Smallest similarity listed.
+        #[arg(long, default_value_t = 0.75)]
+        threshold: f32,
+        /// At most this many pairs (the most similar).
+        #[arg(long, default_value_t = 1000)]
+        top: usize,
+        /// all, within (same group) or across (different groups).
+        #[arg(long, default_value = "all", value_parser = clap::value_parser!(ScopeArg))]
+        scope: ScopeArg,
+        #[command(flatten)]
+        model: ModelArgs,
+        /// Output format: csv or json.
+        #[arg(long, default_value = "csv", value_parser = ["csv", "json"])]
+        format: String,
+        /// Output file (stdout without it).
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+    },
+    /// List sentences closer, on average, to another group than to their own.
+    Misfits {
+        /// Sentence file or `-` for stdin.
+        input: PathBuf,
+        #[command(flatten)]
+        model: ModelArgs,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Writes FILE atomically in a loop until killed (for the crash-safety test).
     #[command(hide = true)]
     StressWrite {
@@ -112,51 +161,30 @@ macro_rules! clap_value {
 }
 clap_value!(PoolingArg, Pooling, ["mean", "cls", "pooled"]);
 clap_value!(MatrixFormatArg, MatrixFormat, ["csv", "json", "npy"]);
-clap_value!(
-    EmbeddingFormatArg,
-    EmbeddingFormat,
-    ["npy", "csv", "json", "tsv"]
-);
+clap_value!(EmbeddingFormatArg, EmbeddingFormat, ["npy", "csv", "json", "tsv"]);
+clap_value!(ScopeArg, PairScope, ["all", "within", "across"]);
 
 /// Runs a subcommand.
 pub fn run(command: Command) -> Result<()> {
     match command {
-        Command::Similarity {
-            input,
-            model,
-            format,
-            output,
-        } => similarity(&input, &model, format.0, output.as_deref()),
-        Command::Embed {
-            input,
-            model,
-            format,
-            output,
-        } => embed(&input, &model, format.0, output.as_deref()),
-        Command::Tokens {
-            text,
-            pair,
-            model,
-            json,
-        } => tokens(&text, pair.as_deref(), model, json),
+        Command::Similarity { input, model, format, output } => similarity(&input, &model, format.0, output.as_deref()),
+        Command::Embed { input, model, format, output } => embed(&input, &model, format.0, output.as_deref()),
+        Command::Tokens { text, pair, model, json } => tokens(&text, pair.as_deref(), model, json),
         Command::Stsb { file, model } => stsb(&file, &model),
         Command::StressWrite { file } => stress_write(&file),
+        Command::Search { input, query, k, model, json } => search(&input, &query, k, &model, json),
+        Command::Pairs { input, threshold, top, scope, model, format, output } => {
+            pairs(&input, threshold, top, scope.0, &model, &format, output.as_deref())
+        }
+        Command::Misfits { input, model, json } => misfits(&input, &model, json),
     }
 }
 
 fn load(args: &ModelArgs) -> Result<(OnnxEmbedder, Pooling)> {
     let dir = args.model.clone().unwrap_or_else(engine::bundled_model_dir);
-    let embedder = engine::load_model(
-        &dir,
-        LoadOptions {
-            batch_size: args.batch_size.max(1),
-            ..LoadOptions::default()
-        },
-    )?;
-    let pooling = args
-        .pooling
-        .map(|p| p.0)
-        .unwrap_or(embedder.info().default_pooling);
+    let embedder =
+        engine::load_model(&dir, LoadOptions { batch_size: args.batch_size.max(1), ..LoadOptions::default() })?;
+    let pooling = args.pooling.map(|p| p.0).unwrap_or(embedder.info().default_pooling);
     Ok((embedder, pooling))
 }
 
@@ -171,26 +199,17 @@ struct Progress {
 impl Progress {
     fn new(what: &str) -> Self {
         let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::hidden());
-        if let Ok(style) =
-            ProgressStyle::with_template("{msg} {wide_bar} {pos}/{len} ({per_sec}, eta {eta})")
-        {
+        if let Ok(style) = ProgressStyle::with_template("{msg} {wide_bar} {pos}/{len} ({per_sec}, eta {eta})") {
             bar.set_style(style);
         }
         bar.set_message(what.to_owned());
-        Self {
-            bar,
-            start: Instant::now(),
-            shown: false,
-        }
+        Self { bar, start: Instant::now(), shown: false }
     }
 
     fn update(&mut self, done: usize, total: usize) -> bool {
         self.bar.set_length(total as u64);
         self.bar.set_position(done as u64);
-        if !self.shown
-            && self.start.elapsed() > Duration::from_secs(1)
-            && std::io::stderr().is_terminal()
-        {
+        if !self.shown && self.start.elapsed() > Duration::from_secs(1) && std::io::stderr().is_terminal() {
             self.bar.set_draw_target(ProgressDrawTarget::stderr());
             self.shown = true;
         }
@@ -208,11 +227,7 @@ fn read_set(input: &Path) -> Result<SentenceSet> {
     SentenceSet::read_path(input)
 }
 
-fn embed_set(
-    embedder: &mut OnnxEmbedder,
-    pooling: Pooling,
-    texts: &[&str],
-) -> Result<engine::Embeddings> {
+fn embed_set(embedder: &mut OnnxEmbedder, pooling: Pooling, texts: &[&str]) -> Result<engine::Embeddings> {
     let mut progress = Progress::new("embedding");
     let emb = embedder.embed(texts, pooling, &mut |d, t| progress.update(d, t))?;
     drop(progress);
@@ -239,25 +254,15 @@ fn write_out(
 ) -> Result<()> {
     match output {
         Some(path) => crate::io::atomic_write(path, write),
-        None if binary => Err(Error::input(
-            None,
-            "this format is binary: give an output file with -o FILE",
-        )),
+        None if binary => Err(Error::input(None, "this format is binary: give an output file with -o FILE")),
         None => {
             let mut out = std::io::stdout().lock();
-            write(&mut out)
-                .and_then(|()| out.flush())
-                .map_err(|e| Error::io("cannot write", "<stdout>", e))
+            write(&mut out).and_then(|()| out.flush()).map_err(|e| Error::io("cannot write", "<stdout>", e))
         }
     }
 }
 
-fn similarity(
-    input: &Path,
-    args: &ModelArgs,
-    format: MatrixFormat,
-    output: Option<&Path>,
-) -> Result<()> {
+fn similarity(input: &Path, args: &ModelArgs, format: MatrixFormat, output: Option<&Path>) -> Result<()> {
     let set = read_set(input)?;
     let limit = engine::similarity::MAX_MATRIX_SENTENCES;
     if set.len() > limit {
@@ -276,26 +281,11 @@ fn similarity(
     let sim = engine::similarity_matrix(&emb);
     let names = set.group_names();
     let gm = engine::group_matrix(&emb, &groups, names.len());
-    let report = SimilarityReport::new(
-        &embedder.info().name,
-        pooling,
-        &texts,
-        &groups,
-        &names,
-        &sim,
-        &gm,
-    );
-    write_out(output, format == MatrixFormat::Npy, |w| {
-        report.write(w, format)
-    })
+    let report = SimilarityReport::new(&embedder.info().name, pooling, &texts, &groups, &names, &sim, &gm);
+    write_out(output, format == MatrixFormat::Npy, |w| report.write(w, format))
 }
 
-fn embed(
-    input: &Path,
-    args: &ModelArgs,
-    format: EmbeddingFormat,
-    output: Option<&Path>,
-) -> Result<()> {
+fn embed(input: &Path, args: &ModelArgs, format: EmbeddingFormat, output: Option<&Path>) -> Result<()> {
     let set = read_set(input)?;
     let (mut embedder, pooling) = load(args)?;
     let (texts, groups) = set.flatten();
@@ -304,21 +294,15 @@ fn embed(
         model: &embedder.info().name,
         pooling,
         labels: &texts,
-        groups: groups
-            .iter()
-            .map(|&g| set.groups[g].name.as_str())
-            .collect(),
+        groups: groups.iter().map(|&g| set.groups[g].name.as_str()).collect(),
         embeddings: &emb,
     };
     match (format, output) {
-        (EmbeddingFormat::Tsv, None) => Err(Error::input(
-            None,
-            "tsv writes vectors.tsv and metadata.tsv: give a folder with -o DIR",
-        )),
+        (EmbeddingFormat::Tsv, None) => {
+            Err(Error::input(None, "tsv writes vectors.tsv and metadata.tsv: give a folder with -o DIR"))
+        }
         (EmbeddingFormat::Tsv, Some(dir)) => export.save(dir, format),
-        (_, output) => write_out(output, format == EmbeddingFormat::Npy, |w| {
-            export.write(w, format)
-        }),
+        (_, output) => write_out(output, format == EmbeddingFormat::Npy, |w| export.write(w, format)),
     }
 }
 
@@ -353,17 +337,11 @@ fn stsb(file: &Path, args: &ModelArgs) -> Result<()> {
     let pairs = crate::io::pairs::read_pairs(file)?;
     let (mut embedder, pooling) = load(args)?;
     let mut progress = Progress::new("embedding");
-    let score = engine::eval::score_pairs(&mut embedder, pooling, &pairs, &mut |d, t| {
-        progress.update(d, t)
-    })?;
+    let score = engine::eval::score_pairs(&mut embedder, pooling, &pairs, &mut |d, t| progress.update(d, t))?;
     drop(progress);
     write_out(None, false, |w| {
         writeln!(w, "model: {}  pooling: {}", embedder.info().name, pooling)?;
-        writeln!(
-            w,
-            "pairs: {}  distinct sentences: {}",
-            score.pairs, score.sentences
-        )?;
+        writeln!(w, "pairs: {}  distinct sentences: {}", score.pairs, score.sentences)?;
         writeln!(w, "Spearman x100: {:.2}", score.spearman)?;
         writeln!(w, "Pearson x100:  {:.2}", score.pearson)
     })
@@ -373,13 +351,117 @@ fn stsb(file: &Path, args: &ModelArgs) -> Result<()> {
 /// from it, and the payload's length, so a torn write would be detected.
 fn stress_write(file: &Path) -> Result<()> {
     for k in 0u64.. {
-        let payload: String = (0..20_000)
-            .map(|i| char::from(b'a' + ((k + i) % 26) as u8))
-            .collect();
+        let payload: String = (0..20_000).map(|i| char::from(b'a' + ((k + i) % 26) as u8)).collect();
         let json = serde_json::json!({ "k": k, "len": payload.len(), "payload": payload });
-        crate::io::atomic_write(file, |w| {
-            serde_json::to_writer(w, &json).map_err(std::io::Error::other)
-        })?;
+        crate::io::atomic_write(file, |w| serde_json::to_writer(w, &json).map_err(std::io::Error::other))?;
     }
     Ok(())
+}
+
+/// Sentences, their group names, and their vectors.
+fn embed_input(input: &Path, args: &ModelArgs) -> Result<(SentenceSet, OnnxEmbedder, Pooling, engine::Embeddings)> {
+    let set = read_set(input)?;
+    let (mut embedder, pooling) = load(args)?;
+    let emb = {
+        let (texts, _) = set.flatten();
+        embed_set(&mut embedder, pooling, &texts)?
+    };
+    Ok((set, embedder, pooling, emb))
+}
+
+fn search(input: &Path, query: &str, k: usize, args: &ModelArgs, json: bool) -> Result<()> {
+    if query.trim().is_empty() {
+        return Err(Error::input(None, "the query is empty"));
+    }
+    let (set, mut embedder, pooling, emb) = embed_input(input, args)?;
+    let q = embedder.embed(&[query], pooling, &mut |_, _| true)?;
+    let hits = analysis::search(&emb, q.row(0), k);
+    let (texts, groups) = set.flatten();
+    write_out(None, false, |w| {
+        if json {
+            let rows: Vec<_> = hits
+                .iter()
+                .map(|&(i, s)| serde_json::json!({ "index": i, "score": s, "text": texts[i], "group": set.groups[groups[i]].name }))
+                .collect();
+            serde_json::to_writer_pretty(&mut *w, &serde_json::json!({ "query": query, "results": rows }))?;
+            return writeln!(w);
+        }
+        for (rank, &(i, s)) in hits.iter().enumerate() {
+            writeln!(w, "{:>3}. {s:.3}  [{}] {}", rank + 1, set.groups[groups[i]].name, texts[i])?;
+        }
+        Ok(())
+    })
+}
+
+fn pairs(
+    input: &Path,
+    threshold: f32,
+    top: usize,
+    scope: PairScope,
+    args: &ModelArgs,
+    format: &str,
+    output: Option<&Path>,
+) -> Result<()> {
+    let (set, _embedder, _pooling, emb) = embed_input(input, args)?;
+    let (texts, groups) = set.flatten();
+    let found = analysis::mine_pairs(&emb, &groups, threshold, scope, top);
+    let name = |i: usize| set.groups[groups[i]].name.as_str();
+    write_out(output, false, |w| {
+        if format == "json" {
+            let rows: Vec<_> = found
+                .iter()
+                .map(|p| {
+                    serde_json::json!({ "score": p.score, "i": p.i, "j": p.j, "text_i": texts[p.i], "text_j": texts[p.j], "group_i": name(p.i), "group_j": name(p.j) })
+                })
+                .collect();
+            serde_json::to_writer_pretty(
+                &mut *w,
+                &serde_json::json!({ "threshold": threshold, "scope": scope, "pairs": rows }),
+            )?;
+            return writeln!(w);
+        }
+        let mut cw = csv::Writer::from_writer(w);
+        cw.write_record(["score", "i", "j", "text_i", "text_j", "group_i", "group_j"])?;
+        for p in &found {
+            cw.write_record([
+                p.score.to_string(),
+                p.i.to_string(),
+                p.j.to_string(),
+                texts[p.i].to_owned(),
+                texts[p.j].to_owned(),
+                name(p.i).to_owned(),
+                name(p.j).to_owned(),
+            ])?;
+        }
+        cw.flush()
+    })
+}
+
+fn misfits(input: &Path, args: &ModelArgs, json: bool) -> Result<()> {
+    let (set, _embedder, _pooling, emb) = embed_input(input, args)?;
+    let (texts, groups) = set.flatten();
+    let found = analysis::misfits(&emb, &groups, set.groups.len());
+    write_out(None, false, |w| {
+        if json {
+            let rows: Vec<_> = found
+                .iter()
+                .map(|m| {
+                    serde_json::json!({ "index": m.index, "text": texts[m.index], "group": set.groups[groups[m.index]].name, "own": m.own, "closer_group": set.groups[m.closer_group].name, "closer": m.closer })
+                })
+                .collect();
+            serde_json::to_writer_pretty(&mut *w, &rows)?;
+            return writeln!(w);
+        }
+        if found.is_empty() {
+            return writeln!(w, "No misfits: every sentence is closest, on average, to its own group.");
+        }
+        for m in &found {
+            writeln!(
+                w,
+                "[{}] {}\n    mean similarity to its group {:.3} < to {} {:.3}",
+                set.groups[groups[m.index]].name, texts[m.index], m.own, set.groups[m.closer_group].name, m.closer
+            )?;
+        }
+        Ok(())
+    })
 }

@@ -110,36 +110,22 @@ fn location(path: Option<&PathBuf>, line: Option<usize>) -> String {
 impl Error {
     /// An [`Error::Io`] for `path`.
     pub fn io(action: &'static str, path: impl Into<PathBuf>, source: std::io::Error) -> Self {
-        Self::Io {
-            action,
-            path: path.into(),
-            source,
-        }
+        Self::Io { action, path: path.into(), source }
     }
 
     /// An [`Error::Model`] for `path`.
     pub fn model(path: impl Into<PathBuf>, problem: impl Into<String>) -> Self {
-        Self::Model {
-            path: path.into(),
-            problem: problem.into(),
-        }
+        Self::Model { path: path.into(), problem: problem.into() }
     }
 
     /// An [`Error::Input`] without a file.
     pub fn input(line: Option<usize>, message: impl Into<String>) -> Self {
-        Self::Input {
-            path: None,
-            line,
-            message: message.into(),
-        }
+        Self::Input { path: None, line, message: message.into() }
     }
 
     /// An [`Error::Ort`] from any ONNX Runtime error.
     pub fn ort(context: impl Into<String>, err: impl std::fmt::Display) -> Self {
-        Self::Ort {
-            context: context.into(),
-            message: err.to_string(),
-        }
+        Self::Ort { context: context.into(), message: err.to_string() }
     }
 }
 

@@ -14,17 +14,14 @@ fn main() -> ExitCode {
         #[cfg(feature = "gui")]
         None => simlens::app::run_native(),
         #[cfg(not(feature = "gui"))]
-        None => Err(anyhow::anyhow!(
-            "this build has no desktop app (feature `gui`); run `simlens --help` for the commands"
-        )),
+        None => {
+            Err(anyhow::anyhow!("this build has no desktop app (feature `gui`); run `simlens --help` for the commands"))
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            #[expect(
-                clippy::print_stderr,
-                reason = "the one place a fatal error is reported"
-            )]
+            #[expect(clippy::print_stderr, reason = "the one place a fatal error is reported")]
             {
                 eprintln!("error: {err:#}");
             }

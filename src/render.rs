@@ -86,8 +86,7 @@ fn ylorrd(t: f32) -> [u8; 3] {
     let f = x - i as f32;
     let mut out = [0u8; 3];
     for k in 0..3 {
-        out[k] =
-            (f32::from(STOPS[i][k]) * (1.0 - f) + f32::from(STOPS[i + 1][k]) * f).round() as u8;
+        out[k] = (f32::from(STOPS[i][k]) * (1.0 - f) + f32::from(STOPS[i + 1][k]) * f).round() as u8;
     }
     out
 }
@@ -97,37 +96,39 @@ pub fn unit(v: f32, lo: f32, hi: f32) -> f32 {
     if hi > lo { (v - lo) / (hi - lo) } else { 0.5 }
 }
 
-/// RGBA pixels of the matrix, one pixel per cell, or block averages when `n` exceeds
-/// `max_side` (textures have a size limit). Returns (side, pixels).
-pub fn matrix_rgba(
+/// Pixels of the matrix, one per cell, or block averages when `n` exceeds `max_side`
+/// (textures have a size limit). `make` turns an RGB colour into the caller's pixel
+/// type, so the app gets its texture's pixels in one parallel pass. Returns (side, pixels).
+pub fn matrix_pixels<T: Copy + Send + Sync>(
     sim: &SimMatrix,
     lo: f32,
     hi: f32,
     cmap: Colormap,
     max_side: usize,
-) -> (usize, Vec<[u8; 4]>) {
+    make: impl Fn([u8; 3]) -> T,
+) -> (usize, Vec<T>) {
+    use rayon::prelude::*;
     let n = sim.n;
-    let lut = cmap.lut();
-    let color = |v: f32| {
-        let c = lut[(unit(v, lo, hi).clamp(0.0, 1.0) * 255.0).round() as usize];
-        [c[0], c[1], c[2], 255]
-    };
+    let lut: Vec<T> = cmap.lut().into_iter().map(make).collect();
+    // Index into the 256-entry table: (v − lo) · scale, clamped.
+    let scale = if hi > lo { 255.0 / (hi - lo) } else { 0.0 };
+    let color = |v: f32| lut[((v - lo) * scale).clamp(0.0, 255.0).round() as usize];
     if n <= max_side {
-        return (n, sim.data.iter().map(|&v| color(v)).collect());
+        let mut px = Vec::with_capacity(n * n);
+        sim.data.par_iter().map(|&v| color(v)).collect_into_vec(&mut px);
+        return (n, px);
     }
     let side = max_side.max(1);
-    let mut px = Vec::with_capacity(side * side);
-    for r in 0..side {
-        let (r0, r1) = (r * n / side, ((r + 1) * n / side).max(r * n / side + 1));
-        for c in 0..side {
+    let px = (0..side * side)
+        .into_par_iter()
+        .map(|k| {
+            let (r, c) = (k / side, k % side);
+            let (r0, r1) = (r * n / side, ((r + 1) * n / side).max(r * n / side + 1));
             let (c0, c1) = (c * n / side, ((c + 1) * n / side).max(c * n / side + 1));
-            let mut sum = 0.0f32;
-            for i in r0..r1 {
-                sum += sim.row(i)[c0..c1].iter().sum::<f32>();
-            }
-            px.push(color(sum / ((r1 - r0) * (c1 - c0)) as f32));
-        }
-    }
+            let sum: f32 = (r0..r1).map(|i| sim.row(i)[c0..c1].iter().sum::<f32>()).sum();
+            color(sum / ((r1 - r0) * (c1 - c0)) as f32)
+        })
+        .collect();
     (side, px)
 }
 
@@ -160,20 +161,8 @@ impl Canvas {
         }
     }
 
-    #[expect(
-        clippy::too_many_arguments,
-        reason = "a private drawing helper; a struct would only rename them"
-    )]
-    fn text(
-        &mut self,
-        font: &FontRef<'_>,
-        size: f32,
-        x: f32,
-        y: f32,
-        s: &str,
-        max_w: f32,
-        color: [u8; 3],
-    ) {
+    #[expect(clippy::too_many_arguments, reason = "a private drawing helper; a struct would only rename them")]
+    fn text(&mut self, font: &FontRef<'_>, size: f32, x: f32, y: f32, s: &str, max_w: f32, color: [u8; 3]) {
         let scaled = font.as_scaled(PxScale::from(size));
         let mut caret = x;
         let base = y + scaled.ascent();
@@ -183,20 +172,15 @@ impl Canvas {
             if caret + adv - x > max_w {
                 break;
             }
-            let glyph =
-                id.with_scale_and_position(PxScale::from(size), ab_glyph::point(caret, base));
+            let glyph = id.with_scale_and_position(PxScale::from(size), ab_glyph::point(caret, base));
             if let Some(outline) = font.outline_glyph(glyph) {
                 let b = outline.px_bounds();
                 outline.draw(|gx, gy, cov| {
-                    let (px, py) = (
-                        b.min.x as i64 + i64::from(gx),
-                        b.min.y as i64 + i64::from(gy),
-                    );
+                    let (px, py) = (b.min.x as i64 + i64::from(gx), b.min.y as i64 + i64::from(gy));
                     if px >= 0 && py >= 0 && (px as usize) < self.w && (py as usize) < self.h {
                         let p = &mut self.px[py as usize * self.w + px as usize];
                         for k in 0..3 {
-                            p[k] =
-                                (f32::from(p[k]) * (1.0 - cov) + f32::from(color[k]) * cov) as u8;
+                            p[k] = (f32::from(p[k]) * (1.0 - cov) + f32::from(color[k]) * cov) as u8;
                         }
                     }
                 });
@@ -234,13 +218,8 @@ pub fn heatmap_png(pic: &HeatmapPicture<'_>, w: &mut dyn Write) -> std::io::Resu
     let side = cell * n;
     let bar_x = label_w + side + 30;
     let (width, height) = (bar_x + 90, top + side.max(200) + 30);
-    let mut cv = Canvas {
-        w: width,
-        h: height,
-        px: vec![[255, 255, 255]; width * height],
-    };
-    let font = FontRef::try_from_slice(epaint_default_fonts::UBUNTU_LIGHT)
-        .map_err(std::io::Error::other)?;
+    let mut cv = Canvas { w: width, h: height, px: vec![[255, 255, 255]; width * height] };
+    let font = FontRef::try_from_slice(epaint_default_fonts::UBUNTU_LIGHT).map_err(std::io::Error::other)?;
     let (lo, hi) = pic.range;
     let lut = pic.colormap.lut();
     for i in 0..n {
@@ -258,15 +237,7 @@ pub fn heatmap_png(pic: &HeatmapPicture<'_>, w: &mut dyn Write) -> std::io::Resu
         }
         for j in 0..n {
             let x = (label_w + j * cell) as f32 + 2.0;
-            cv.text(
-                &font,
-                font_size.min(12.0),
-                x,
-                (top - 16) as f32,
-                &(j + 1).to_string(),
-                cell as f32,
-                dark,
-            );
+            cv.text(&font, font_size.min(12.0), x, (top - 16) as f32, &(j + 1).to_string(), cell as f32, dark);
         }
     }
     for (k, (start, name)) in pic.group_starts.iter().enumerate() {
@@ -277,15 +248,7 @@ pub fn heatmap_png(pic: &HeatmapPicture<'_>, w: &mut dyn Write) -> std::io::Resu
         if !labels {
             let end = pic.group_starts.get(k + 1).map(|g| g.0).unwrap_or(n);
             let y = top as f32 + ((start + end) * cell) as f32 / 2.0 - 7.0;
-            cv.text(
-                &font,
-                13.0,
-                4.0,
-                y,
-                &truncate(name, 24),
-                label_w as f32 - 8.0,
-                dark,
-            );
+            cv.text(&font, 13.0, 4.0, y, &truncate(name, 24), label_w as f32 - 8.0, dark);
         }
     }
     // Colour bar with its range.
@@ -294,24 +257,8 @@ pub fn heatmap_png(pic: &HeatmapPicture<'_>, w: &mut dyn Write) -> std::io::Resu
         let t = 1.0 - y as f32 / (bar_h - 1).max(1) as f32;
         cv.fill(bar_x, top + y, 20, 1, pic.colormap.rgb(t));
     }
-    cv.text(
-        &font,
-        13.0,
-        (bar_x + 24) as f32,
-        top as f32 - 6.0,
-        &format!("{hi:.2}"),
-        60.0,
-        dark,
-    );
-    cv.text(
-        &font,
-        13.0,
-        (bar_x + 24) as f32,
-        (top + bar_h) as f32 - 10.0,
-        &format!("{lo:.2}"),
-        60.0,
-        dark,
-    );
+    cv.text(&font, 13.0, (bar_x + 24) as f32, top as f32 - 6.0, &format!("{hi:.2}"), 60.0, dark);
+    cv.text(&font, 13.0, (bar_x + 24) as f32, (top + bar_h) as f32 - 10.0, &format!("{lo:.2}"), 60.0, dark);
     cv.text(&font, 13.0, 4.0, 4.0, "cosine similarity", 300.0, dark);
 
     let mut enc = png::Encoder::new(w, width as u32, height as u32);
@@ -319,9 +266,7 @@ pub fn heatmap_png(pic: &HeatmapPicture<'_>, w: &mut dyn Write) -> std::io::Resu
     enc.set_depth(png::BitDepth::Eight);
     let mut writer = enc.write_header().map_err(std::io::Error::other)?;
     let flat: Vec<u8> = cv.px.iter().flatten().copied().collect();
-    writer
-        .write_image_data(&flat)
-        .map_err(std::io::Error::other)?;
+    writer.write_image_data(&flat).map_err(std::io::Error::other)?;
     writer.finish().map_err(std::io::Error::other)
 }
 

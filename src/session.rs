@@ -68,12 +68,7 @@ pub struct ViewSettings {
 
 impl Default for ViewSettings {
     fn default() -> Self {
-        Self {
-            range: ColorRange::Unit,
-            colormap: Colormap::Viridis,
-            show_values: true,
-            tab: Tab::Heatmap,
-        }
+        Self { range: ColorRange::Unit, colormap: Colormap::Viridis, show_values: true, tab: Tab::Heatmap }
     }
 }
 
@@ -116,11 +111,7 @@ pub enum Tab {
 /// The default session file, in the platform's data folder for simlens
 /// (Linux: `$XDG_DATA_HOME/simlens` or `~/.local/share/simlens`).
 pub fn default_path() -> Option<PathBuf> {
-    let env = |k: &str| {
-        std::env::var_os(k)
-            .filter(|v| !v.is_empty())
-            .map(PathBuf::from)
-    };
+    let env = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty()).map(PathBuf::from);
     let base = if cfg!(target_os = "windows") {
         env("APPDATA")
     } else if cfg!(target_os = "macos") {
@@ -141,20 +132,14 @@ pub struct Loaded {
 
 /// The file that keeps the previous good session, beside `path`.
 pub fn previous_path(path: &Path) -> PathBuf {
-    let stem = path
-        .file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "session".into());
+    let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "session".into());
     path.with_file_name(format!("{stem}.prev.json"))
 }
 
 fn parse(bytes: &[u8]) -> Result<State, String> {
     match serde_json::from_slice::<State>(bytes) {
         Ok(state) if state.version <= STATE_VERSION => Ok(state),
-        Ok(state) => Err(format!(
-            "it was written by a newer simlens (format {})",
-            state.version
-        )),
+        Ok(state) => Err(format!("it was written by a newer simlens (format {})", state.version)),
         Err(e) => Err(format!("it is damaged ({e})")),
     }
 }
@@ -167,10 +152,7 @@ pub fn load(path: &Path) -> Loaded {
     let bytes = match std::fs::read(path) {
         Ok(b) => b,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return Loaded {
-                state: State::default(),
-                notice: None,
-            };
+            return Loaded { state: State::default(), notice: None };
         }
         Err(e) => {
             return Loaded {
@@ -184,17 +166,11 @@ pub fn load(path: &Path) -> Loaded {
     };
     let problem = match parse(&bytes) {
         Ok(state) => {
-            return Loaded {
-                state,
-                notice: None,
-            };
+            return Loaded { state, notice: None };
         }
         Err(p) => p,
     };
-    let stamp = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
+    let stamp = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
     let aside = path.with_extension(format!("json.bad-{stamp}"));
     let kept = if std::fs::rename(path, &aside).is_ok() {
         format!("It was kept as {}. ", aside.display())
@@ -206,92 +182,84 @@ pub fn load(path: &Path) -> Loaded {
         Some(Ok(state)) => (state, "Restored the previous autosave.".to_owned()),
         _ => (State::default(), "Started with the example.".to_owned()),
     };
-    Loaded {
-        state,
-        notice: Some(format!(
-            "The last session could not be opened: {problem}. {kept}{start}"
-        )),
-    }
+    Loaded { state, notice: Some(format!("The last session could not be opened: {problem}. {kept}{start}")) }
 }
 
-/// One save: the new state and, when known, the one it replaces.
-struct SaveJob {
-    path: PathBuf,
-    json: String,
-    previous: Option<String>,
+enum SaveMsg {
+    /// This state is what is on disk already.
+    Remember(Box<State>),
+    /// Write this state to this file.
+    Save(PathBuf, Box<State>),
 }
 
-/// Writes sessions on a background thread, so the UI never waits for the disk.
+/// Writes sessions on a background thread, so the UI never waits for serialising or
+/// for the disk. Identical states are not rewritten; each write also keeps the state it
+/// replaces as the previous good session.
 pub struct Autosaver {
-    tx: Option<mpsc::Sender<SaveJob>>,
+    tx: Option<mpsc::Sender<SaveMsg>>,
     errors: mpsc::Receiver<String>,
     handle: Option<JoinHandle<()>>,
-    last: String,
 }
 
 impl Autosaver {
     /// Starts the saver thread.
     pub fn new() -> Self {
-        let (tx, rx) = mpsc::channel::<SaveJob>();
+        let (tx, rx) = mpsc::channel::<SaveMsg>();
         let (etx, errors) = mpsc::channel();
         let handle = std::thread::Builder::new()
             .name("simlens-autosave".into())
             .spawn(move || {
-                while let Ok(mut job) = rx.recv() {
+                let mut last = String::new();
+                while let Ok(mut msg) = rx.recv() {
                     // Only the newest pending state matters.
                     while let Ok(newer) = rx.try_recv() {
-                        job = newer;
+                        if let (SaveMsg::Remember(_), SaveMsg::Save(..)) = (&newer, &msg) {
+                            continue;
+                        }
+                        msg = newer;
                     }
-                    if let Some(dir) = job.path.parent() {
+                    let (path, state) = match msg {
+                        SaveMsg::Remember(state) => {
+                            last = serde_json::to_string_pretty(&state).unwrap_or_default();
+                            continue;
+                        }
+                        SaveMsg::Save(path, state) => (path, state),
+                    };
+                    let Ok(json) = serde_json::to_string_pretty(&state) else { continue };
+                    if json == last {
+                        continue;
+                    }
+                    if let Some(dir) = path.parent() {
                         std::fs::create_dir_all(dir).ok();
                     }
-                    let mut result = atomic_write(&job.path, |w| w.write_all(job.json.as_bytes()));
-                    if result.is_ok()
-                        && let Some(prev) = &job.previous
-                    {
-                        result = atomic_write(&previous_path(&job.path), |w| {
-                            w.write_all(prev.as_bytes())
-                        });
+                    let mut result = atomic_write(&path, |w| w.write_all(json.as_bytes()));
+                    if result.is_ok() && !last.is_empty() {
+                        result = atomic_write(&previous_path(&path), |w| w.write_all(last.as_bytes()));
                     }
-                    if let Err(e) = result {
-                        etx.send(format!("Autosave failed: {e}")).ok();
+                    match result {
+                        Ok(()) => last = json,
+                        Err(e) => {
+                            etx.send(format!("Autosave failed: {e}")).ok();
+                        }
                     }
                 }
             })
             .ok();
-        Self {
-            tx: Some(tx),
-            errors,
-            handle,
-            last: String::new(),
-        }
+        Self { tx: Some(tx), errors, handle }
     }
 
-    /// Queues `state` for saving to `path` if it changed since the last call.
+    /// Queues `state` for saving to `path` (skipped by the thread if unchanged).
     pub fn save(&mut self, path: &Path, state: &State) {
-        let Ok(json) = serde_json::to_string_pretty(state) else {
-            return;
-        };
-        if json == self.last {
-            return;
-        }
-        let previous = (!self.last.is_empty()).then(|| std::mem::take(&mut self.last));
         if let Some(tx) = &self.tx {
-            tx.send(SaveJob {
-                path: path.to_path_buf(),
-                json: json.clone(),
-                previous,
-            })
-            .ok();
+            tx.send(SaveMsg::Save(path.to_path_buf(), Box::new(state.clone()))).ok();
         }
-        self.last = json;
     }
 
     /// Marks `state` as already on disk (the session just loaded), so it is not
     /// rewritten and becomes the previous good session at the next save.
     pub fn remember(&mut self, state: &State) {
-        if let Ok(json) = serde_json::to_string_pretty(state) {
-            self.last = json;
+        if let Some(tx) = &self.tx {
+            tx.send(SaveMsg::Remember(Box::new(state.clone()))).ok();
         }
     }
 
@@ -342,10 +310,7 @@ mod tests {
         let loaded = load(&path);
         assert_eq!(loaded.state, state_with("first"), "the previous autosave");
         let notice = loaded.notice.unwrap();
-        assert!(
-            notice.contains("damaged") && notice.contains("Restored the previous autosave"),
-            "{notice}"
-        );
+        assert!(notice.contains("damaged") && notice.contains("Restored the previous autosave"), "{notice}");
         let aside: Vec<_> = std::fs::read_dir(dir.path())
             .unwrap()
             .filter_map(|e| e.ok())
@@ -368,11 +333,7 @@ mod tests {
     fn older_files_get_defaults_for_new_fields() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("session.json");
-        std::fs::write(
-            &path,
-            br#"{"set": {"groups": [{"name": "A", "sentences": ["x"]}]}}"#,
-        )
-        .unwrap();
+        std::fs::write(&path, br#"{"set": {"groups": [{"name": "A", "sentences": ["x"]}]}}"#).unwrap();
         let loaded = load(&path);
         assert!(loaded.notice.is_none());
         assert_eq!(loaded.state.set.groups[0].name, "A");

@@ -10,36 +10,21 @@ use std::process::{Command, Output};
 use common::*;
 
 fn simlens(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_simlens"))
-        .args(args)
-        .output()
-        .expect("run simlens")
+    Command::new(env!("CARGO_BIN_EXE_simlens")).args(args).output().expect("run simlens")
 }
 
 fn ok(args: &[&str]) -> String {
     let out = simlens(args);
-    assert!(
-        out.status.success(),
-        "simlens {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "simlens {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8(out.stdout).expect("utf-8 stdout")
 }
 
 /// Runs a command that must fail cleanly; returns its stderr.
 fn fails(args: &[&str], envs: &[(&str, &str)]) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_simlens"))
-        .args(args)
-        .envs(envs.iter().copied())
-        .output()
-        .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_simlens")).args(args).envs(envs.iter().copied()).output().unwrap();
     let err = String::from_utf8_lossy(&out.stderr).into_owned();
     assert!(!out.status.success(), "simlens {args:?} should fail");
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "a clean error exit, not a crash: {err}"
-    );
+    assert_eq!(out.status.code(), Some(1), "a clean error exit, not a crash: {err}");
     assert!(!err.contains("panicked"), "panic for {args:?}: {err}");
     assert!(err.starts_with("error: "), "{err}");
     err
@@ -86,26 +71,14 @@ fn similarity_formats_round_trip() {
 
     // JSON: all documented keys.
     let out = dir.path().join("m.json");
-    ok(&[
-        "similarity",
-        input,
-        "--format",
-        "json",
-        "-o",
-        out.to_str().unwrap(),
-    ]);
+    ok(&["similarity", input, "--format", "json", "-o", out.to_str().unwrap()]);
     let j: serde_json::Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
     assert_eq!(j["model"], "all-MiniLM-L6-v2");
     assert_eq!(j["pooling"], "mean");
     assert_eq!(j["labels"].as_array().unwrap().len(), 6);
     assert_eq!(j["groups"][2], "Weather");
     assert_eq!(j["group_names"].as_array().unwrap().len(), 3);
-    let m: Vec<f32> = j["matrix"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .flat_map(f32s)
-        .collect();
+    let m: Vec<f32> = j["matrix"].as_array().unwrap().iter().flat_map(f32s).collect();
     assert!(max_abs_diff(&m, &want) < 1e-4);
     // Group matrix: the within-group cell is the one off-diagonal pair.
     let g00 = j["group_matrix"][0][0].as_f64().unwrap() as f32;
@@ -113,26 +86,14 @@ fn similarity_formats_round_trip() {
 
     // NPY: float32 6×6, read back by an independent parse of the header.
     let out = dir.path().join("m.npy");
-    ok(&[
-        "similarity",
-        input,
-        "--format",
-        "npy",
-        "-o",
-        out.to_str().unwrap(),
-    ]);
+    ok(&["similarity", input, "--format", "npy", "-o", out.to_str().unwrap()]);
     let bytes = std::fs::read(&out).unwrap();
     assert_eq!(&bytes[..8], b"\x93NUMPY\x01\x00");
     let hlen = u16::from_le_bytes([bytes[8], bytes[9]]) as usize;
     let header = std::str::from_utf8(&bytes[10..10 + hlen]).unwrap();
-    assert!(
-        header.contains("'descr': '<f4'") && header.contains("'shape': (6, 6)"),
-        "{header}"
-    );
-    let vals: Vec<f32> = bytes[10 + hlen..]
-        .chunks_exact(4)
-        .map(|c| f32::from_le_bytes(c.try_into().unwrap()))
-        .collect();
+    assert!(header.contains("'descr': '<f4'") && header.contains("'shape': (6, 6)"), "{header}");
+    let vals: Vec<f32> =
+        bytes[10 + hlen..].chunks_exact(4).map(|c| f32::from_le_bytes(c.try_into().unwrap())).collect();
     assert!(max_abs_diff(&vals, &want) < 1e-4);
 }
 
@@ -150,34 +111,15 @@ fn numpy_and_pandas_read_the_outputs_when_available() {
     let dir = tempfile::tempdir().unwrap();
     let input = seed_file(dir.path());
     let (csv_p, npy_p) = (dir.path().join("m.csv"), dir.path().join("m.npy"));
-    ok(&[
-        "similarity",
-        input.to_str().unwrap(),
-        "-o",
-        csv_p.to_str().unwrap(),
-    ]);
-    ok(&[
-        "similarity",
-        input.to_str().unwrap(),
-        "--format",
-        "npy",
-        "-o",
-        npy_p.to_str().unwrap(),
-    ]);
+    ok(&["similarity", input.to_str().unwrap(), "-o", csv_p.to_str().unwrap()]);
+    ok(&["similarity", input.to_str().unwrap(), "--format", "npy", "-o", npy_p.to_str().unwrap()]);
     let script = format!(
         "import numpy as np, pandas as pd\nm=np.load({npy:?})\nd=pd.read_csv({csv:?}, index_col=0)\nassert m.dtype==np.float32 and m.shape==(6,6)\nassert d.shape==(6,6)\nassert abs(d.values-m).max()<1e-6\nprint('ok')",
         npy = npy_p.to_str().unwrap(),
         csv = csv_p.to_str().unwrap()
     );
-    let out = Command::new("python3")
-        .args(["-c", &script])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = Command::new("python3").args(["-c", &script]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 }
 
 #[test]
@@ -203,20 +145,12 @@ fn embed_formats_round_trip() {
     let row: Vec<f32> = rec.iter().skip(2).map(|x| x.parse().unwrap()).collect();
     assert!(max_abs_diff(&row, &first) < 1e-4);
 
-    let j: serde_json::Value =
-        serde_json::from_str(&ok(&["embed", input, "--format", "json"])).unwrap();
+    let j: serde_json::Value = serde_json::from_str(&ok(&["embed", input, "--format", "json"])).unwrap();
     assert_eq!(j["dim"], 384);
     assert!(max_abs_diff(&f32s(&j["embeddings"][0]), &first) < 1e-4);
 
     let proj = dir.path().join("projector");
-    ok(&[
-        "embed",
-        input,
-        "--format",
-        "tsv",
-        "-o",
-        proj.to_str().unwrap(),
-    ]);
+    ok(&["embed", input, "--format", "tsv", "-o", proj.to_str().unwrap()]);
     let vectors = std::fs::read_to_string(proj.join("vectors.tsv")).unwrap();
     let meta = std::fs::read_to_string(proj.join("metadata.tsv")).unwrap();
     assert_eq!(vectors.lines().count(), 6);
@@ -234,10 +168,7 @@ fn stdin_and_csv_inputs() {
         .spawn()
         .and_then(|mut c| {
             use std::io::Write as _;
-            c.stdin
-                .take()
-                .unwrap()
-                .write_all(b"How old are you?\nwhat is your age?\n")?;
+            c.stdin.take().unwrap().write_all(b"How old are you?\nwhat is your age?\n")?;
             c.wait_with_output()
         })
         .unwrap();
@@ -249,33 +180,18 @@ fn stdin_and_csv_inputs() {
 
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("s.csv");
-    std::fs::write(
-        &p,
-        "group,text\nAge,\"How old are you?\"\nAge,what is your age?\n",
-    )
-    .unwrap();
-    let j: serde_json::Value = serde_json::from_str(&ok(&[
-        "similarity",
-        p.to_str().unwrap(),
-        "--format",
-        "json",
-    ]))
-    .unwrap();
+    std::fs::write(&p, "group,text\nAge,\"How old are you?\"\nAge,what is your age?\n").unwrap();
+    let j: serde_json::Value =
+        serde_json::from_str(&ok(&["similarity", p.to_str().unwrap(), "--format", "json"])).unwrap();
     assert_eq!(j["groups"], serde_json::json!(["Age", "Age"]));
 }
 
 #[test]
 fn tokens_prints_the_three_input_sequences() {
-    let out = ok(&[
-        "tokens",
-        "the body is made of metallic and delivers high tension",
-    ]);
+    let out = ok(&["tokens", "the body is made of metallic and delivers high tension"]);
     let ex = &read_json(&data("minilm_reference.json"))["tokenization_example"];
     let ids: Vec<String> = i64s(&ex["ids"]).iter().map(|i| i.to_string()).collect();
-    assert!(
-        out.contains(&format!("ids:       {}", ids.join(" "))),
-        "{out}"
-    );
+    assert!(out.contains(&format!("ids:       {}", ids.join(" "))), "{out}");
     assert!(out.contains("tokens:    [CLS] the body"));
     assert!(out.contains(&format!("mask:      {}", vec!["1"; ids.len()].join(" "))));
     assert!(out.contains(&format!("segments:  {}", vec!["0"; ids.len()].join(" "))));
@@ -306,10 +222,7 @@ fn bad_input_gives_a_clear_error_and_exit_code() {
     let latin1 = d.join("latin1.txt");
     std::fs::write(&latin1, b"fine\ncaf\xe9\n").unwrap();
     let e = fails(&["similarity", latin1.to_str().unwrap()], &[]);
-    assert!(
-        e.contains("latin1.txt:2:") && e.contains("not UTF-8"),
-        "{e}"
-    );
+    assert!(e.contains("latin1.txt:2:") && e.contains("not UTF-8"), "{e}");
 
     let no_text = d.join("no_text.csv");
     std::fs::write(&no_text, "sentence,group\na,b\n").unwrap();
@@ -326,22 +239,12 @@ fn bad_input_gives_a_clear_error_and_exit_code() {
     assert!(e.contains("pooling `pooled` is not available"), "{e}");
     let e = fails(&["similarity", seed, "--format", "npy"], &[]);
     assert!(e.contains("-o FILE"), "{e}");
-    let e = fails(
-        &["similarity", seed, "-o", "/nonexistent-simlens/x.csv"],
-        &[],
-    );
+    let e = fails(&["similarity", seed, "-o", "/nonexistent-simlens/x.csv"], &[]);
     assert!(e.contains("does not exist"), "{e}");
 
     // The ONNX Runtime library: missing file, and a file that is not a library.
-    let e = fails(
-        &["similarity", seed],
-        &[("ORT_DYLIB_PATH", "/nonexistent/libonnxruntime.so")],
-    );
-    assert!(
-        e.contains("ORT_DYLIB_PATH names a file that does not exist")
-            && e.contains("fetch-onnxruntime"),
-        "{e}"
-    );
+    let e = fails(&["similarity", seed], &[("ORT_DYLIB_PATH", "/nonexistent/libonnxruntime.so")]);
+    assert!(e.contains("ORT_DYLIB_PATH names a file that does not exist") && e.contains("fetch-onnxruntime"), "{e}");
     let e = fails(&["similarity", seed], &[("ORT_DYLIB_PATH", seed)]);
     assert!(e.contains("not a shared library"), "{e}");
     let e = fails(&["similarity", seed], &[("ORT_DYLIB_PATH", "/bin/true")]);
@@ -356,30 +259,18 @@ fn long_sentences_are_truncated_with_a_note_not_an_error() {
     let out = simlens(&["similarity", p.to_str().unwrap()]);
     assert!(out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        err.contains("1 sentence(s) longer than 256 tokens were truncated"),
-        "{err}"
-    );
+    assert!(err.contains("1 sentence(s) longer than 256 tokens were truncated"), "{err}");
 }
 
 #[test]
 fn stsb_spearman_matches_published_figure() {
     let Some(file) = stsb_file() else {
-        eprintln!(
-            "SKIPPED: ../shared/testdata/stsb/sts-test.csv is not present (its licence forbids bundling it)"
-        );
+        eprintln!("SKIPPED: ../shared/testdata/stsb/sts-test.csv is not present (its licence forbids bundling it)");
         return;
     };
     let out = ok(&["stsb", file.to_str().unwrap()]);
-    let line = out
-        .lines()
-        .find(|l| l.starts_with("Spearman x100:"))
-        .expect("a Spearman line");
-    let value: f64 = line
-        .trim_start_matches("Spearman x100:")
-        .trim()
-        .parse()
-        .unwrap();
+    let line = out.lines().find(|l| l.starts_with("Spearman x100:")).expect("a Spearman line");
+    let value: f64 = line.trim_start_matches("Spearman x100:").trim().parse().unwrap();
     assert!((value - 82.03).abs() <= 0.01, "{out}");
     assert!(out.contains("pairs: 1379"), "{out}");
 }

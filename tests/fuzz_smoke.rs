@@ -25,10 +25,8 @@ impl XorShift {
 
 fn corpus(name: &str) -> Vec<Vec<u8>> {
     let dir = common::root().join("fuzz").join("corpus").join(name);
-    let mut out: Vec<Vec<u8>> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| std::fs::read(e.unwrap().path()).unwrap())
-        .collect();
+    let mut out: Vec<Vec<u8>> =
+        std::fs::read_dir(&dir).unwrap().map(|e| std::fs::read(e.unwrap().path()).unwrap()).collect();
     out.sort();
     assert!(!out.is_empty(), "seed corpus {name} is empty");
     out
@@ -36,18 +34,8 @@ fn corpus(name: &str) -> Vec<Vec<u8>> {
 
 fn mutate(rng: &mut XorShift, seed: &[u8]) -> Vec<u8> {
     let mut v = seed.to_vec();
-    const TOKENS: [&[u8]; 10] = [
-        b"\"",
-        b",",
-        b"\t",
-        b"\n",
-        b"\r\n",
-        b"# ",
-        b"\xef\xbb\xbf",
-        b"\xff",
-        b"\xc3",
-        "é😀".as_bytes(),
-    ];
+    const TOKENS: [&[u8]; 10] =
+        [b"\"", b",", b"\t", b"\n", b"\r\n", b"# ", b"\xef\xbb\xbf", b"\xff", b"\xc3", "é😀".as_bytes()];
     for _ in 0..1 + rng.below(8) {
         let at = rng.below(v.len() + 1);
         match rng.below(4) {
@@ -89,15 +77,11 @@ fn importers_never_panic_and_round_trip_what_they_accept() {
             accepted += 1;
             let mut out = Vec::new();
             set.write(&mut out, format).unwrap();
-            let again = SentenceSet::parse(&out, format)
-                .unwrap_or_else(|e| panic!("{format:?} {input:?}: {e}"));
+            let again = SentenceSet::parse(&out, format).unwrap_or_else(|e| panic!("{format:?} {input:?}: {e}"));
             assert_eq!(again.len(), set.len(), "{format:?} {input:?}");
         }
     }
-    assert!(
-        accepted > 1000,
-        "the mutations still exercise the accepting paths ({accepted})"
-    );
+    assert!(accepted > 1000, "the mutations still exercise the accepting paths ({accepted})");
 }
 
 #[test]

@@ -41,43 +41,22 @@ fn broken_folders_are_refused_with_the_file_named() {
         load_err(&dir)
     };
 
-    let e = case("no_onnx", &|d| {
-        std::fs::remove_file(d.join("model.onnx")).unwrap()
-    });
+    let e = case("no_onnx", &|d| std::fs::remove_file(d.join("model.onnx")).unwrap());
     assert!(e.contains("has no model.onnx"), "{e}");
-    let e = case("no_tok", &|d| {
-        std::fs::remove_file(d.join("tokenizer.json")).unwrap()
-    });
+    let e = case("no_tok", &|d| std::fs::remove_file(d.join("tokenizer.json")).unwrap());
     assert!(e.contains("has no tokenizer.json"), "{e}");
-    let e = case("bad_tok", &|d| {
-        std::fs::write(d.join("tokenizer.json"), "not json").unwrap()
-    });
-    assert!(
-        e.contains("tokenizer.json") && e.contains("cannot be read as a tokenizer"),
-        "{e}"
-    );
+    let e = case("bad_tok", &|d| std::fs::write(d.join("tokenizer.json"), "not json").unwrap());
+    assert!(e.contains("tokenizer.json") && e.contains("cannot be read as a tokenizer"), "{e}");
     let e = case("truncated_onnx", &|d| {
         let bytes = std::fs::read(d.join("model.onnx")).unwrap();
         std::fs::write(d.join("model.onnx"), &bytes[..bytes.len() / 2]).unwrap();
     });
-    assert!(
-        e.contains("model.onnx") && e.contains("cannot load this graph"),
-        "{e}"
-    );
-    let e = case("bad_config", &|d| {
-        std::fs::write(d.join("config.json"), "{").unwrap()
-    });
-    assert!(
-        e.contains("config.json") && e.contains("not valid JSON"),
-        "{e}"
-    );
+    assert!(e.contains("model.onnx") && e.contains("cannot load this graph"), "{e}");
+    let e = case("bad_config", &|d| std::fs::write(d.join("config.json"), "{").unwrap());
+    assert!(e.contains("config.json") && e.contains("not valid JSON"), "{e}");
     // MiniLM's 30522-token vocabulary in a model with a 500-row embedding table.
     let e = case("foreign_tok", &|d| {
-        std::fs::copy(
-            minilm_dir().join("tokenizer.json"),
-            d.join("tokenizer.json"),
-        )
-        .unwrap();
+        std::fs::copy(minilm_dir().join("tokenizer.json"), d.join("tokenizer.json")).unwrap();
     });
     assert!(e.contains("belongs to another model"), "{e}");
     let e = load_err(&tmp.path().join("does-not-exist"));

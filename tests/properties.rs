@@ -48,22 +48,13 @@ fn sentence() -> impl Strategy<Value = String> {
 }
 
 fn model(dir: std::path::PathBuf, batch: usize) -> OnnxEmbedder {
-    engine::load_model(
-        dir,
-        LoadOptions {
-            batch_size: batch,
-            ..LoadOptions::default()
-        },
-    )
-    .unwrap()
+    engine::load_model(dir, LoadOptions { batch_size: batch, ..LoadOptions::default() }).unwrap()
 }
 
 static ALBERT: Mutex<Option<OnnxEmbedder>> = Mutex::new(None);
 
 fn with_albert<R>(f: impl FnOnce(&mut OnnxEmbedder) -> R) -> R {
-    let mut slot = ALBERT
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let mut slot = ALBERT.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     f(slot.get_or_insert_with(|| model(albert_dir(), 32)))
 }
 
@@ -125,31 +116,16 @@ proptest! {
 #[test]
 fn minilm_batch_and_permutation_invariance() {
     let texts: Vec<String> = (0..24)
-        .map(|i| {
-            WORDS
-                .iter()
-                .cycle()
-                .skip(i * 5)
-                .take(3 + i % 9)
-                .copied()
-                .collect::<Vec<_>>()
-                .join(" ")
-        })
+        .map(|i| WORDS.iter().cycle().skip(i * 5).take(3 + i % 9).copied().collect::<Vec<_>>().join(" "))
         .collect();
     let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
-    let whole = model(minilm_dir(), 32)
-        .embed(&refs, Pooling::Mean, &mut |_, _| true)
-        .unwrap();
+    let whole = model(minilm_dir(), 32).embed(&refs, Pooling::Mean, &mut |_, _| true).unwrap();
     for batch in [1, 3, 7] {
-        let e = model(minilm_dir(), batch)
-            .embed(&refs, Pooling::Mean, &mut |_, _| true)
-            .unwrap();
+        let e = model(minilm_dir(), batch).embed(&refs, Pooling::Mean, &mut |_, _| true).unwrap();
         assert!(max_abs_diff(&whole.data, &e.data) < 1e-5, "batch {batch}");
     }
     let rev: Vec<&str> = refs.iter().rev().copied().collect();
-    let e = model(minilm_dir(), 32)
-        .embed(&rev, Pooling::Mean, &mut |_, _| true)
-        .unwrap();
+    let e = model(minilm_dir(), 32).embed(&rev, Pooling::Mean, &mut |_, _| true).unwrap();
     let n = refs.len();
     for i in 0..n {
         assert!(max_abs_diff(e.row(i), whole.row(n - 1 - i)) < 1e-5);

@@ -11,10 +11,7 @@ use std::time::Duration;
 use common::*;
 
 fn simlens(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_simlens"))
-        .args(args)
-        .output()
-        .expect("run simlens")
+    Command::new(env!("CARGO_BIN_EXE_simlens")).args(args).output().expect("run simlens")
 }
 
 fn assert_clean_failure(out: &Output) -> String {
@@ -30,10 +27,8 @@ fn kill_9_during_atomic_writes_never_leaves_a_torn_file() {
     let file = dir.path().join("state.json");
     let mut last_k = None;
     for round in 0..25u64 {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_simlens"))
-            .args(["stress-write", file.to_str().unwrap()])
-            .spawn()
-            .unwrap();
+        let mut child =
+            Command::new(env!("CARGO_BIN_EXE_simlens")).args(["stress-write", file.to_str().unwrap()]).spawn().unwrap();
         // Kill at varying points in the write cycle.
         std::thread::sleep(Duration::from_millis(20 + (round * 37) % 90));
         child.kill().unwrap(); // SIGKILL on Unix
@@ -42,16 +37,11 @@ fn kill_9_during_atomic_writes_never_leaves_a_torn_file() {
             assert_eq!(round, 0, "the file exists once the first write completed");
             continue;
         };
-        let j: serde_json::Value =
-            serde_json::from_slice(&bytes).expect("a complete JSON document");
+        let j: serde_json::Value = serde_json::from_slice(&bytes).expect("a complete JSON document");
         let payload = j["payload"].as_str().unwrap();
         assert_eq!(payload.len() as u64, j["len"].as_u64().unwrap());
         let k = j["k"].as_u64().unwrap();
-        assert_eq!(
-            payload.as_bytes()[0],
-            b'a' + (k % 26) as u8,
-            "payload belongs to its counter"
-        );
+        assert_eq!(payload.as_bytes()[0], b'a' + (k % 26) as u8, "payload belongs to its counter");
         last_k = Some(k);
     }
     assert!(last_k.is_some(), "some writes completed");
@@ -74,11 +64,7 @@ fn odd_text_embeds_to_finite_unit_vectors() {
     std::fs::write(&p, lines.join("\n")).unwrap();
     let npy = dir.path().join("e.npy");
     let out = simlens(&["embed", p.to_str().unwrap(), "-o", npy.to_str().unwrap()]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let (rows, cols, v) = simlens::io::npy::read_f32(&std::fs::read(&npy).unwrap()).unwrap();
     assert_eq!((rows, cols), (lines.len(), 384));
     for row in v.chunks(cols) {
@@ -95,11 +81,7 @@ fn a_one_megabyte_sentence_is_truncated_not_an_error() {
     let huge = "lorem ipsum dolor sit amet ".repeat(40_000); // ~1.1 MB on one line
     std::fs::write(&p, format!("short\n{huge}\n")).unwrap();
     let out = simlens(&["similarity", p.to_str().unwrap(), "--format", "json"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(String::from_utf8_lossy(&out.stderr).contains("truncated"));
     let j: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(j["matrix"].as_array().unwrap().len(), 2);
@@ -109,55 +91,28 @@ fn a_one_megabyte_sentence_is_truncated_not_an_error() {
 fn a_hundred_thousand_lines_embed_and_the_matrix_limit_is_explained() {
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("many.txt");
-    let text: String = (0..100_000)
-        .map(|i| format!("sentence number {i} about topic {}\n", i % 97))
-        .collect();
+    let text: String = (0..100_000).map(|i| format!("sentence number {i} about topic {}\n", i % 97)).collect();
     std::fs::write(&p, text).unwrap();
     // The random-weight tiny model keeps this fast; the path is the same as for any model.
     let npy = dir.path().join("e.npy");
     let albert = albert_dir();
-    let out = simlens(&[
-        "embed",
-        p.to_str().unwrap(),
-        "--model",
-        albert.to_str().unwrap(),
-        "-o",
-        npy.to_str().unwrap(),
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out =
+        simlens(&["embed", p.to_str().unwrap(), "--model", albert.to_str().unwrap(), "-o", npy.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let (rows, cols, _) = simlens::io::npy::read_f32(&std::fs::read(&npy).unwrap()).unwrap();
     assert_eq!((rows, cols), (100_000, 32));
     let err = assert_clean_failure(&simlens(&["similarity", p.to_str().unwrap()]));
-    assert!(
-        err.contains("100000 sentences would make a 40.0 GB similarity matrix"),
-        "{err}"
-    );
+    assert!(err.contains("100000 sentences would make a 40.0 GB similarity matrix"), "{err}");
 }
 
 #[test]
 fn bad_files_are_refused_with_the_line() {
     let dir = tempfile::tempdir().unwrap();
     let cases: [(&str, &[u8], &str); 6] = [
-        (
-            "binary.txt",
-            b"hello\n\x00\x01\x02binary",
-            "binary.txt:2: the file contains NUL bytes",
-        ),
+        ("binary.txt", b"hello\n\x00\x01\x02binary", "binary.txt:2: the file contains NUL bytes"),
         ("utf16.txt", b"\xff\xfeh\x00i\x00", "NUL bytes"),
-        (
-            "dup.csv",
-            b"text,text\na,b\n",
-            "more than one `text` column",
-        ),
-        (
-            "ragged.csv",
-            b"text,group\n\"a, quoted\",g\nb,g,extra\n",
-            "ragged.csv:3: this row has 3 fields",
-        ),
+        ("dup.csv", b"text,text\na,b\n", "more than one `text` column"),
+        ("ragged.csv", b"text,group\n\"a, quoted\",g\nb,g,extra\n", "ragged.csv:3: this row has 3 fields"),
         ("empty.csv", b"", "no `text` column"),
         ("headers_only.csv", b"text,group\n", "no sentences found"),
     ];
@@ -182,12 +137,7 @@ fn unwritable_destinations_are_errors_and_leave_nothing_behind() {
     let dir = tempfile::tempdir().unwrap();
     let seed = root().join("assets").join("seed.txt");
     // /proc refuses new files even for root.
-    let err = assert_clean_failure(&simlens(&[
-        "similarity",
-        seed.to_str().unwrap(),
-        "-o",
-        "/proc/simlens-test.csv",
-    ]));
+    let err = assert_clean_failure(&simlens(&["similarity", seed.to_str().unwrap(), "-o", "/proc/simlens-test.csv"]));
     assert!(err.contains("cannot write /proc/simlens-test.csv"), "{err}");
     let err = assert_clean_failure(&simlens(&[
         "similarity",
@@ -211,11 +161,7 @@ fn a_full_disk_keeps_the_old_file() {
     .unwrap_err();
     assert!(err.to_string().contains("cannot write"), "{err}");
     assert_eq!(std::fs::read(&p).unwrap(), b"old");
-    assert_eq!(
-        std::fs::read_dir(dir.path()).unwrap().count(),
-        1,
-        "no temp file left"
-    );
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1, "no temp file left");
 }
 
 /// Replaces every occurrence of `from` with `to` (same length) in the graph file, which
@@ -248,36 +194,20 @@ fn patched_albert(dir: &Path, pairs: &[(&str, &str)]) -> std::path::PathBuf {
 #[test]
 fn graphs_with_other_input_or_output_names_are_refused() {
     let dir = tempfile::tempdir().unwrap();
-    let load = |p: &Path| {
-        simlens::engine::load_model(p, simlens::engine::LoadOptions::default())
-            .err()
-            .map(|e| e.to_string())
-    };
+    let load =
+        |p: &Path| simlens::engine::load_model(p, simlens::engine::LoadOptions::default()).err().map(|e| e.to_string());
     let e = load(&patched_albert(dir.path(), &[("input_ids", "input_idz")])).expect("refused");
-    assert!(
-        e.contains("graph input `input_idz` is not one simlens can feed"),
-        "{e}"
-    );
+    assert!(e.contains("graph input `input_idz` is not one simlens can feed"), "{e}");
     let e = load(&patched_albert(
         dir.path(),
-        &[
-            ("last_hidden_state", "last_hidden_statz"),
-            ("pooler_output", "pooler_outpuz"),
-        ],
+        &[("last_hidden_state", "last_hidden_statz"), ("pooler_output", "pooler_outpuz")],
     ))
     .expect("refused");
-    assert!(
-        e.contains("none of the outputs simlens reads") && e.contains("pooler_outpuz"),
-        "{e}"
-    );
+    assert!(e.contains("none of the outputs simlens reads") && e.contains("pooler_outpuz"), "{e}");
     // Only the pooled output renamed: the model loads, and `pooled` is refused by name.
     let p = patched_albert(dir.path(), &[("pooler_output", "pooler_outpuz")]);
     let mut m = simlens::engine::load_model(&p, simlens::engine::LoadOptions::default()).unwrap();
     use simlens::engine::Embedder as _;
-    let err = m
-        .embed(&["hello"], simlens::engine::Pooling::Pooled, &mut |_, _| {
-            true
-        })
-        .unwrap_err();
+    let err = m.embed(&["hello"], simlens::engine::Pooling::Pooled, &mut |_, _| true).unwrap_err();
     assert!(err.to_string().contains("no pooled output"), "{err}");
 }

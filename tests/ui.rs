@@ -22,10 +22,7 @@ use simlens::session::{State, Tab};
 fn fake_loader(fake: FakeEmbedder) -> Loader {
     Arc::new(move |dir: &std::path::Path| {
         if dir.ends_with("broken-model") {
-            Err(simlens::Error::model(
-                dir,
-                "has no model.onnx (looked for model.onnx and onnx/model.onnx)",
-            ))
+            Err(simlens::Error::model(dir, "has no model.onnx (looked for model.onnx and onnx/model.onnx)"))
         } else {
             Ok(Box::new(fake.clone()) as Box<dyn simlens::engine::Embedder>)
         }
@@ -33,27 +30,16 @@ fn fake_loader(fake: FakeEmbedder) -> Loader {
 }
 
 fn options(loader: Loader, model: PathBuf) -> AppOptions {
-    AppOptions {
-        loader,
-        session_path: None,
-        debounce: Duration::ZERO,
-        bundled_model: model,
-    }
+    AppOptions { loader, session_path: None, debounce: Duration::ZERO, bundled_model: model }
 }
 
 fn fake_app() -> SimlensApp {
     let fake = FakeEmbedder::new("fake-model", 64).with_pooled_output();
-    SimlensApp::with_state(
-        State::default(),
-        options(fake_loader(fake), "fake-model".into()),
-        vec![],
-    )
+    SimlensApp::with_state(State::default(), options(fake_loader(fake), "fake-model".into()), vec![])
 }
 
 fn builder() -> HarnessBuilder<SimlensApp> {
-    Harness::builder()
-        .with_size(egui::vec2(1280.0, 800.0))
-        .with_accessibility_check(false)
+    Harness::builder().with_size(egui::vec2(1280.0, 800.0)).with_accessibility_check(false)
 }
 
 fn harness(app: SimlensApp) -> Harness<'static, SimlensApp> {
@@ -85,10 +71,7 @@ fn typing_a_sentence_adds_a_row_and_column() {
     let mut h = harness(fake_app());
     settle(&mut h, Duration::from_secs(10));
     assert_eq!(n(&h), 6);
-    let input = h
-        .get_all_by_role_and_label(Role::TextInput, "New:")
-        .next()
-        .expect("a New: field");
+    let input = h.get_all_by_role_and_label(Role::TextInput, "New:").next().expect("a New: field");
     input.focus();
     input.type_text("My new phone is great");
     h.step();
@@ -107,10 +90,8 @@ fn typing_a_sentence_adds_a_row_and_column() {
 fn renaming_and_deleting_a_group_updates_labels() {
     let mut h = harness(fake_app());
     settle(&mut h, Duration::from_secs(10));
-    let name = h
-        .get_all_by_role(Role::TextInput)
-        .find(|n| n.value().as_deref() == Some("Weather"))
-        .expect("name field");
+    let name =
+        h.get_all_by_role(Role::TextInput).find(|n| n.value().as_deref() == Some("Weather")).expect("name field");
     name.focus();
     h.step();
     h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
@@ -152,12 +133,8 @@ fn exports_parse_back_to_the_same_matrix() {
     settle(&mut h, Duration::from_secs(10));
     let dir = tempfile::tempdir().unwrap();
     let r = h.state().result.clone().unwrap();
-    let (csv_p, json_p, npy_p, png_p) = (
-        dir.path().join("m.csv"),
-        dir.path().join("m.json"),
-        dir.path().join("m.npy"),
-        dir.path().join("m.png"),
-    );
+    let (csv_p, json_p, npy_p, png_p) =
+        (dir.path().join("m.csv"), dir.path().join("m.json"), dir.path().join("m.npy"), dir.path().join("m.png"));
     for (kind, p) in [
         (ExportKind::MatrixCsv, &csv_p),
         (ExportKind::MatrixJson, &json_p),
@@ -169,20 +146,12 @@ fn exports_parse_back_to_the_same_matrix() {
     let start = Instant::now();
     while !(png_p.exists() && npy_p.exists() && json_p.exists() && csv_p.exists()) {
         h.step();
-        assert!(
-            start.elapsed() < Duration::from_secs(10),
-            "exports did not appear"
-        );
+        assert!(start.elapsed() < Duration::from_secs(10), "exports did not appear");
         std::thread::sleep(Duration::from_millis(10));
     }
     let j: serde_json::Value = serde_json::from_slice(&std::fs::read(&json_p).unwrap()).unwrap();
     assert_eq!(j["model"], "fake-model");
-    let m: Vec<f32> = j["matrix"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .flat_map(common::f32s)
-        .collect();
+    let m: Vec<f32> = j["matrix"].as_array().unwrap().iter().flat_map(common::f32s).collect();
     assert_eq!(m, r.sim.data);
     let (rows, cols, v) = simlens::io::npy::read_f32(&std::fs::read(&npy_p).unwrap()).unwrap();
     assert_eq!((rows, cols), (6, 6));
@@ -190,26 +159,15 @@ fn exports_parse_back_to_the_same_matrix() {
     let mut rd = csv::Reader::from_reader(std::fs::File::open(&csv_p).unwrap());
     let vals: Vec<f32> = rd
         .records()
-        .flat_map(|rec| {
-            rec.unwrap()
-                .iter()
-                .skip(1)
-                .map(|x| x.parse::<f32>().unwrap())
-                .collect::<Vec<_>>()
-        })
+        .flat_map(|rec| rec.unwrap().iter().skip(1).map(|x| x.parse::<f32>().unwrap()).collect::<Vec<_>>())
         .collect();
     assert_eq!(vals, r.sim.data);
-    let decoder = png::Decoder::new(std::io::BufReader::new(
-        std::fs::File::open(&png_p).unwrap(),
-    ));
+    let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(&png_p).unwrap()));
     let info = decoder.read_info().unwrap();
     assert!(info.info().width > 6 * 40 && info.info().height > 6 * 40);
 
     // An unwritable destination is reported in the window, and nothing else changes.
-    h.state_mut().push_command(Command::Export(
-        ExportKind::MatrixCsv,
-        "/nonexistent-simlens/m.csv".into(),
-    ));
+    h.state_mut().push_command(Command::Export(ExportKind::MatrixCsv, "/nonexistent-simlens/m.csv".into()));
     let start = Instant::now();
     while !h.state().notifications.iter().any(|n| n.is_error) {
         h.step();
@@ -224,11 +182,7 @@ fn exports_parse_back_to_the_same_matrix() {
 #[test]
 fn a_bad_model_folder_shows_an_error_and_keeps_the_sentences() {
     let fake = FakeEmbedder::new("fake-model", 64);
-    let app = SimlensApp::with_state(
-        State::default(),
-        options(fake_loader(fake), "broken-model".into()),
-        vec![],
-    );
+    let app = SimlensApp::with_state(State::default(), options(fake_loader(fake), "broken-model".into()), vec![]);
     let mut h = harness(app);
     settle(&mut h, Duration::from_secs(10));
     assert!(matches!(h.state().model_status(), ModelStatus::Failed(_)));
@@ -237,18 +191,13 @@ fn a_bad_model_folder_shows_an_error_and_keeps_the_sentences() {
     assert_eq!(h.state().state.set.len(), 6);
     // The real loader gives the same kind of message for a real bad folder.
     let dir = tempfile::tempdir().unwrap();
-    let app = SimlensApp::with_state(
-        State::default(),
-        options(onnx_loader(), dir.path().to_path_buf()),
-        vec![],
-    );
+    let app = SimlensApp::with_state(State::default(), options(onnx_loader(), dir.path().to_path_buf()), vec![]);
     let mut h = harness(app);
     settle(&mut h, Duration::from_secs(20));
     assert!(h.query_by_label_contains("has no model.onnx").is_some());
     // Switching to a good model recovers.
     h.get_by_label("Use the bundled model").click();
-    h.state_mut()
-        .push_command(Command::LoadModel(Some(common::minilm_dir())));
+    h.state_mut().push_command(Command::LoadModel(Some(common::minilm_dir())));
     settle(&mut h, Duration::from_secs(60));
     assert!(matches!(h.state().model_status(), ModelStatus::Ready(_)));
     assert_eq!(n(&h), 6);
@@ -265,22 +214,12 @@ fn a_panicking_model_is_reported_and_the_worker_recovers() {
         }
         Ok(Box::new(fake) as Box<dyn simlens::engine::Embedder>)
     });
-    let mut h = harness(SimlensApp::with_state(
-        State::default(),
-        options(loader, "fake".into()),
-        vec![],
-    ));
+    let mut h = harness(SimlensApp::with_state(State::default(), options(loader, "fake".into()), vec![]));
     settle(&mut h, Duration::from_secs(10));
-    assert!(
-        h.state()
-            .notifications
-            .iter()
-            .any(|n| n.is_error && n.text.contains("crashed"))
-    );
+    assert!(h.state().notifications.iter().any(|n| n.is_error && n.text.contains("crashed")));
     assert!(h.state().result.is_none());
     // The next job reloads the model and works.
-    h.state_mut()
-        .push_command(Command::AddSentence(0, "Another phone sentence".into()));
+    h.state_mut().push_command(Command::AddSentence(0, "Another phone sentence".into()));
     settle(&mut h, Duration::from_secs(10));
     assert_eq!(n(&h), 7);
 }
@@ -292,10 +231,7 @@ fn selecting_a_cell_shows_tokens_and_neighbours() {
     h.state_mut().push_command(Command::Select(4, 5));
     settle(&mut h, Duration::from_secs(10));
     h.run_steps(3);
-    assert!(
-        h.query_by_label("Most similar to the row sentence")
-            .is_some()
-    );
+    assert!(h.query_by_label("Most similar to the row sentence").is_some());
     assert!(h.query_by_label("segment").is_some());
     assert!(h.query_by_label("[CLS]").is_some());
 }
@@ -304,11 +240,7 @@ fn selecting_a_cell_shows_tokens_and_neighbours() {
 fn opening_a_sentence_file_through_the_path_prompt() {
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("mine.txt");
-    std::fs::write(
-        &p,
-        "# Fruit\nI like apples\nBananas are yellow\n# Cars\nMy car is fast\n",
-    )
-    .unwrap();
+    std::fs::write(&p, "# Fruit\nI like apples\nBananas are yellow\n# Cars\nMy car is fast\n").unwrap();
     let mut h = harness(fake_app());
     settle(&mut h, Duration::from_secs(10));
     h.get_by_label("File").click();
@@ -316,14 +248,9 @@ fn opening_a_sentence_file_through_the_path_prompt() {
     h.run_steps(3);
     h.get_by_label("Open sentences…").click();
     h.run_steps(3);
-    assert!(
-        h.query_by_label("Open sentences").is_some(),
-        "the prompt is open"
-    );
-    let field = h
-        .get_all_by_role(Role::TextInput)
-        .find(|n| n.value().is_some_and(|v| v.starts_with('/')))
-        .expect("path field");
+    assert!(h.query_by_label("Open sentences").is_some(), "the prompt is open");
+    let field =
+        h.get_all_by_role(Role::TextInput).find(|n| n.value().is_some_and(|v| v.starts_with('/'))).expect("path field");
     field.focus();
     h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
     h.get_all_by_role(Role::TextInput)
@@ -336,21 +263,97 @@ fn opening_a_sentence_file_through_the_path_prompt() {
     assert_eq!(h.state().state.set.group_names(), vec!["Fruit", "Cars"]);
     assert_eq!(n(&h), 3);
     // A missing file is reported; the sentences stay.
-    h.state_mut()
-        .push_command(Command::OpenSet(dir.path().join("missing.txt")));
+    h.state_mut().push_command(Command::OpenSet(dir.path().join("missing.txt")));
     h.run_steps(2);
     assert!(h.query_by_label_contains("cannot read").is_some());
     assert_eq!(h.state().state.set.len(), 3);
 }
 
+#[derive(Debug)]
+struct Dropped(PathBuf);
+
+impl egui::DroppedFile for Dropped {
+    fn path(&self) -> &std::path::Path {
+        &self.0
+    }
+    fn bytes(&self) -> Result<Vec<u8>, String> {
+        std::fs::read(&self.0).map_err(|e| e.to_string())
+    }
+}
+
+#[test]
+fn dropping_a_file_opens_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("dropped.csv");
+    std::fs::write(&p, "group,text\nA,first sentence\nB,second sentence\nB,third one\n").unwrap();
+    let mut h = harness(fake_app());
+    settle(&mut h, Duration::from_secs(10));
+    h.input_mut().dropped_files.push(Arc::new(Dropped(p)));
+    h.step();
+    settle(&mut h, Duration::from_secs(10));
+    assert_eq!(h.state().state.set.group_names(), vec!["A", "B"]);
+    assert_eq!(n(&h), 3);
+}
+
+#[test]
+fn pasting_a_hundred_thousand_lines_stays_responsive() {
+    let mut h = harness(fake_app());
+    settle(&mut h, Duration::from_secs(10));
+    let lines: String = (0..100_000).map(|i| format!("pasted line {i} about {}\n", i % 13)).collect();
+    h.state_mut().push_command(Command::PasteLines(1, lines));
+    h.step();
+    // While the worker embeds, frames stay short: the editor lays out only visible rows.
+    let mut worst = Duration::ZERO;
+    let start = Instant::now();
+    while h.state().is_busy() {
+        let t = Instant::now();
+        h.step();
+        worst = worst.max(t.elapsed());
+        assert!(start.elapsed() < Duration::from_secs(60), "still busy");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    h.run_steps(2);
+    assert_eq!(h.state().state.set.len(), 100_006);
+    let r = h.state().result.clone().unwrap();
+    assert_eq!(r.texts.len(), 100_006);
+    assert_eq!(r.sim.n, 0, "no 100,000² matrix");
+    assert!(r.group_matrix[4].is_some(), "group means still computed");
+    assert!(h.query_by_label_contains("more than the heatmap shows").is_some());
+    assert!(worst < Duration::from_millis(500), "a frame took {worst:?}");
+}
+
+#[test]
+fn the_session_is_autosaved_and_restored() {
+    let dir = tempfile::tempdir().unwrap();
+    let session = dir.path().join("session.json");
+    let fake = FakeEmbedder::new("fake-model", 64);
+    let opts = || AppOptions {
+        session_path: Some(session.clone()),
+        ..options(fake_loader(fake.clone()), "fake-model".into())
+    };
+    let mut h = harness(SimlensApp::new(opts()));
+    settle(&mut h, Duration::from_secs(10));
+    h.state_mut().push_command(Command::AddSentence(2, "When is your birthday?".into()));
+    h.state_mut().state.view.tab = Tab::Groups;
+    settle(&mut h, Duration::from_secs(10));
+    // Autosave batches changes for a second.
+    let start = Instant::now();
+    while !session.exists() {
+        h.step();
+        assert!(start.elapsed() < Duration::from_secs(10), "no autosave");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    drop(h); // joins the autosave thread
+    let restored = SimlensApp::new(opts());
+    assert_eq!(restored.state.set.groups[2].sentences.last().unwrap(), "When is your birthday?");
+    assert_eq!(restored.state.view.tab, Tab::Groups);
+    assert!(restored.notifications.is_empty());
+}
+
 // ---- the real bundled model -----------------------------------------------------
 
 fn real_app() -> SimlensApp {
-    SimlensApp::with_state(
-        State::default(),
-        options(onnx_loader(), common::minilm_dir()),
-        vec![],
-    )
+    SimlensApp::with_state(State::default(), options(onnx_loader(), common::minilm_dir()), vec![])
 }
 
 #[test]
@@ -358,37 +361,28 @@ fn seed_example_with_the_bundled_model_matches_the_reference() {
     let mut h = harness(real_app());
     settle(&mut h, Duration::from_secs(60));
     let r = h.state().result.clone().expect("a result");
-    let want: Vec<f32> =
-        common::read_json(&common::data("minilm_reference.json"))["similarity"]["matrix"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .flat_map(common::f32s)
-            .collect();
+    let want: Vec<f32> = common::read_json(&common::data("minilm_reference.json"))["similarity"]["matrix"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(common::f32s)
+        .collect();
     assert!(common::max_abs_diff(&r.sim.data, &want) < 1e-4);
     assert_eq!(r.model.name, "all-MiniLM-L6-v2");
 }
 
 #[test]
 fn snapshots_of_the_seed_heatmap_and_group_view() {
-    let mut h = builder()
-        .wgpu()
-        .build_ui_state(|ui, app: &mut SimlensApp| app.ui(ui), real_app());
+    let mut h = builder().wgpu().build_ui_state(|ui, app: &mut SimlensApp| app.ui(ui), real_app());
     settle(&mut h, Duration::from_secs(60));
     h.state_mut().push_command(Command::Select(4, 5));
     settle(&mut h, Duration::from_secs(10));
     h.run_steps(2);
     // The status line carries the run time, which differs between runs.
-    h.mask(egui::Rect::from_min_max(
-        egui::pos2(0.0, 770.0),
-        egui::pos2(1280.0, 800.0),
-    ));
+    h.mask(egui::Rect::from_min_max(egui::pos2(0.0, 770.0), egui::pos2(1280.0, 800.0)));
     h.snapshot("seed_heatmap");
     h.state_mut().state.view.tab = Tab::Groups;
     h.run_steps(2);
-    h.mask(egui::Rect::from_min_max(
-        egui::pos2(0.0, 770.0),
-        egui::pos2(1280.0, 800.0),
-    ));
+    h.mask(egui::Rect::from_min_max(egui::pos2(0.0, 770.0), egui::pos2(1280.0, 800.0)));
     h.snapshot("seed_groups");
 }

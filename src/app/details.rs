@@ -21,85 +21,65 @@ pub fn details_ui(
     if i >= r.texts.len() || j >= r.texts.len() {
         return;
     }
-    egui::ScrollArea::vertical()
-        .auto_shrink([false, false])
-        .show(ui, |ui| {
-            ui.label(
-                egui::RichText::new(format!("{:.3}", r.sim.get(i, j)))
-                    .size(28.0)
-                    .strong(),
-            )
+    egui::ScrollArea::vertical().auto_shrink([false, false]).show(ui, |ui| {
+        ui.label(egui::RichText::new(format!("{:.3}", r.sim.get(i, j))).size(28.0).strong())
             .on_hover_text("cosine similarity (dot product of normalised vectors)");
-            for (k, idx) in [i, j].into_iter().enumerate() {
-                ui.label(
-                    egui::RichText::new(format!(
-                        "{} · {}",
-                        if k == 0 { "Row" } else { "Column" },
-                        r.group_names[r.groups[idx]]
-                    ))
-                    .weak(),
-                );
-                ui.label(&r.texts[idx]);
-            }
-            ui.separator();
-            ui.strong("Most similar to the row sentence");
-            let row: Vec<f32> = r
-                .embeddings
-                .rows()
-                .map(|v| crate::engine::similarity::dot(r.embeddings.row(i), v))
-                .collect();
-            for (n, score) in top_k(&row, 5, Some(i)) {
-                ui.horizontal(|ui| {
-                    ui.monospace(format!("{score:.3}"));
-                    let text = if r.texts[n].chars().count() > 60 {
-                        format!("{}…", r.texts[n].chars().take(59).collect::<String>())
-                    } else {
-                        r.texts[n].clone()
-                    };
-                    if ui.link(text).on_hover_text(&r.texts[n]).clicked() {
-                        commands.push(Command::Select(i, n));
-                    }
-                });
-            }
-            ui.separator();
-            ui.strong("What the model reads");
-            match tokens {
-                Some((text, Ok(t))) if *text == r.texts[i] => tokens_ui(ui, t),
-                Some((text, Err(e))) if *text == r.texts[i] => {
-                    ui.colored_label(ui.visuals().error_fg_color, e);
+        for (k, idx) in [i, j].into_iter().enumerate() {
+            ui.label(
+                egui::RichText::new(format!(
+                    "{} · {}",
+                    if k == 0 { "Row" } else { "Column" },
+                    r.group_names[r.groups[idx]]
+                ))
+                .weak(),
+            );
+            ui.label(&r.texts[idx]);
+        }
+        ui.separator();
+        ui.strong("Most similar to the row sentence");
+        let row: Vec<f32> =
+            r.embeddings.rows().map(|v| crate::engine::similarity::dot(r.embeddings.row(i), v)).collect();
+        for (n, score) in top_k(&row, 5, Some(i)) {
+            ui.horizontal(|ui| {
+                ui.monospace(format!("{score:.3}"));
+                let text = if r.texts[n].chars().count() > 60 {
+                    format!("{}…", r.texts[n].chars().take(59).collect::<String>())
+                } else {
+                    r.texts[n].clone()
+                };
+                if ui.link(text).on_hover_text(&r.texts[n]).clicked() {
+                    commands.push(Command::Select(i, n));
                 }
-                _ => {
-                    ui.spinner();
-                }
+            });
+        }
+        ui.separator();
+        ui.strong("What the model reads");
+        match tokens {
+            Some((text, Ok(t))) if *text == r.texts[i] => tokens_ui(ui, t),
+            Some((text, Err(e))) if *text == r.texts[i] => {
+                ui.colored_label(ui.visuals().error_fg_color, e);
             }
-        });
+            _ => {
+                ui.spinner();
+            }
+        }
+    });
 }
 
 fn tokens_ui(ui: &mut egui::Ui, t: &TokenInfo) {
-    ui.label(format!(
-        "{} tokens{}",
-        t.ids.len(),
-        if t.truncated {
-            " (truncated to the model's maximum)"
-        } else {
-            ""
+    ui.label(format!("{} tokens{}", t.ids.len(), if t.truncated { " (truncated to the model's maximum)" } else { "" }));
+    egui::Grid::new("token_grid").striped(true).num_columns(5).show(ui, |ui| {
+        for h in ["#", "token", "id", "mask", "segment"] {
+            ui.label(egui::RichText::new(h).weak());
         }
-    ));
-    egui::Grid::new("token_grid")
-        .striped(true)
-        .num_columns(5)
-        .show(ui, |ui| {
-            for h in ["#", "token", "id", "mask", "segment"] {
-                ui.label(egui::RichText::new(h).weak());
-            }
+        ui.end_row();
+        for (k, token) in t.tokens.iter().enumerate() {
+            ui.monospace(k.to_string());
+            ui.monospace(token);
+            ui.monospace(t.ids[k].to_string());
+            ui.monospace(t.attention_mask[k].to_string());
+            ui.monospace(t.type_ids[k].to_string());
             ui.end_row();
-            for (k, token) in t.tokens.iter().enumerate() {
-                ui.monospace(k.to_string());
-                ui.monospace(token);
-                ui.monospace(t.ids[k].to_string());
-                ui.monospace(t.attention_mask[k].to_string());
-                ui.monospace(t.type_ids[k].to_string());
-                ui.end_row();
-            }
-        });
+        }
+    });
 }

@@ -72,41 +72,25 @@ pub type ExportJob = Box<dyn FnOnce() -> crate::Result<String> + Send>;
 
 /// Prepares an export of the current result; `None` when there is no result yet
 /// (sentences can always be saved).
-pub fn prepare(
-    kind: ExportKind,
-    path: &Path,
-    result: Option<Arc<Computed>>,
-    state: &State,
-) -> Option<ExportJob> {
+pub fn prepare(kind: ExportKind, path: &Path, result: Option<Arc<Computed>>, state: &State) -> Option<ExportJob> {
     let path: PathBuf = path.to_path_buf();
     if kind == ExportKind::Sentences {
         let set: SentenceSet = state.set.clone();
         return Some(Box::new(move || {
             let format = super::set_format(&path);
             crate::io::atomic_write(&path, |w| set.write(w, format))?;
-            Ok(format!(
-                "Saved {} sentences to {}.",
-                set.len(),
-                path.display()
-            ))
+            Ok(format!("Saved {} sentences to {}.", set.len(), path.display()))
         }));
     }
     let r = result?;
-    let needs_matrix = matches!(
-        kind,
-        ExportKind::MatrixCsv
-            | ExportKind::MatrixJson
-            | ExportKind::MatrixNpy
-            | ExportKind::HeatmapPng
-    );
+    let needs_matrix =
+        matches!(kind, ExportKind::MatrixCsv | ExportKind::MatrixJson | ExportKind::MatrixNpy | ExportKind::HeatmapPng);
     if needs_matrix && r.sim.n != r.texts.len() {
         let n = r.texts.len();
         return Some(Box::new(move || {
             Err(crate::Error::input(
                 None,
-                format!(
-                    "{n} sentences are too many for a full matrix; export the embeddings instead"
-                ),
+                format!("{n} sentences are too many for a full matrix; export the embeddings instead"),
             ))
         }));
     }
@@ -115,27 +99,15 @@ pub fn prepare(
     Some(Box::new(move || {
         let labels: Vec<&str> = r.texts.iter().map(String::as_str).collect();
         let matrix = |format| {
-            SimilarityReport::new(
-                &r.model.name,
-                r.pooling,
-                &labels,
-                &r.groups,
-                &r.group_names,
-                &r.sim,
-                &r.group_matrix,
-            )
-            .save(&path, format)
+            SimilarityReport::new(&r.model.name, r.pooling, &labels, &r.groups, &r.group_names, &r.sim, &r.group_matrix)
+                .save(&path, format)
         };
         let embeddings = |format| {
             EmbeddingExport {
                 model: &r.model.name,
                 pooling: r.pooling,
                 labels: &labels,
-                groups: r
-                    .groups
-                    .iter()
-                    .map(|&g| r.group_names[g].as_str())
-                    .collect(),
+                groups: r.groups.iter().map(|&g| r.group_names[g].as_str()).collect(),
                 embeddings: &r.embeddings,
             }
             .save(&path, format)
@@ -153,21 +125,11 @@ pub fn prepare(
                         starts.push((i, r.group_names[g].clone()));
                     }
                 }
-                let pic = HeatmapPicture {
-                    sim: &r.sim,
-                    labels: &r.texts,
-                    group_starts: &starts,
-                    range,
-                    colormap,
-                };
+                let pic = HeatmapPicture { sim: &r.sim, labels: &r.texts, group_starts: &starts, range, colormap };
                 save_heatmap_png(&pic, &path)?;
             }
             ExportKind::Sentences => unreachable!("handled above"),
         }
-        Ok(format!(
-            "Exported {} to {}.",
-            kind.menu_label().trim_end_matches('…'),
-            path.display()
-        ))
+        Ok(format!("Exported {} to {}.", kind.menu_label().trim_end_matches('…'), path.display()))
     }))
 }

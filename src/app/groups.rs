@@ -29,8 +29,20 @@ pub fn groups_ui(ui: &mut egui::Ui, r: &Computed, view: &ViewSettings) {
         let mut hovered = None;
         for a in 0..g {
             let name = truncate(&r.group_names[a], 22);
-            p.text(pos2(rect.min.x + label_w - 6.0, origin.y + (a as f32 + 0.5) * cell), Align2::RIGHT_CENTER, &name, font.clone(), ui.visuals().text_color());
-            p.text(pos2(origin.x + (a as f32 + 0.5) * cell, rect.min.y + top / 2.0), Align2::CENTER_CENTER, truncate(&r.group_names[a], (cell / 8.0) as usize), font.clone(), ui.visuals().text_color());
+            p.text(
+                pos2(rect.min.x + label_w - 6.0, origin.y + (a as f32 + 0.5) * cell),
+                Align2::RIGHT_CENTER,
+                &name,
+                font.clone(),
+                ui.visuals().text_color(),
+            );
+            p.text(
+                pos2(origin.x + (a as f32 + 0.5) * cell, rect.min.y + top / 2.0),
+                Align2::CENTER_CENTER,
+                truncate(&r.group_names[a], (cell / 8.0) as usize),
+                font.clone(),
+                ui.visuals().text_color(),
+            );
             for b in 0..g {
                 let cr = Rect::from_min_size(origin + vec2(b as f32 * cell, a as f32 * cell), Vec2::splat(cell));
                 let v = r.group_matrix[a * g + b];
@@ -58,7 +70,9 @@ pub fn groups_ui(ui: &mut egui::Ui, r: &Computed, view: &ViewSettings) {
         }
         ui.add_space(12.0);
         ui.strong("Are the groups distinct?");
-        ui.label("Separation = mean within the group − highest mean to another group. Above 0: the group stands apart.");
+        ui.label(
+            "Separation = mean within the group − highest mean to another group. Above 0: the group stands apart.",
+        );
         egui::Grid::new("separation").striped(true).num_columns(5).show(ui, |ui| {
             for h in ["group", "sentences", "within", "closest other group", "separation"] {
                 ui.strong(h);
@@ -93,11 +107,7 @@ pub fn groups_ui(ui: &mut egui::Ui, r: &Computed, view: &ViewSettings) {
 /// Black or white, whichever reads better on `fill`.
 pub fn contrast(fill: Color32) -> Color32 {
     let l = 0.299 * f32::from(fill.r()) + 0.587 * f32::from(fill.g()) + 0.114 * f32::from(fill.b());
-    if l > 140.0 {
-        Color32::BLACK
-    } else {
-        Color32::WHITE
-    }
+    if l > 140.0 { Color32::BLACK } else { Color32::WHITE }
 }
 
 /// `s` cut to `max` characters with an ellipsis.

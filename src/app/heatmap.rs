@@ -2,14 +2,13 @@
 //! they fit, group boundaries, tooltips and selection.
 
 use egui::{
-    Align2, Color32, FontId, Pos2, Rect, Sense, Shape, Stroke, TextureHandle, TextureOptions, Vec2,
-    pos2, vec2,
+    Align2, Color32, FontId, Pos2, Rect, Sense, Shape, Stroke, TextureHandle, TextureOptions, Vec2, pos2, vec2,
 };
 
 use super::Command;
 use super::groups::{contrast, truncate};
 use super::worker::Computed;
-use crate::render::{Colormap, matrix_rgba, unit};
+use crate::render::{Colormap, matrix_pixels, unit};
 use crate::session::{ColorRange, ViewSettings};
 
 /// Smallest cell, in points, that gets a text label.
@@ -29,12 +28,7 @@ pub struct HeatmapView {
 
 impl Default for HeatmapView {
     fn default() -> Self {
-        Self {
-            texture: None,
-            key: None,
-            zoom: 1.0,
-            center: vec2(0.5, 0.5),
-        }
+        Self { texture: None, key: None, zoom: 1.0, center: vec2(0.5, 0.5) }
     }
 }
 
@@ -50,11 +44,7 @@ pub fn range_of(r: &Computed, range: ColorRange) -> (f32, f32) {
     match range {
         ColorRange::Unit => (0.0, 1.0),
         ColorRange::Signed => (-1.0, 1.0),
-        ColorRange::Auto => r
-            .sim
-            .off_diagonal_range()
-            .filter(|(lo, hi)| hi > lo)
-            .unwrap_or((0.0, 1.0)),
+        ColorRange::Auto => r.sim.off_diagonal_range().filter(|(lo, hi)| hi > lo).unwrap_or((0.0, 1.0)),
     }
 }
 
@@ -89,21 +79,12 @@ pub fn heatmap_ui(
     let key = (r.job, lo.to_bits(), hi.to_bits(), settings.colormap);
     if view.key != Some(key) || view.texture.is_none() {
         let max_side = ui.ctx().input(|i| i.max_texture_side).max(256);
-        let (side, px) = matrix_rgba(&r.sim, lo, hi, settings.colormap, max_side);
-        let pixels = px
-            .into_iter()
-            .map(|p| Color32::from_rgba_unmultiplied(p[0], p[1], p[2], p[3]))
-            .collect();
+        let (side, pixels) =
+            matrix_pixels(&r.sim, lo, hi, settings.colormap, max_side, |c| Color32::from_rgb(c[0], c[1], c[2]));
         let image = egui::ColorImage::new([side, side], pixels);
         match &mut view.texture {
             Some(t) => t.set(image, TextureOptions::NEAREST),
-            None => {
-                view.texture = Some(ui.ctx().load_texture(
-                    "simlens-heatmap",
-                    image,
-                    TextureOptions::NEAREST,
-                ))
-            }
+            None => view.texture = Some(ui.ctx().load_texture("simlens-heatmap", image, TextureOptions::NEAREST)),
         }
         view.key = Some(key);
     }
@@ -118,31 +99,18 @@ pub fn heatmap_ui(
     let visible_n = n as f32 / view.zoom;
     let label_w_full = (area.width() * 0.3).clamp(120.0, 280.0);
     let top_full = (area.height() * 0.28).clamp(60.0, 170.0);
-    let side_with_labels =
-        (area.width() - label_w_full - bar_w).min(area.height() - top_full - hint_h);
+    let side_with_labels = (area.width() - label_w_full - bar_w).min(area.height() - top_full - hint_h);
     let labels = side_with_labels / visible_n >= LABEL_CELL;
     let multi_group = r.group_names.len() > 1;
     let (label_w, top) = if labels {
         (label_w_full, top_full)
     } else {
-        (
-            if multi_group { 140.0 } else { 8.0 },
-            if multi_group { 22.0 } else { 8.0 },
-        )
+        (if multi_group { 140.0 } else { 8.0 }, if multi_group { 22.0 } else { 8.0 })
     };
-    let side = (area.width() - label_w - bar_w)
-        .min(area.height() - top - hint_h)
-        .max(40.0);
+    let side = (area.width() - label_w - bar_w).min(area.height() - top - hint_h).max(40.0);
     let plot = Rect::from_min_size(area.min + vec2(label_w, top), Vec2::splat(side));
-    ui.allocate_rect(
-        Rect::from_min_size(area.min, vec2(label_w + side + bar_w, top + side + hint_h)),
-        Sense::hover(),
-    );
-    let resp = ui.interact(
-        plot,
-        ui.make_persistent_id("heatmap"),
-        Sense::click_and_drag(),
-    );
+    ui.allocate_rect(Rect::from_min_size(area.min, vec2(label_w + side + bar_w, top + side + hint_h)), Sense::hover());
+    let resp = ui.interact(plot, ui.make_persistent_id("heatmap"), Sense::click_and_drag());
 
     // ---- zoom and pan -----------------------------------------------------------
     let max_zoom = (n as f32 / 3.0).max(1.0);
@@ -164,10 +132,7 @@ pub fn heatmap_ui(
         view.center -= resp.drag_delta() / side / view.zoom;
     }
     let half = 0.5 / view.zoom;
-    view.center = vec2(
-        view.center.x.clamp(half, 1.0 - half),
-        view.center.y.clamp(half, 1.0 - half),
-    );
+    view.center = vec2(view.center.x.clamp(half, 1.0 - half), view.center.y.clamp(half, 1.0 - half));
     let uv = Rect::from_center_size(view.center.to_pos2(), Vec2::splat(1.0 / view.zoom));
     let cell = side / visible_n;
     // Screen position of the edge before row/column k.
@@ -181,16 +146,11 @@ pub fn heatmap_ui(
     };
     let first = ((uv.min.y * n as f32).floor() as usize).min(n);
     let last = ((uv.max.y * n as f32).ceil() as usize).min(n);
-    let (first_c, last_c) = (
-        ((uv.min.x * n as f32).floor() as usize).min(n),
-        ((uv.max.x * n as f32).ceil() as usize).min(n),
-    );
+    let (first_c, last_c) =
+        (((uv.min.x * n as f32).floor() as usize).min(n), ((uv.max.x * n as f32).ceil() as usize).min(n));
 
     // ---- cells ------------------------------------------------------------------
-    let painter = ui.painter_at(Rect::from_min_max(
-        area.min,
-        pos2(plot.right() + bar_w, plot.bottom() + hint_h),
-    ));
+    let painter = ui.painter_at(Rect::from_min_max(area.min, pos2(plot.right() + bar_w, plot.bottom() + hint_h)));
     painter.image(texture.id(), plot, uv, Color32::WHITE);
     let text_color = ui.visuals().text_color();
     let font = FontId::proportional((cell * 0.55).clamp(10.0, 14.0));
@@ -198,10 +158,7 @@ pub fn heatmap_ui(
         for i in first..last {
             for j in first_c..last_c {
                 let v = r.sim.get(i, j);
-                let center = pos2(
-                    (at(j, 0) + at(j + 1, 0)) / 2.0,
-                    (at(i, 1) + at(i + 1, 1)) / 2.0,
-                );
+                let center = pos2((at(j, 0) + at(j + 1, 0)) / 2.0, (at(i, 1) + at(i + 1, 1)) / 2.0);
                 if plot.contains(center) {
                     let fill = color_of(settings.colormap, v, lo, hi);
                     painter.text(
@@ -244,13 +201,7 @@ pub fn heatmap_ui(
             let y = (at(i, 1) + at(i + 1, 1)) / 2.0;
             if (plot.top()..=plot.bottom()).contains(&y) {
                 let text = truncate(&r.texts[i], chars_fit(label_w - strip - 12.0, size));
-                painter.text(
-                    pos2(plot.left() - 6.0, y),
-                    Align2::RIGHT_CENTER,
-                    text,
-                    f.clone(),
-                    text_color,
-                );
+                painter.text(pos2(plot.left() - 6.0, y), Align2::RIGHT_CENTER, text, f.clone(), text_color);
             }
         }
         for j in first_c..last_c {
@@ -261,8 +212,7 @@ pub fn heatmap_ui(
                 let h = galley.size().y;
                 let pos = pos2(x - h / 2.0, plot.top() - 6.0);
                 painter.add(Shape::Text(
-                    egui::epaint::TextShape::new(pos, galley, text_color)
-                        .with_angle(-std::f32::consts::FRAC_PI_2),
+                    egui::epaint::TextShape::new(pos, galley, text_color).with_angle(-std::f32::consts::FRAC_PI_2),
                 ));
             }
         }
@@ -278,14 +228,10 @@ pub fn heatmap_ui(
                     let (w, h) = (galley.size().x, galley.size().y);
                     let pos = pos2(area.left() + (strip - h) / 2.0, (y0 + y1) / 2.0 + w / 2.0);
                     painter.add(Shape::Text(
-                        egui::epaint::TextShape::new(pos, galley, group_color)
-                            .with_angle(-std::f32::consts::FRAC_PI_2),
+                        egui::epaint::TextShape::new(pos, galley, group_color).with_angle(-std::f32::consts::FRAC_PI_2),
                     ));
                     painter.line_segment(
-                        [
-                            pos2(area.left() + strip, y0 + 2.0),
-                            pos2(area.left() + strip, y1 - 2.0),
-                        ],
+                        [pos2(area.left() + strip, y0 + 2.0), pos2(area.left() + strip, y1 - 2.0)],
                         Stroke::new(1.0, group_color),
                     );
                 }
@@ -300,10 +246,7 @@ pub fn heatmap_ui(
                         group_color,
                     );
                     painter.line_segment(
-                        [
-                            pos2(x0 + 2.0, area.top() + strip),
-                            pos2(x1 - 2.0, area.top() + strip),
-                        ],
+                        [pos2(x0 + 2.0, area.top() + strip), pos2(x1 - 2.0, area.top() + strip)],
                         Stroke::new(1.0, group_color),
                     );
                 }
@@ -339,9 +282,7 @@ pub fn heatmap_ui(
     }
 
     // ---- selection, hover, click -----------------------------------------------
-    let cell_rect = |i: usize, j: usize| {
-        Rect::from_min_max(pos2(at(j, 0), at(i, 1)), pos2(at(j + 1, 0), at(i + 1, 1)))
-    };
+    let cell_rect = |i: usize, j: usize| Rect::from_min_max(pos2(at(j, 0), at(i, 1)), pos2(at(j + 1, 0), at(i + 1, 1)));
     if let Some((i, j)) = selection.filter(|&(i, j)| i < n && j < n) {
         let rect = cell_rect(i, j).intersect(plot);
         if rect.is_positive() {
@@ -360,22 +301,13 @@ pub fn heatmap_ui(
     });
     if let Some((i, j)) = hovered {
         let rect = cell_rect(i, j).intersect(plot);
-        painter.rect_stroke(
-            rect,
-            0.0,
-            Stroke::new(1.5, Color32::WHITE),
-            egui::StrokeKind::Inside,
-        );
+        painter.rect_stroke(rect, 0.0, Stroke::new(1.5, Color32::WHITE), egui::StrokeKind::Inside);
         if resp.clicked() {
             commands.push(Command::Select(i, j));
         }
         resp.on_hover_ui_at_pointer(|ui| {
             ui.set_max_width(420.0);
-            ui.label(
-                egui::RichText::new(format!("{:.3}", r.sim.get(i, j)))
-                    .strong()
-                    .size(18.0),
-            );
+            ui.label(egui::RichText::new(format!("{:.3}", r.sim.get(i, j))).strong().size(18.0));
             for (k, idx) in [i, j].into_iter().enumerate() {
                 ui.label(
                     egui::RichText::new(format!(
@@ -391,24 +323,27 @@ pub fn heatmap_ui(
         });
     } else if let Some(p) = ui.ctx().pointer_hover_pos()
         && labels
-        && p.x < plot.left()
-        && p.x > area.left()
-        && (plot.top()..plot.bottom()).contains(&p.y)
     {
-        // Full text of a truncated row label.
-        let uvy = uv.min.y + (p.y - plot.top()) / side * uv.height();
-        let i = (uvy * n as f32) as usize;
-        if i < n {
-            egui::Tooltip::always_open(
-                ui.ctx().clone(),
-                ui.layer_id(),
-                ui.make_persistent_id("row-label"),
-                egui::PopupAnchor::Pointer,
-            )
-            .show(|ui| {
-                ui.set_max_width(420.0);
-                ui.label(&r.texts[i]);
-            });
+        // Full text of a truncated label: rows on the left, columns on top.
+        let row = (p.x < plot.left() && p.x > area.left() && (plot.top()..plot.bottom()).contains(&p.y))
+            .then(|| uv.min.y + (p.y - plot.top()) / side * uv.height());
+        let col = (p.y < plot.top() && p.y > area.top() && (plot.left()..plot.right()).contains(&p.x))
+            .then(|| uv.min.x + (p.x - plot.left()) / side * uv.width());
+        if let Some(t) = row.or(col) {
+            let i = (t * n as f32) as usize;
+            if i < n {
+                egui::Tooltip::always_open(
+                    ui.ctx().clone(),
+                    ui.layer_id(),
+                    ui.make_persistent_id("axis-label"),
+                    egui::PopupAnchor::Pointer,
+                )
+                .show(|ui| {
+                    ui.set_max_width(420.0);
+                    ui.label(egui::RichText::new(&r.group_names[r.groups[i]]).weak());
+                    ui.label(&r.texts[i]);
+                });
+            }
         }
     }
 
@@ -420,44 +355,20 @@ pub fn heatmap_ui(
         let y0 = bar.bottom() - t0 * side;
         let y1 = bar.bottom() - (s + 1) as f32 / steps as f32 * side;
         let c = settings.colormap.rgb((s as f32 + 0.5) / steps as f32);
-        painter.rect_filled(
-            Rect::from_x_y_ranges(bar.x_range(), y1..=y0),
-            0.0,
-            Color32::from_rgb(c[0], c[1], c[2]),
-        );
+        painter.rect_filled(Rect::from_x_y_ranges(bar.x_range(), y1..=y0), 0.0, Color32::from_rgb(c[0], c[1], c[2]));
     }
-    painter.rect_stroke(
-        bar,
-        0.0,
-        Stroke::new(1.0, ui.visuals().weak_text_color()),
-        egui::StrokeKind::Outside,
-    );
+    painter.rect_stroke(bar, 0.0, Stroke::new(1.0, ui.visuals().weak_text_color()), egui::StrokeKind::Outside);
     let small = FontId::proportional(11.0);
     for (t, v) in [(0.0, lo), (0.5, (lo + hi) / 2.0), (1.0, hi)] {
         let y = bar.bottom() - t * side;
-        painter.text(
-            pos2(bar.right() + 4.0, y),
-            Align2::LEFT_CENTER,
-            format!("{v:.2}"),
-            small.clone(),
-            text_color,
-        );
+        painter.text(pos2(bar.right() + 4.0, y), Align2::LEFT_CENTER, format!("{v:.2}"), small.clone(), text_color);
     }
     let hint = if view.zoom > 1.0 {
-        format!(
-            "zoom {:.1}× · scroll to zoom · drag to pan · double-click to reset",
-            view.zoom
-        )
+        format!("zoom {:.1}× · scroll to zoom · drag to pan · double-click to reset", view.zoom)
     } else {
         format!("{n} × {n} · cosine similarity · scroll to zoom · click a cell for details")
     };
-    painter.text(
-        pos2(plot.left(), plot.bottom() + 3.0),
-        Align2::LEFT_TOP,
-        hint,
-        small,
-        ui.visuals().weak_text_color(),
-    );
+    painter.text(pos2(plot.left(), plot.bottom() + 3.0), Align2::LEFT_TOP, hint, small, ui.visuals().weak_text_color());
     let _ = font;
 }
 

@@ -45,12 +45,8 @@ pub fn run_native() -> anyhow::Result<()> {
         ..Default::default()
     };
     let opts = AppOptions::default();
-    eframe::run_native(
-        "simlens",
-        options,
-        Box::new(move |_cc| Ok(Box::new(SimlensApp::new(opts)))),
-    )
-    .map_err(|e| anyhow::anyhow!("cannot open the window: {e}"))
+    eframe::run_native("simlens", options, Box::new(move |_cc| Ok(Box::new(SimlensApp::new(opts)))))
+        .map_err(|e| anyhow::anyhow!("cannot open the window: {e}"))
 }
 
 /// How the app is set up; tests swap the loader for a fake and keep the session in memory.
@@ -69,9 +65,7 @@ impl Default for AppOptions {
     fn default() -> Self {
         Self {
             loader: worker::onnx_loader(),
-            session_path: std::env::var_os("SIMLENS_SESSION")
-                .map(PathBuf::from)
-                .or_else(session::default_path),
+            session_path: std::env::var_os("SIMLENS_SESSION").map(PathBuf::from).or_else(session::default_path),
             debounce: Duration::from_millis(300),
             bundled_model: engine::bundled_model_dir(),
         }
@@ -177,18 +171,19 @@ pub struct SimlensApp {
     pub notifications: Vec<Notification>,
     commands: Vec<Command>,
     /// Commands from dialogs and background tasks.
-    inbox: (
-        Sender<Command>,
-        Receiver<Notification>,
-        Receiver<Command>,
-        Sender<Notification>,
-    ),
+    inbox: (Sender<Command>, Receiver<Notification>, Receiver<Command>, Sender<Notification>),
     heatmap: HeatmapView,
     /// The path prompt, when one is open.
     prompt: Option<PathPrompt>,
     editor: editor::EditorBuffers,
     autosaver: session::Autosaver,
     skipped_empty: usize,
+    /// Counts changes made through commands, to know when to autosave.
+    revision: u64,
+    /// The revision and view last sent to the autosaver.
+    saved: (u64, session::ViewSettings),
+    /// When the pending autosave is due (changes are batched for a second).
+    save_due: Option<Instant>,
     launched: Instant,
     /// Time from launch to the first heatmap.
     pub first_result_after: Option<Duration>,
@@ -202,11 +197,7 @@ impl SimlensApp {
             Some(p) => {
                 let loaded = session::load(p);
                 if let Some(text) = loaded.notice {
-                    notifications.push(Notification {
-                        text,
-                        is_error: true,
-                        at: Instant::now(),
-                    });
+                    notifications.push(Notification { text, is_error: true, at: Instant::now() });
                 }
                 loaded.state
             }
@@ -217,6 +208,7 @@ impl SimlensApp {
 
     /// Creates the app on a given state (no session file is read).
     pub fn with_state(state: State, options: AppOptions, notifications: Vec<Notification>) -> Self {
+        let state_view = state.view.clone();
         let mut autosaver = session::Autosaver::new();
         autosaver.remember(&state);
         let (cmd_tx, cmd_rx) = channel();
@@ -241,6 +233,9 @@ impl SimlensApp {
             editor: editor::EditorBuffers::default(),
             autosaver,
             skipped_empty: 0,
+            revision: 0,
+            saved: (0, state_view),
+            save_due: None,
             launched: PROCESS_START.get().copied().unwrap_or_else(Instant::now),
             first_result_after: None,
         }
@@ -261,10 +256,7 @@ impl SimlensApp {
     }
 
     fn model_dir(&self) -> PathBuf {
-        self.state
-            .model_dir
-            .clone()
-            .unwrap_or_else(|| self.options.bundled_model.clone())
+        self.state.model_dir.clone().unwrap_or_else(|| self.options.bundled_model.clone())
     }
 
     /// The pooling in effect: the chosen one if the model allows it, else the model's default.
@@ -278,11 +270,7 @@ impl SimlensApp {
     }
 
     fn notify(&mut self, text: impl Into<String>, is_error: bool) {
-        self.notifications.push(Notification {
-            text: text.into(),
-            is_error,
-            at: Instant::now(),
-        });
+        self.notifications.push(Notification { text: text.into(), is_error, at: Instant::now() });
         if self.notifications.len() > 6 {
             self.notifications.remove(0);
         }
@@ -361,9 +349,7 @@ impl SimlensApp {
                 }
                 let same_shape = self.result.as_ref().is_some_and(|r| r.texts == c.texts);
                 if !same_shape {
-                    self.selection = self
-                        .selection
-                        .filter(|&(i, j)| i < c.texts.len() && j < c.texts.len());
+                    self.selection = self.selection.filter(|&(i, j)| i < c.texts.len() && j < c.texts.len());
                 }
                 self.result = Some(Arc::new(*c));
                 self.heatmap.invalidate();
@@ -407,33 +393,16 @@ impl SimlensApp {
         let (texts, groups, group_names, skipped) = flatten_for_job(&self.state.set);
         self.skipped_empty = skipped;
         let pooling = self.pooling();
-        let key = (
-            texts.clone(),
-            groups.clone(),
-            group_names.clone(),
-            pooling,
-            info.fingerprint.clone(),
-        );
+        let key = (texts.clone(), groups.clone(), group_names.clone(), pooling, info.fingerprint.clone());
         if self.last_sent.as_ref() == Some(&key) {
             return;
         }
         self.last_sent = Some(key);
         self.next_job += 1;
         let id = self.next_job;
-        self.running = Some(Running {
-            id,
-            done: 0,
-            total: 0,
-            started: Instant::now(),
-        });
+        self.running = Some(Running { id, done: 0, total: 0, started: Instant::now() });
         if let Some(w) = &self.worker {
-            w.send(Request::Embed(EmbedJob {
-                id,
-                texts,
-                groups,
-                group_names,
-                pooling,
-            }));
+            w.send(Request::Embed(EmbedJob { id, texts, groups, group_names, pooling }));
         }
     }
 
@@ -462,6 +431,9 @@ impl SimlensApp {
         if let Some(e) = self.autosaver.take_error() {
             self.notify(e, true);
         }
+        if !self.commands.is_empty() {
+            self.revision += 1;
+        }
         for c in std::mem::take(&mut self.commands) {
             self.run_command(c, ctx);
         }
@@ -475,10 +447,7 @@ impl SimlensApp {
                 while groups.iter().any(|g| g.name == format!("Group {k}")) {
                     k += 1;
                 }
-                groups.push(Group {
-                    name: format!("Group {k}"),
-                    sentences: Vec::new(),
-                });
+                groups.push(Group { name: format!("Group {k}"), sentences: Vec::new() });
                 self.mark_dirty();
             }
             Command::MoveGroup(g, delta) => {
@@ -506,17 +475,8 @@ impl SimlensApp {
             Command::PasteLines(g, text) => {
                 if let Some(group) = groups.get_mut(g) {
                     let before = group.sentences.len();
-                    group.sentences.extend(
-                        text.lines()
-                            .map(str::trim)
-                            .filter(|l| !l.is_empty())
-                            .map(str::to_owned),
-                    );
-                    let msg = format!(
-                        "Added {} sentence(s) to {}.",
-                        group.sentences.len() - before,
-                        group.name
-                    );
+                    group.sentences.extend(text.lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_owned));
+                    let msg = format!("Added {} sentence(s) to {}.", group.sentences.len() - before, group.name);
                     self.notify(msg, false);
                     self.mark_dirty();
                 }
@@ -549,24 +509,12 @@ impl SimlensApp {
             }
             Command::Retry => self.load_model(),
             Command::PickModelFolder => {
-                let start = self
-                    .state
-                    .model_dir
-                    .clone()
-                    .unwrap_or_else(|| self.options.bundled_model.clone());
+                let start = self.state.model_dir.clone().unwrap_or_else(|| self.options.bundled_model.clone());
                 self.prompt = Some(PathPrompt::new(PromptPurpose::ModelFolder, start));
             }
             Command::PickExport(kind) => {
-                let dir = self
-                    .state
-                    .last_dir
-                    .clone()
-                    .or_else(|| std::env::current_dir().ok())
-                    .unwrap_or_default();
-                self.prompt = Some(PathPrompt::new(
-                    PromptPurpose::Export(kind),
-                    dir.join(kind.default_name()),
-                ));
+                let dir = self.state.last_dir.clone().or_else(|| std::env::current_dir().ok()).unwrap_or_default();
+                self.prompt = Some(PathPrompt::new(PromptPurpose::Export(kind), dir.join(kind.default_name())));
             }
             Command::PromptPath(p) => {
                 if let Some(prompt) = &mut self.prompt {
@@ -576,12 +524,8 @@ impl SimlensApp {
             Command::Export(kind, path) => {
                 self.state.last_dir = path.parent().map(Path::to_path_buf);
                 let ctx = ctx.clone();
-                let Some(job) = export::prepare(kind, &path, self.result.clone(), &self.state)
-                else {
-                    self.notify(
-                        "Nothing to export yet: wait for the heatmap to appear.",
-                        true,
-                    );
+                let Some(job) = export::prepare(kind, &path, self.result.clone(), &self.state) else {
+                    self.notify("Nothing to export yet: wait for the heatmap to appear.", true);
                     return;
                 };
                 let tx = self.inbox.3.clone();
@@ -589,16 +533,10 @@ impl SimlensApp {
                     .name("simlens-export".into())
                     .spawn(move || {
                         let note = match job() {
-                            Ok(msg) => Notification {
-                                text: msg,
-                                is_error: false,
-                                at: Instant::now(),
-                            },
-                            Err(e) => Notification {
-                                text: format!("Export failed: {e}"),
-                                is_error: true,
-                                at: Instant::now(),
-                            },
+                            Ok(msg) => Notification { text: msg, is_error: false, at: Instant::now() },
+                            Err(e) => {
+                                Notification { text: format!("Export failed: {e}"), is_error: true, at: Instant::now() }
+                            }
                         };
                         tx.send(note).ok();
                         ctx.request_repaint();
@@ -617,12 +555,7 @@ impl SimlensApp {
                 Err(e) => self.notify(format!("{e}"), true),
             },
             Command::PickOpenSet => {
-                let dir = self
-                    .state
-                    .last_dir
-                    .clone()
-                    .or_else(|| std::env::current_dir().ok())
-                    .unwrap_or_default();
+                let dir = self.state.last_dir.clone().or_else(|| std::env::current_dir().ok()).unwrap_or_default();
                 self.prompt = Some(PathPrompt::new(PromptPurpose::OpenSet, dir));
             }
             Command::LoadExample => {
@@ -647,9 +580,19 @@ impl SimlensApp {
         }
     }
 
-    fn autosave(&mut self) {
-        if let Some(p) = self.options.session_path.clone() {
-            self.autosaver.save(&p, &self.state);
+    /// Sends the state to the autosaver a second after the last change (or at once when
+    /// `now` is set, as on exit). Cheap when nothing changed: no serialising here.
+    fn autosave(&mut self, now: bool) {
+        let Some(path) = self.options.session_path.clone() else { return };
+        let current = (self.revision, self.state.view.clone());
+        if current == self.saved && !now {
+            return;
+        }
+        let due = *self.save_due.get_or_insert_with(|| Instant::now() + Duration::from_secs(1));
+        if now || Instant::now() >= due {
+            self.autosaver.save(&path, &self.state);
+            self.saved = current;
+            self.save_due = None;
         }
     }
 
@@ -665,31 +608,12 @@ impl SimlensApp {
 
         egui::Panel::top("menu").show(ui, |ui| self.menu_ui(ui));
         egui::Panel::bottom("status").show(ui, |ui| self.status_ui(ui));
-        egui::Panel::left("editor")
-            .resizable(true)
-            .default_size(360.0)
-            .min_size(240.0)
-            .show(ui, |ui| {
-                editor::editor_ui(
-                    ui,
-                    &mut self.state.set,
-                    &mut self.editor,
-                    &mut self.commands,
-                );
-            });
-        egui::Panel::right("details")
-            .resizable(true)
-            .default_size(300.0)
-            .min_size(200.0)
-            .show(ui, |ui| {
-                details::details_ui(
-                    ui,
-                    self.result.as_deref(),
-                    self.selection,
-                    self.tokens.as_ref(),
-                    &mut self.commands,
-                );
-            });
+        egui::Panel::left("editor").resizable(true).default_size(360.0).min_size(240.0).show(ui, |ui| {
+            editor::editor_ui(ui, &mut self.state.set, &mut self.editor, &mut self.commands);
+        });
+        egui::Panel::right("details").resizable(true).default_size(300.0).min_size(200.0).show(ui, |ui| {
+            details::details_ui(ui, self.result.as_deref(), self.selection, self.tokens.as_ref(), &mut self.commands);
+        });
         self.prompt_ui(&ctx);
         egui::CentralPanel::default().show(ui, |ui| {
             self.notifications_ui(ui);
@@ -699,7 +623,10 @@ impl SimlensApp {
 
         self.run_commands(&ctx);
         self.maybe_submit(&ctx);
-        self.autosave();
+        self.autosave(false);
+        if let Some(due) = self.save_due {
+            ctx.request_repaint_after(due.saturating_duration_since(Instant::now()));
+        }
     }
 
     fn menu_ui(&mut self, ui: &mut egui::Ui) {
@@ -709,8 +636,7 @@ impl SimlensApp {
                     self.commands.push(Command::PickOpenSet);
                 }
                 if ui.button("Save sentences…").clicked() {
-                    self.commands
-                        .push(Command::PickExport(ExportKind::Sentences));
+                    self.commands.push(Command::PickExport(ExportKind::Sentences));
                 }
                 if ui.button("Load the example").clicked() {
                     self.commands.push(Command::LoadExample);
@@ -724,10 +650,7 @@ impl SimlensApp {
                 }
             });
             ui.menu_button("Model", |ui| {
-                if ui
-                    .button(format!("Bundled: {}", engine::BUNDLED_MODEL))
-                    .clicked()
-                {
+                if ui.button(format!("Bundled: {}", engine::BUNDLED_MODEL)).clicked() {
                     self.commands.push(Command::LoadModel(None));
                 }
                 for dir in self.state.recent_models.clone() {
@@ -742,12 +665,9 @@ impl SimlensApp {
             ui.separator();
             let model_label = match &self.model {
                 ModelStatus::Ready(info) => info.name.clone(),
-                ModelStatus::Loading(d) => format!(
-                    "loading {}…",
-                    d.file_name()
-                        .map(|n| n.to_string_lossy())
-                        .unwrap_or_default()
-                ),
+                ModelStatus::Loading(d) => {
+                    format!("loading {}…", d.file_name().map(|n| n.to_string_lossy()).unwrap_or_default())
+                }
                 ModelStatus::Failed(_) => "no model".to_owned(),
             };
             ui.label("Model:");
@@ -764,16 +684,11 @@ impl SimlensApp {
                 .show_ui(ui, |ui| {
                     for p in Pooling::ALL {
                         let enabled = allowed.contains(&p);
-                        let resp = ui.add_enabled(
-                            enabled,
-                            egui::Button::selectable(current == p, p.as_str()),
-                        );
+                        let resp = ui.add_enabled(enabled, egui::Button::selectable(current == p, p.as_str()));
                         let resp = if enabled || p != Pooling::Pooled {
                             resp
                         } else {
-                            resp.on_disabled_hover_text(
-                                "This model has no pooled output (pooler_output)",
-                            )
+                            resp.on_disabled_hover_text("This model has no pooled output (pooler_output)")
                         };
                         if resp.clicked() && current != p {
                             self.commands.push(Command::SetPooling(p));
@@ -784,20 +699,16 @@ impl SimlensApp {
                 .labelled_by(label.id);
             ui.separator();
             ui.label("Range:");
-            egui::ComboBox::from_id_salt("range")
-                .selected_text(self.state.view.range.name())
-                .show_ui(ui, |ui| {
-                    for r in state::ColorRange::ALL {
-                        ui.selectable_value(&mut self.state.view.range, r, r.name());
-                    }
-                });
-            egui::ComboBox::from_id_salt("colormap")
-                .selected_text(self.state.view.colormap.name())
-                .show_ui(ui, |ui| {
-                    for c in crate::render::Colormap::ALL {
-                        ui.selectable_value(&mut self.state.view.colormap, c, c.name());
-                    }
-                });
+            egui::ComboBox::from_id_salt("range").selected_text(self.state.view.range.name()).show_ui(ui, |ui| {
+                for r in state::ColorRange::ALL {
+                    ui.selectable_value(&mut self.state.view.range, r, r.name());
+                }
+            });
+            egui::ComboBox::from_id_salt("colormap").selected_text(self.state.view.colormap.name()).show_ui(ui, |ui| {
+                for c in crate::render::Colormap::ALL {
+                    ui.selectable_value(&mut self.state.view.colormap, c, c.name());
+                }
+            });
             ui.checkbox(&mut self.state.view.show_values, "Values");
         });
     }
@@ -807,12 +718,7 @@ impl SimlensApp {
             if let Some(r) = self.running {
                 ui.spinner();
                 if r.total > 0 {
-                    ui.label(format!(
-                        "embedding {}/{}… {:.1} s",
-                        r.done,
-                        r.total,
-                        r.started.elapsed().as_secs_f32()
-                    ));
+                    ui.label(format!("embedding {}/{}… {:.1} s", r.done, r.total, r.started.elapsed().as_secs_f32()));
                 } else {
                     ui.label("comparing…");
                 }
@@ -827,10 +733,7 @@ impl SimlensApp {
             }
             ui.separator();
             let n = self.state.set.len();
-            ui.label(format!(
-                "{n} sentences in {} groups",
-                self.state.set.groups.len()
-            ));
+            ui.label(format!("{n} sentences in {} groups", self.state.set.groups.len()));
             if self.skipped_empty > 0 {
                 ui.separator();
                 ui.colored_label(
@@ -855,14 +758,9 @@ impl SimlensApp {
     fn notifications_ui(&mut self, ui: &mut egui::Ui) {
         let now = Instant::now();
         // Successes fade after a while; errors stay until dismissed.
-        self.notifications
-            .retain(|n| n.is_error || now.duration_since(n.at) < Duration::from_secs(8));
+        self.notifications.retain(|n| n.is_error || now.duration_since(n.at) < Duration::from_secs(8));
         for (i, n) in self.notifications.iter().enumerate() {
-            let color = if n.is_error {
-                ui.visuals().error_fg_color
-            } else {
-                ui.visuals().text_color()
-            };
+            let color = if n.is_error { ui.visuals().error_fg_color } else { ui.visuals().text_color() };
             ui.horizontal_wrapped(|ui| {
                 ui.colored_label(color, if n.is_error { "⚠" } else { "✔" });
                 ui.colored_label(color, &n.text);
@@ -900,16 +798,8 @@ impl SimlensApp {
 
     fn central_ui(&mut self, ui: &mut egui::Ui) {
         ui.horizontal(|ui| {
-            ui.selectable_value(
-                &mut self.state.view.tab,
-                state::Tab::Heatmap,
-                "Sentences × sentences",
-            );
-            ui.selectable_value(
-                &mut self.state.view.tab,
-                state::Tab::Groups,
-                "Groups × groups",
-            );
+            ui.selectable_value(&mut self.state.view.tab, state::Tab::Heatmap, "Sentences × sentences");
+            ui.selectable_value(&mut self.state.view.tab, state::Tab::Groups, "Groups × groups");
         });
         ui.separator();
         let Some(result) = self.result.clone() else {
@@ -947,8 +837,7 @@ impl SimlensApp {
             ui.set_width(560.0);
             ui.heading(prompt.purpose.title());
             ui.label(prompt.purpose.hint());
-            let edit =
-                ui.add(egui::TextEdit::singleline(&mut prompt.path).desired_width(f32::INFINITY));
+            let edit = ui.add(egui::TextEdit::singleline(&mut prompt.path).desired_width(f32::INFINITY));
             if edit.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter)) {
                 submit = true;
             }
@@ -963,17 +852,8 @@ impl SimlensApp {
                 if ui.button("Cancel").clicked() {
                     close = true;
                 }
-                if ui
-                    .button("Browse…")
-                    .on_hover_text("Use the system's file dialog")
-                    .clicked()
-                {
-                    browse(
-                        prompt.purpose,
-                        PathBuf::from(&prompt.path),
-                        self.inbox.0.clone(),
-                        ctx.clone(),
-                    );
+                if ui.button("Browse…").on_hover_text("Use the system's file dialog").clicked() {
+                    browse(prompt.purpose, PathBuf::from(&prompt.path), self.inbox.0.clone(), ctx.clone());
                 }
             });
         });
@@ -996,12 +876,7 @@ impl SimlensApp {
 
     fn dropped_files_ui(&mut self, ctx: &egui::Context) {
         let dropped: Vec<PathBuf> = ctx.input(|i| {
-            i.raw
-                .dropped_files
-                .iter()
-                .map(|f| f.path().to_path_buf())
-                .filter(|p| !p.as_os_str().is_empty())
-                .collect()
+            i.raw.dropped_files.iter().map(|f| f.path().to_path_buf()).filter(|p| !p.as_os_str().is_empty()).collect()
         });
         for p in dropped {
             if p.is_dir() {
@@ -1021,7 +896,7 @@ impl eframe::App for SimlensApp {
     fn save(&mut self, _storage: &mut dyn eframe::Storage) {
         // The session has its own atomically written file; eframe's hook saves it on
         // exit and on eframe's autosave timer, in addition to the autosave after edits.
-        self.autosave();
+        self.autosave(true);
     }
 }
 
@@ -1041,17 +916,8 @@ fn flatten_for_job(set: &SentenceSet) -> (Vec<String>, Vec<usize>, Vec<String>, 
             }
         }
     }
-    let names = set
-        .groups
-        .iter()
-        .map(|g| {
-            if g.name.is_empty() {
-                UNGROUPED.to_owned()
-            } else {
-                g.name.clone()
-            }
-        })
-        .collect();
+    let names =
+        set.groups.iter().map(|g| if g.name.is_empty() { UNGROUPED.to_owned() } else { g.name.clone() }).collect();
     (texts, groups, names, skipped)
 }
 
@@ -1074,18 +940,14 @@ impl PromptPurpose {
 
     fn hint(self) -> &'static str {
         match self {
-            PromptPurpose::ModelFolder => {
-                "A folder with model.onnx (or onnx/model.onnx) and tokenizer.json."
-            }
+            PromptPurpose::ModelFolder => "A folder with model.onnx (or onnx/model.onnx) and tokenizer.json.",
             PromptPurpose::OpenSet => {
                 "A .txt file (one sentence per line, `# Group` headers) or a .csv/.tsv with a `text` column."
             }
             PromptPurpose::Export(ExportKind::EmbeddingsTsv) => {
                 "A folder; vectors.tsv and metadata.tsv are written into it."
             }
-            PromptPurpose::Export(ExportKind::Sentences) => {
-                "The extension chooses the format: .txt, .csv or .tsv."
-            }
+            PromptPurpose::Export(ExportKind::Sentences) => "The extension chooses the format: .txt, .csv or .tsv.",
             PromptPurpose::Export(_) => "The file to write. An existing file is replaced.",
         }
     }
@@ -1107,38 +969,23 @@ struct PathPrompt {
 
 impl PathPrompt {
     fn new(purpose: PromptPurpose, path: PathBuf) -> Self {
-        Self {
-            purpose,
-            path: path.display().to_string(),
-            focused: false,
-        }
+        Self { purpose, path: path.display().to_string(), focused: false }
     }
 }
 
 /// Opens the native dialog on its own thread; its answer fills the prompt.
 fn browse(purpose: PromptPurpose, start: PathBuf, tx: Sender<Command>, ctx: egui::Context) {
     spawn_dialog(move || {
-        let dir = if start.is_dir() {
-            Some(start.clone())
-        } else {
-            start.parent().map(Path::to_path_buf)
-        };
+        let dir = if start.is_dir() { Some(start.clone()) } else { start.parent().map(Path::to_path_buf) };
         let mut dialog = rfd::FileDialog::new().set_title(purpose.title());
         if let Some(d) = dir.filter(|d| d.is_dir()) {
             dialog = dialog.set_directory(d);
         }
         let picked = match purpose {
-            PromptPurpose::ModelFolder | PromptPurpose::Export(ExportKind::EmbeddingsTsv) => {
-                dialog.pick_folder()
-            }
-            PromptPurpose::OpenSet => dialog
-                .add_filter("Sentences", &["txt", "csv", "tsv"])
-                .pick_file(),
+            PromptPurpose::ModelFolder | PromptPurpose::Export(ExportKind::EmbeddingsTsv) => dialog.pick_folder(),
+            PromptPurpose::OpenSet => dialog.add_filter("Sentences", &["txt", "csv", "tsv"]).pick_file(),
             PromptPurpose::Export(_) => {
-                let name = start
-                    .file_name()
-                    .map(|n| n.to_string_lossy().into_owned())
-                    .unwrap_or_default();
+                let name = start.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
                 dialog.set_file_name(name).save_file()
             }
         };
@@ -1151,10 +998,7 @@ fn browse(purpose: PromptPurpose, start: PathBuf, tx: Sender<Command>, ctx: egui
 
 /// Runs a native dialog off the UI thread, so the window keeps drawing.
 fn spawn_dialog(f: impl FnOnce() + Send + 'static) {
-    std::thread::Builder::new()
-        .name("simlens-dialog".into())
-        .spawn(f)
-        .ok();
+    std::thread::Builder::new().name("simlens-dialog".into()).spawn(f).ok();
 }
 
 /// The set format for a sentence file path.

@@ -136,12 +136,7 @@ impl Worker {
             .name("simlens-embedder".into())
             .spawn(move || run(loader, requests, answers, shared, repaint))
             .ok();
-        Self {
-            tx: Some(tx),
-            rx,
-            latest,
-            handle,
-        }
+        Self { tx: Some(tx), rx, latest, handle }
     }
 
     /// Sends a request. An embed job supersedes every earlier one at once.
@@ -253,10 +248,7 @@ fn run(
                     }
                 }
                 let Some(e) = embedder.as_mut() else {
-                    send(Response::Failed {
-                        job: job.id,
-                        error: Error::input(None, "no model is loaded"),
-                    });
+                    send(Response::Failed { job: job.id, error: Error::input(None, "no model is loaded") });
                     continue;
                 };
                 if cache.len() > CACHE_LIMIT {
@@ -264,11 +256,7 @@ fn run(
                 }
                 let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| {
                     embed_job(e.as_mut(), &job, &mut cache, &latest, &|done, total| {
-                        send(Response::Progress {
-                            job: job.id,
-                            done,
-                            total,
-                        })
+                        send(Response::Progress { job: job.id, done, total })
                     })
                 }));
                 match outcome {
@@ -277,10 +265,7 @@ fn run(
                     Ok(Err(error)) => send(Response::Failed { job: job.id, error }),
                     Err(p) => {
                         embedder = None;
-                        send(Response::Failed {
-                            job: job.id,
-                            error: Error::WorkerPanic(panic_message(p.as_ref())),
-                        });
+                        send(Response::Failed { job: job.id, error: Error::WorkerPanic(panic_message(p.as_ref())) });
                     }
                 }
             }
@@ -299,12 +284,8 @@ fn embed_job(
     let info = e.info().clone();
     let key = |t: &str| (info.fingerprint.clone(), job.pooling, t.to_owned());
     let mut seen = std::collections::HashSet::new();
-    let missing: Vec<&str> = job
-        .texts
-        .iter()
-        .map(String::as_str)
-        .filter(|t| !cache.contains_key(&key(t)) && seen.insert(*t))
-        .collect();
+    let missing: Vec<&str> =
+        job.texts.iter().map(String::as_str).filter(|t| !cache.contains_key(&key(t)) && seen.insert(*t)).collect();
     let total = missing.len();
     let mut done = 0;
     let mut last_report = Instant::now();
@@ -338,25 +319,12 @@ fn embed_job(
         }
     }
     let truncated: std::collections::HashSet<String> = truncated.into_iter().collect();
-    let truncated = job
-        .texts
-        .iter()
-        .enumerate()
-        .filter(|(_, t)| truncated.contains(*t))
-        .map(|(i, _)| i)
-        .collect();
-    let embeddings = Embeddings {
-        dim,
-        data,
-        truncated,
-    };
+    let truncated = job.texts.iter().enumerate().filter(|(_, t)| truncated.contains(*t)).map(|(i, _)| i).collect();
+    let embeddings = Embeddings { dim, data, truncated };
     // Past the limit the heatmap is not drawn; neighbours and group means come from
     // the vectors, so the rest of the app keeps working.
-    let sim = if job.texts.len() <= MAX_APP_MATRIX {
-        engine::similarity_matrix(&embeddings)
-    } else {
-        SimMatrix::default()
-    };
+    let sim =
+        if job.texts.len() <= MAX_APP_MATRIX { engine::similarity_matrix(&embeddings) } else { SimMatrix::default() };
     let group_matrix = engine::group_matrix(&embeddings, &job.groups, job.group_names.len());
     Ok(Computed {
         job: job.id,

@@ -31,11 +31,7 @@ pub struct Embeddings {
 impl Embeddings {
     /// An empty set of `dim`-long vectors.
     pub fn empty(dim: usize) -> Self {
-        Self {
-            dim,
-            data: Vec::new(),
-            truncated: Vec::new(),
-        }
+        Self { dim, data: Vec::new(), truncated: Vec::new() }
     }
 
     /// Number of vectors.
@@ -95,12 +91,7 @@ pub trait Embedder: Send {
     fn info(&self) -> &ModelInfo;
 
     /// Embeds `texts` with `pooling`; each row is L2-normalised.
-    fn embed(
-        &mut self,
-        texts: &[&str],
-        pooling: Pooling,
-        progress: Progress<'_>,
-    ) -> Result<Embeddings>;
+    fn embed(&mut self, texts: &[&str], pooling: Pooling, progress: Progress<'_>) -> Result<Embeddings>;
 
     /// The tokens, ids, mask and segment ids the model sees for `text`.
     fn tokens(&self, text: &str) -> Result<TokenInfo>;
@@ -121,12 +112,7 @@ pub struct LoadOptions {
 
 impl Default for LoadOptions {
     fn default() -> Self {
-        Self {
-            batch_size: 32,
-            max_batch_tokens: 32 * 128,
-            threads: 0,
-            max_length: None,
-        }
+        Self { batch_size: 32, max_batch_tokens: 32 * 128, threads: 0, max_length: None }
     }
 }
 
@@ -181,9 +167,7 @@ impl OnnxEmbedder {
             ));
         }
         let threads = if options.threads == 0 {
-            std::thread::available_parallelism()
-                .map(|n| n.get())
-                .unwrap_or(1)
+            std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
         } else {
             options.threads
         };
@@ -195,12 +179,7 @@ impl OnnxEmbedder {
             .with_intra_threads(threads)
             .map_err(|e| Error::ort(ctx("setting threads"), e))?
             .commit_from_file(&folder.onnx)
-            .map_err(|e| {
-                Error::model(
-                    &folder.onnx,
-                    format!("ONNX Runtime cannot load this graph: {e}"),
-                )
-            })?;
+            .map_err(|e| Error::model(&folder.onnx, format!("ONNX Runtime cannot load this graph: {e}")))?;
 
         let mut has_mask = false;
         let mut has_type_ids = false;
@@ -234,25 +213,17 @@ impl OnnxEmbedder {
         if !has_ids {
             return Err(Error::model(&folder.onnx, "graph has no `input_ids` input"));
         }
-        let output_names: Vec<String> = session
-            .outputs()
-            .iter()
-            .map(|o| o.name().to_owned())
-            .collect();
+        let output_names: Vec<String> = session.outputs().iter().map(|o| o.name().to_owned()).collect();
         let find = |names: &[&str], rank: usize| -> Result<Option<String>> {
             for name in names {
                 if let Some(o) = session.outputs().iter().find(|o| o.name() == *name) {
                     return match o.dtype() {
-                        ValueType::Tensor {
-                            ty: TensorElementType::Float32,
-                            shape,
-                            ..
-                        } if shape.len() == rank => Ok(Some((*name).to_owned())),
+                        ValueType::Tensor { ty: TensorElementType::Float32, shape, .. } if shape.len() == rank => {
+                            Ok(Some((*name).to_owned()))
+                        }
                         other => Err(Error::model(
                             &folder.onnx,
-                            format!(
-                                "graph output `{name}` is {other:?}; expected float32 of rank {rank}"
-                            ),
+                            format!("graph output `{name}` is {other:?}; expected float32 of rank {rank}"),
                         )),
                     };
                 }
@@ -282,11 +253,7 @@ impl OnnxEmbedder {
         let default_pooling = folder
             .configured_pooling
             .filter(|p| poolings.contains(p))
-            .or(if sequence_output.is_some() {
-                Some(Pooling::Mean)
-            } else {
-                Some(Pooling::Pooled)
-            })
+            .or(if sequence_output.is_some() { Some(Pooling::Mean) } else { Some(Pooling::Pooled) })
             .unwrap_or_default();
         let fingerprint = fingerprint(&folder.onnx, max_length);
         let info = ModelInfo {
@@ -296,11 +263,7 @@ impl OnnxEmbedder {
             max_length,
             default_pooling,
             poolings,
-            inputs: session
-                .inputs()
-                .iter()
-                .map(|i| i.name().to_owned())
-                .collect(),
+            inputs: session.inputs().iter().map(|i| i.name().to_owned()).collect(),
             outputs: output_names,
             fingerprint,
         };
@@ -308,11 +271,7 @@ impl OnnxEmbedder {
             session,
             tokenizer,
             info,
-            options: LoadOptions {
-                threads,
-                max_length: Some(max_length),
-                ..options
-            },
+            options: LoadOptions { threads, max_length: Some(max_length), ..options },
             has_mask,
             has_type_ids,
             sequence_output,
@@ -323,9 +282,7 @@ impl OnnxEmbedder {
         // so a broken model fails here, at load, and not in the middle of a job.
         let probe = embedder.tokenizer.encode("simlens")?;
         let out = embedder.run_batch(&[&probe]).map_err(|e| match e {
-            Error::Ort { message, .. } => {
-                Error::model(&folder.onnx, format!("a test run failed: {message}"))
-            }
+            Error::Ort { message, .. } => Error::model(&folder.onnx, format!("a test run failed: {message}")),
             other => other,
         })?;
         embedder.info.dim = out.dim;
@@ -362,8 +319,7 @@ impl OnnxEmbedder {
         }
         let shape = [batch, seq_len];
         fn tensor(shape: [usize; 2], data: &[i64]) -> Result<TensorRef<'_, i64>> {
-            TensorRef::from_array_view((shape, data))
-                .map_err(|e| Error::ort("building an input tensor", e))
+            TensorRef::from_array_view((shape, data)).map_err(|e| Error::ort("building an input tensor", e))
         }
         let mut inputs = vec![("input_ids", tensor(shape, &ids)?)];
         if self.has_mask {
@@ -372,10 +328,7 @@ impl OnnxEmbedder {
         if self.has_type_ids {
             inputs.push(("token_type_ids", tensor(shape, &types)?));
         }
-        let outputs = self
-            .session
-            .run(inputs)
-            .map_err(|e| Error::ort("running the model", e))?;
+        let outputs = self.session.run(inputs).map_err(|e| Error::ort("running the model", e))?;
 
         let mut dim = 0;
         let sequence = match &self.sequence_output {
@@ -413,18 +366,9 @@ impl OnnxEmbedder {
             None => None,
         };
         if dim == 0 {
-            return Err(Error::ort(
-                "reading outputs",
-                "the model returned zero-length vectors",
-            ));
+            return Err(Error::ort("reading outputs", "the model returned zero-length vectors"));
         }
-        Ok(BatchOutput {
-            batch,
-            seq_len,
-            sequence,
-            pooled,
-            dim,
-        })
+        Ok(BatchOutput { batch, seq_len, sequence, pooled, dim })
     }
 
     fn check_pooling(&self, pooling: Pooling) -> Result<()> {
@@ -432,20 +376,10 @@ impl OnnxEmbedder {
             return Ok(());
         }
         let why = match pooling {
-            Pooling::Pooled => format!(
-                "the graph has no pooled output (it has: {})",
-                self.info.outputs.join(", ")
-            ),
-            _ => format!(
-                "the graph has no sequence output (it has: {})",
-                self.info.outputs.join(", ")
-            ),
+            Pooling::Pooled => format!("the graph has no pooled output (it has: {})", self.info.outputs.join(", ")),
+            _ => format!("the graph has no sequence output (it has: {})", self.info.outputs.join(", ")),
         };
-        Err(Error::PoolingUnavailable {
-            pooling: pooling.to_string(),
-            model: self.info.name.clone(),
-            why,
-        })
+        Err(Error::PoolingUnavailable { pooling: pooling.to_string(), model: self.info.name.clone(), why })
     }
 }
 
@@ -454,22 +388,12 @@ impl Embedder for OnnxEmbedder {
         &self.info
     }
 
-    fn embed(
-        &mut self,
-        texts: &[&str],
-        pooling: Pooling,
-        progress: Progress<'_>,
-    ) -> Result<Embeddings> {
+    fn embed(&mut self, texts: &[&str], pooling: Pooling, progress: Progress<'_>) -> Result<Embeddings> {
         self.check_pooling(pooling)?;
         let dim = self.info.dim;
         let total = texts.len();
         let encoded = self.tokenizer.encode_many(texts)?;
-        let truncated = encoded
-            .iter()
-            .enumerate()
-            .filter(|(_, e)| e.truncated)
-            .map(|(i, _)| i)
-            .collect();
+        let truncated = encoded.iter().enumerate().filter(|(_, e)| e.truncated).map(|(i, _)| i).collect();
 
         // Length-sorted batches waste little on padding; results go back by index, and
         // padding never changes a row's result (tested), so order is invisible to callers.
@@ -483,10 +407,7 @@ impl Embedder for OnnxEmbedder {
             while end < total {
                 let rows = end - start + 1;
                 let longest = encoded[order[end]].ids.len();
-                if end > start
-                    && (rows > self.options.batch_size
-                        || rows * longest > self.options.max_batch_tokens)
-                {
+                if end > start && (rows > self.options.batch_size || rows * longest > self.options.max_batch_tokens) {
                     break;
                 }
                 end += 1;
@@ -504,11 +425,7 @@ impl Embedder for OnnxEmbedder {
                 return Err(Error::Cancelled);
             }
         }
-        Ok(Embeddings {
-            dim,
-            data,
-            truncated,
-        })
+        Ok(Embeddings { dim, data, truncated })
     }
 
     fn tokens(&self, text: &str) -> Result<TokenInfo> {

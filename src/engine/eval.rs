@@ -39,15 +39,8 @@ pub fn score_pairs(
         }
     }
     let emb = embedder.embed(&texts, pooling, progress)?;
-    let cos: Vec<f64> = pairs
-        .iter()
-        .map(|p| {
-            f64::from(dot(
-                emb.row(index[p.a.as_str()]),
-                emb.row(index[p.b.as_str()]),
-            ))
-        })
-        .collect();
+    let cos: Vec<f64> =
+        pairs.iter().map(|p| f64::from(dot(emb.row(index[p.a.as_str()]), emb.row(index[p.b.as_str()])))).collect();
     let gold: Vec<f64> = pairs.iter().map(|p| p.score).collect();
     Ok(PairScore {
         spearman: spearman(&cos, &gold) * 100.0,

@@ -67,9 +67,7 @@ impl FakeEmbedder {
     }
 
     fn words(text: &str) -> impl Iterator<Item = String> + '_ {
-        text.split(|c: char| !c.is_alphanumeric())
-            .filter(|w| !w.is_empty())
-            .map(str::to_lowercase)
+        text.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).map(str::to_lowercase)
     }
 
     fn hash(word: &str, salt: u64) -> u64 {
@@ -88,19 +86,11 @@ impl Embedder for FakeEmbedder {
         &self.info
     }
 
-    fn embed(
-        &mut self,
-        texts: &[&str],
-        pooling: Pooling,
-        progress: Progress<'_>,
-    ) -> Result<Embeddings> {
+    fn embed(&mut self, texts: &[&str], pooling: Pooling, progress: Progress<'_>) -> Result<Embeddings> {
         match self.mode {
             FakeMode::Normal => {}
             FakeMode::Fail => {
-                return Err(Error::ort(
-                    "running the model",
-                    "the fake embedder was told to fail",
-                ));
+                return Err(Error::ort("running the model", "the fake embedder was told to fail"));
             }
             FakeMode::Panic => panic!("the fake embedder was told to panic"),
         }
@@ -136,28 +126,15 @@ impl Embedder for FakeEmbedder {
                 return Err(Error::Cancelled);
             }
         }
-        Ok(Embeddings {
-            dim,
-            data,
-            truncated: Vec::new(),
-        })
+        Ok(Embeddings { dim, data, truncated: Vec::new() })
     }
 
     fn tokens(&self, text: &str) -> Result<TokenInfo> {
         let mut tokens = vec!["[CLS]".to_owned()];
         tokens.extend(Self::words(text));
         tokens.push("[SEP]".to_owned());
-        let ids = tokens
-            .iter()
-            .map(|t| (Self::hash(t, 0) % 30_000) as i64)
-            .collect::<Vec<_>>();
+        let ids = tokens.iter().map(|t| (Self::hash(t, 0) % 30_000) as i64).collect::<Vec<_>>();
         let n = ids.len();
-        Ok(TokenInfo {
-            tokens,
-            ids,
-            attention_mask: vec![1; n],
-            type_ids: vec![0; n],
-            truncated: false,
-        })
+        Ok(TokenInfo { tokens, ids, attention_mask: vec![1; n], type_ids: vec![0; n], truncated: false })
     }
 }

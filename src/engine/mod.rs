@@ -1,5 +1,6 @@
 //! The numeric engine: no GUI and no CLI types live here.
 
+pub mod analysis;
 pub mod embed;
 pub mod eval;
 pub mod fake;
@@ -17,10 +18,7 @@ pub use similarity::{SimMatrix, group_matrix, separation, similarity_matrix, top
 pub use tokenize::TokenInfo;
 
 /// Loads ONNX Runtime and the model folder `dir` in one step.
-pub fn load_model(
-    dir: impl AsRef<std::path::Path>,
-    options: LoadOptions,
-) -> crate::Result<OnnxEmbedder> {
+pub fn load_model(dir: impl AsRef<std::path::Path>, options: LoadOptions) -> crate::Result<OnnxEmbedder> {
     let runtime = runtime::load()?;
     OnnxEmbedder::load(&runtime, dir, options)
 }

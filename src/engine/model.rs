@@ -69,41 +69,27 @@ impl ModelFolder {
     pub fn open(dir: impl AsRef<Path>) -> Result<Self> {
         let dir = dir.as_ref();
         if !dir.is_dir() {
-            return Err(Error::model(
-                dir,
-                "not a folder (a model folder holds model.onnx and tokenizer.json)",
-            ));
+            return Err(Error::model(dir, "not a folder (a model folder holds model.onnx and tokenizer.json)"));
         }
         let onnx = ["model.onnx", "onnx/model.onnx"]
             .iter()
             .map(|p| dir.join(p))
             .find(|p| p.is_file())
-            .ok_or_else(|| {
-                Error::model(
-                    dir,
-                    "has no model.onnx (looked for model.onnx and onnx/model.onnx)",
-                )
-            })?;
+            .ok_or_else(|| Error::model(dir, "has no model.onnx (looked for model.onnx and onnx/model.onnx)"))?;
         let tokenizer = dir.join("tokenizer.json");
         if !tokenizer.is_file() {
             return Err(Error::model(dir, "has no tokenizer.json"));
         }
         let config: HfConfig = read_json_opt(&dir.join("config.json"))?.unwrap_or_default();
         let sbert: Option<SbertConfig> = read_json_opt(&dir.join("sentence_bert_config.json"))?;
-        let pooling_cfg: Option<PoolingConfig> =
-            read_json_opt(&dir.join("1_Pooling").join("config.json"))?;
+        let pooling_cfg: Option<PoolingConfig> = read_json_opt(&dir.join("1_Pooling").join("config.json"))?;
 
         let max_length = sbert
             .and_then(|s| s.max_seq_length)
-            .or(config
-                .max_position_embeddings
-                .map(|m| m.min(DEFAULT_MAX_LENGTH)))
+            .or(config.max_position_embeddings.map(|m| m.min(DEFAULT_MAX_LENGTH)))
             .unwrap_or(DEFAULT_MAX_LENGTH);
         if max_length < 2 {
-            return Err(Error::model(
-                dir,
-                format!("maximum sequence length {max_length} is too small"),
-            ));
+            return Err(Error::model(dir, format!("maximum sequence length {max_length} is too small")));
         }
         let configured_pooling = pooling_cfg.and_then(|p| {
             if p.pooling_mode_mean_tokens {
@@ -112,10 +98,7 @@ impl ModelFolder {
                 Some(Pooling::Cls)
             } else if p.pooling_mode_max_tokens {
                 // NOTE: max pooling is not offered; mean is the closest honest default.
-                log::warn!(
-                    "{}: max pooling is not supported, using mean",
-                    dir.display()
-                );
+                log::warn!("{}: max pooling is not supported, using mean", dir.display());
                 Some(Pooling::Mean)
             } else {
                 None
@@ -142,12 +125,9 @@ impl ModelFolder {
 
 fn read_json_opt<T: serde::de::DeserializeOwned>(path: &Path) -> Result<Option<T>> {
     match std::fs::read(path) {
-        Ok(bytes) => serde_json::from_slice(&bytes).map(Some).map_err(|e| {
-            Error::model(
-                path,
-                format!("is not valid JSON of the expected shape: {e}"),
-            )
-        }),
+        Ok(bytes) => serde_json::from_slice(&bytes)
+            .map(Some)
+            .map_err(|e| Error::model(path, format!("is not valid JSON of the expected shape: {e}"))),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(Error::io("cannot read", path, e)),
     }
@@ -156,14 +136,11 @@ fn read_json_opt<T: serde::de::DeserializeOwned>(path: &Path) -> Result<Option<T
 /// The folder of the model that ships with simlens.
 pub fn bundled_model_dir() -> PathBuf {
     // Next to the executable first (an installed copy), then the source tree.
-    let beside_exe = std::env::current_exe()
-        .ok()
-        .and_then(|e| e.parent().map(|p| p.join("models").join(BUNDLED_MODEL)));
+    let beside_exe =
+        std::env::current_exe().ok().and_then(|e| e.parent().map(|p| p.join("models").join(BUNDLED_MODEL)));
     match beside_exe {
         Some(p) if p.is_dir() => p,
-        _ => Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("models")
-            .join(BUNDLED_MODEL),
+        _ => Path::new(env!("CARGO_MANIFEST_DIR")).join("models").join(BUNDLED_MODEL),
     }
 }
 

@@ -46,9 +46,7 @@ impl FromStr for Pooling {
             "mean" => Ok(Pooling::Mean),
             "cls" => Ok(Pooling::Cls),
             "pooled" | "pooler" | "pooler_output" => Ok(Pooling::Pooled),
-            other => Err(format!(
-                "unknown pooling `{other}` (expected mean, cls or pooled)"
-            )),
+            other => Err(format!("unknown pooling `{other}` (expected mean, cls or pooled)")),
         }
     }
 }

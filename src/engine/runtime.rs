@@ -28,9 +28,7 @@ pub struct Runtime {
 
 impl std::fmt::Debug for Runtime {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Runtime")
-            .field("library", &self.library)
-            .finish_non_exhaustive()
+        f.debug_struct("Runtime").field("library", &self.library).finish_non_exhaustive()
     }
 }
 
@@ -59,9 +57,7 @@ pub fn library_file_name() -> String {
 
 /// The project's cache folder for the library, as `scripts/fetch-onnxruntime` fills it.
 pub fn cache_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join(".cache")
-        .join("onnxruntime")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(".cache").join("onnxruntime")
 }
 
 /// Every place the library is looked for, in order of preference.
@@ -71,10 +67,7 @@ pub fn candidates() -> Vec<PathBuf> {
     if let Some(p) = std::env::var_os(ORT_DYLIB_ENV).filter(|p| !p.is_empty()) {
         out.push(PathBuf::from(p));
     }
-    if let Some(dir) = std::env::current_exe()
-        .ok()
-        .and_then(|e| e.parent().map(Path::to_path_buf))
-    {
+    if let Some(dir) = std::env::current_exe().ok().and_then(|e| e.parent().map(Path::to_path_buf)) {
         out.push(dir.join(&name));
         // An installed copy keeps the library in `lib/` beside `bin/`.
         out.push(dir.join("..").join("lib").join(&name));
@@ -88,16 +81,12 @@ pub fn candidates() -> Vec<PathBuf> {
 /// When `ORT_DYLIB_PATH` is set, only that file is tried: silently falling back to
 /// another library would hide the user's mistake.
 pub fn load() -> Result<Runtime> {
-    let mut slot = RUNTIME
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let mut slot = RUNTIME.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     if let Some(rt) = slot.as_ref() {
         return Ok(rt.clone());
     }
     let candidates = candidates();
-    let explicit = std::env::var_os(ORT_DYLIB_ENV)
-        .filter(|p| !p.is_empty())
-        .is_some();
+    let explicit = std::env::var_os(ORT_DYLIB_ENV).filter(|p| !p.is_empty()).is_some();
     let path = if explicit {
         let p = candidates[0].clone();
         if !p.is_file() {
@@ -112,23 +101,15 @@ pub fn load() -> Result<Runtime> {
             .iter()
             .find(|p| p.is_file())
             .cloned()
-            .ok_or_else(|| Error::RuntimeMissing {
-                wanted: library_file_name(),
-                searched: candidates.clone(),
-            })?
+            .ok_or_else(|| Error::RuntimeMissing { wanted: library_file_name(), searched: candidates.clone() })?
     };
     check_library_file(&path)?;
-    let builder = ort::init_from(&path).map_err(|e| Error::RuntimeLoad {
-        path: path.clone(),
-        reason: e.to_string(),
-    })?;
+    let builder =
+        ort::init_from(&path).map_err(|e| Error::RuntimeLoad { path: path.clone(), reason: e.to_string() })?;
     let env = builder
         .with_name("simlens")
         .build()
-        .map_err(|e| Error::RuntimeLoad {
-            path: path.clone(),
-            reason: e.to_string(),
-        })?;
+        .map_err(|e| Error::RuntimeLoad { path: path.clone(), reason: e.to_string() })?;
     let rt = Runtime { library: path, env };
     *slot = Some(rt.clone());
     Ok(rt)
@@ -147,10 +128,7 @@ fn check_library_file(path: &Path) -> Result<()> {
     use std::io::Read as _;
     let mut magic = [0u8; 4];
     let read = std::fs::File::open(path).and_then(|mut f| f.read(&mut magic));
-    let n = read.map_err(|e| Error::RuntimeLoad {
-        path: path.to_owned(),
-        reason: format!("cannot read it: {e}"),
-    })?;
+    let n = read.map_err(|e| Error::RuntimeLoad { path: path.to_owned(), reason: format!("cannot read it: {e}") })?;
     let is_library = n == 4
         && (magic == *b"\x7fELF"
             || magic[..2] == *b"MZ"
@@ -159,9 +137,6 @@ fn check_library_file(path: &Path) -> Result<()> {
     if is_library {
         Ok(())
     } else {
-        Err(Error::RuntimeLoad {
-            path: path.to_owned(),
-            reason: "the file is not a shared library".to_owned(),
-        })
+        Err(Error::RuntimeLoad { path: path.to_owned(), reason: "the file is not a shared library".to_owned() })
     }
 }

@@ -84,7 +84,8 @@ pub fn cross_similarity(a: &Embeddings, b: &Embeddings) -> Vec<f32> {
     out
 }
 
-fn dot_rows(a: &[f32], b: &[f32], m: usize, k: usize, d: usize, out: &mut [f32]) {
+/// `out[i][j] = a_i · b_j` for row-major slices `a` (`m × d`) and `b` (`k × d`).
+pub(crate) fn dot_rows(a: &[f32], b: &[f32], m: usize, k: usize, d: usize, out: &mut [f32]) {
     assert!(a.len() >= m * d && b.len() >= k * d && out.len() >= m * k);
     // Small products are faster as plain loops than through the blocked kernel.
     if m * k * d < 64 * 64 * 64 {
@@ -126,19 +127,12 @@ pub fn group_matrix(emb: &Embeddings, groups: &[usize], n_groups: usize) -> Vec<
         for (acc, &x) in s.iter_mut().zip(row) {
             *acc += f64::from(x);
         }
-        self_dots[g] += row
-            .iter()
-            .map(|&x| f64::from(x) * f64::from(x))
-            .sum::<f64>();
+        self_dots[g] += row.iter().map(|&x| f64::from(x) * f64::from(x)).sum::<f64>();
     }
     let mut out = vec![None; n_groups * n_groups];
     for a in 0..n_groups {
         for b in 0..n_groups {
-            let dot: f64 = sums[a * d..(a + 1) * d]
-                .iter()
-                .zip(&sums[b * d..(b + 1) * d])
-                .map(|(x, y)| x * y)
-                .sum();
+            let dot: f64 = sums[a * d..(a + 1) * d].iter().zip(&sums[b * d..(b + 1) * d]).map(|(x, y)| x * y).sum();
             let (na, nb) = (counts[a] as f64, counts[b] as f64);
             out[a * n_groups + b] = if a == b {
                 (counts[a] > 1).then(|| ((dot - self_dots[a]) / (na * (na - 1.0))) as f32)
@@ -156,10 +150,7 @@ pub fn separation(group: &[Option<f32>], n_groups: usize) -> Vec<Option<f32>> {
     (0..n_groups)
         .map(|g| {
             let within = group[g * n_groups + g]?;
-            let nearest = (0..n_groups)
-                .filter(|&h| h != g)
-                .filter_map(|h| group[g * n_groups + h])
-                .reduce(f32::max)?;
+            let nearest = (0..n_groups).filter(|&h| h != g).filter_map(|h| group[g * n_groups + h]).reduce(f32::max)?;
             Some(within - nearest)
         })
         .collect()
@@ -167,12 +158,8 @@ pub fn separation(group: &[Option<f32>], n_groups: usize) -> Vec<Option<f32>> {
 
 /// The `k` largest entries of `row` other than index `skip`, best first.
 pub fn top_k(row: &[f32], k: usize, skip: Option<usize>) -> Vec<(usize, f32)> {
-    let mut idx: Vec<(usize, f32)> = row
-        .iter()
-        .copied()
-        .enumerate()
-        .filter(|(i, v)| Some(*i) != skip && !v.is_nan())
-        .collect();
+    let mut idx: Vec<(usize, f32)> =
+        row.iter().copied().enumerate().filter(|(i, v)| Some(*i) != skip && !v.is_nan()).collect();
     let k = k.min(idx.len());
     if k == 0 {
         return Vec::new();
@@ -228,11 +215,7 @@ mod tests {
     use super::*;
 
     fn emb(rows: &[&[f32]]) -> Embeddings {
-        Embeddings {
-            dim: rows[0].len(),
-            data: rows.concat(),
-            truncated: vec![],
-        }
+        Embeddings { dim: rows[0].len(), data: rows.concat(), truncated: vec![] }
     }
 
     #[test]
@@ -245,14 +228,8 @@ mod tests {
 
         // Large enough to take the GEMM path: compare with plain loops.
         let (n, d) = (90, 50);
-        let data: Vec<f32> = (0..n * d)
-            .map(|i| ((i * 7919) % 101) as f32 / 50.0 - 1.0)
-            .collect();
-        let e = Embeddings {
-            dim: d,
-            data,
-            truncated: vec![],
-        };
+        let data: Vec<f32> = (0..n * d).map(|i| ((i * 7919) % 101) as f32 / 50.0 - 1.0).collect();
+        let e = Embeddings { dim: d, data, truncated: vec![] };
         let s = similarity_matrix(&e);
         for i in 0..n {
             for j in 0..n {
@@ -280,17 +257,11 @@ mod tests {
     #[test]
     fn group_means_agree_with_averaging_the_matrix() {
         let (n, d, k) = (40, 16, 5);
-        let mut data: Vec<f32> = (0..n * d)
-            .map(|i| (((i * 2_654_435_761usize) % 1000) as f32 / 500.0) - 1.0)
-            .collect();
+        let mut data: Vec<f32> = (0..n * d).map(|i| (((i * 2_654_435_761usize) % 1000) as f32 / 500.0) - 1.0).collect();
         for row in data.chunks_mut(d) {
             crate::engine::pooling::normalize(row);
         }
-        let e = Embeddings {
-            dim: d,
-            data,
-            truncated: vec![],
-        };
+        let e = Embeddings { dim: d, data, truncated: vec![] };
         let groups: Vec<usize> = (0..n).map(|i| (i * 7) % k).collect();
         let sim = similarity_matrix(&e);
         let fast = group_matrix(&e, &groups, k);

@@ -37,12 +37,8 @@ pub struct TextTokenizer {
 impl TextTokenizer {
     /// Loads `tokenizer.json` and sets truncation to `max_length` tokens (special tokens included).
     pub fn from_file(path: &Path, max_length: usize) -> Result<Self> {
-        let mut inner = Tokenizer::from_file(path).map_err(|e| {
-            Error::model(
-                path,
-                format!("tokenizer.json cannot be read as a tokenizer: {e}"),
-            )
-        })?;
+        let mut inner = Tokenizer::from_file(path)
+            .map_err(|e| Error::model(path, format!("tokenizer.json cannot be read as a tokenizer: {e}")))?;
         inner
             .with_truncation(Some(TruncationParams {
                 direction: TruncationDirection::Right,
@@ -50,9 +46,7 @@ impl TextTokenizer {
                 strategy: TruncationStrategy::LongestFirst,
                 stride: 0,
             }))
-            .map_err(|e| {
-                Error::model(path, format!("cannot set truncation to {max_length}: {e}"))
-            })?;
+            .map_err(|e| Error::model(path, format!("cannot set truncation to {max_length}: {e}")))?;
         inner.with_padding(None);
         Ok(Self { inner, max_length })
     }
@@ -69,19 +63,13 @@ impl TextTokenizer {
 
     /// Tokenizes one sentence with special tokens.
     pub fn encode(&self, text: &str) -> Result<TokenInfo> {
-        let enc = self
-            .inner
-            .encode(text, true)
-            .map_err(|e| Error::Tokenize(e.to_string()))?;
+        let enc = self.inner.encode(text, true).map_err(|e| Error::Tokenize(e.to_string()))?;
         Ok(to_info(&enc))
     }
 
     /// Tokenizes a sentence pair (`[CLS] a [SEP] b [SEP]`, segment ids 0 then 1).
     pub fn encode_pair(&self, a: &str, b: &str) -> Result<TokenInfo> {
-        let enc = self
-            .inner
-            .encode((a, b), true)
-            .map_err(|e| Error::Tokenize(e.to_string()))?;
+        let enc = self.inner.encode((a, b), true).map_err(|e| Error::Tokenize(e.to_string()))?;
         Ok(to_info(&enc))
     }
 

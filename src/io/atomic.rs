@@ -11,10 +11,7 @@ use crate::{Error, Result};
 ///
 /// If `write` fails or the process dies, `path` keeps its old content and the
 /// temporary file is removed (or, after a crash, left with a `.tmp` name).
-pub fn atomic_write(
-    path: &Path,
-    write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
-) -> Result<()> {
+pub fn atomic_write(path: &Path, write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> Result<()> {
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => PathBuf::from("."),
@@ -23,16 +20,10 @@ pub fn atomic_write(
         return Err(Error::io(
             "cannot write",
             path,
-            std::io::Error::new(
-                std::io::ErrorKind::NotFound,
-                format!("folder {} does not exist", dir.display()),
-            ),
+            std::io::Error::new(std::io::ErrorKind::NotFound, format!("folder {} does not exist", dir.display())),
         ));
     }
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "out".to_owned());
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "out".to_owned());
     let tmp = dir.join(format!(".{name}.{}.{}.tmp", std::process::id(), unique()));
     let result = (|| -> std::io::Result<()> {
         let file = File::create(&tmp)?;
@@ -87,8 +78,7 @@ mod tests {
 
     #[test]
     fn missing_folder_is_a_clear_error() {
-        let err =
-            atomic_write(Path::new("/nonexistent-simlens-dir/x.csv"), |_| Ok(())).unwrap_err();
+        let err = atomic_write(Path::new("/nonexistent-simlens-dir/x.csv"), |_| Ok(())).unwrap_err();
         assert!(err.to_string().contains("does not exist"), "{err}");
     }
 }

@@ -56,9 +56,7 @@ impl FromStr for EmbeddingFormat {
             "csv" => Ok(Self::Csv),
             "json" => Ok(Self::Json),
             "tsv" => Ok(Self::Tsv),
-            o => Err(format!(
-                "unknown format `{o}` (expected npy, csv, json or tsv)"
-            )),
+            o => Err(format!("unknown format `{o}` (expected npy, csv, json or tsv)")),
         }
     }
 }
@@ -110,9 +108,7 @@ impl SimilarityReport {
             groups: groups.iter().map(|&i| group_names[i].clone()).collect(),
             matrix: (0..sim.n).map(|i| sim.row(i).to_vec()).collect(),
             group_names: group_names.to_vec(),
-            group_matrix: (0..g)
-                .map(|i| group_matrix[i * g..(i + 1) * g].to_vec())
-                .collect(),
+            group_matrix: (0..g).map(|i| group_matrix[i * g..(i + 1) * g].to_vec()).collect(),
         }
     }
 
@@ -231,8 +227,7 @@ impl EmbeddingExport<'_> {
     /// (created if missing) that receives `vectors.tsv` and `metadata.tsv`.
     pub fn save(&self, path: &Path, format: EmbeddingFormat) -> Result<()> {
         if format == EmbeddingFormat::Tsv {
-            std::fs::create_dir_all(path)
-                .map_err(|e| Error::io("cannot create folder", path, e))?;
+            std::fs::create_dir_all(path).map_err(|e| Error::io("cannot create folder", path, e))?;
             atomic_write(&path.join("vectors.tsv"), |w| self.write_vectors_tsv(w))?;
             atomic_write(&path.join("metadata.tsv"), |w| self.write_metadata_tsv(w))
         } else {

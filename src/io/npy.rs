@@ -7,8 +7,7 @@ use crate::{Error, Result};
 /// Writes a C-order float32 array of `shape` (rows, cols) as `.npy`.
 pub fn write_f32(w: &mut dyn Write, rows: usize, cols: usize, data: &[f32]) -> std::io::Result<()> {
     assert_eq!(data.len(), rows * cols, "data does not match the shape");
-    let mut header =
-        format!("{{'descr': '<f4', 'fortran_order': False, 'shape': ({rows}, {cols}), }}");
+    let mut header = format!("{{'descr': '<f4', 'fortran_order': False, 'shape': ({rows}, {cols}), }}");
     // Magic (6) + version (2) + length (2) + header + newline, padded to 64 bytes.
     let total = 10 + header.len() + 1;
     header.push_str(&" ".repeat((64 - total % 64) % 64));
@@ -31,24 +30,15 @@ pub fn read_f32(bytes: &[u8]) -> Result<(usize, usize, Vec<f32>)> {
     }
     let (hlen, start) = match bytes[6] {
         1 => (u16::from_le_bytes([bytes[8], bytes[9]]) as usize, 10),
-        2 | 3 if bytes.len() >= 12 => (
-            u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]) as usize,
-            12,
-        ),
+        2 | 3 if bytes.len() >= 12 => (u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]) as usize, 12),
         _ => return Err(bad("unknown version")),
     };
-    let header = bytes
-        .get(start..start + hlen)
-        .ok_or_else(|| bad("truncated header"))?;
+    let header = bytes.get(start..start + hlen).ok_or_else(|| bad("truncated header"))?;
     let header = std::str::from_utf8(header).map_err(|_| bad("header is not text"))?;
     if !header.contains("'descr': '<f4'") || !header.contains("'fortran_order': False") {
         return Err(bad("only C-order <f4 is read"));
     }
-    let shape = header
-        .split("'shape': (")
-        .nth(1)
-        .and_then(|s| s.split(')').next())
-        .ok_or_else(|| bad("no shape"))?;
+    let shape = header.split("'shape': (").nth(1).and_then(|s| s.split(')').next()).ok_or_else(|| bad("no shape"))?;
     let dims: Vec<usize> = shape
         .split(',')
         .map(str::trim)
@@ -64,10 +54,7 @@ pub fn read_f32(bytes: &[u8]) -> Result<(usize, usize, Vec<f32>)> {
     if body.len() != rows * cols * 4 {
         return Err(bad("data length does not match the shape"));
     }
-    let data = body
-        .chunks_exact(4)
-        .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-        .collect();
+    let data = body.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
     Ok((rows, cols, data))
 }
 
@@ -82,9 +69,6 @@ mod tests {
         write_f32(&mut buf, 2, 3, &[1.0, 2.0, 3.0, 4.0, 5.0, -0.5]).unwrap();
         let hlen = u16::from_le_bytes([buf[8], buf[9]]) as usize;
         assert_eq!((10 + hlen) % 64, 0);
-        assert_eq!(
-            read_f32(&buf).unwrap(),
-            (2, 3, vec![1.0, 2.0, 3.0, 4.0, 5.0, -0.5])
-        );
+        assert_eq!(read_f32(&buf).unwrap(), (2, 3, vec![1.0, 2.0, 3.0, 4.0, 5.0, -0.5]));
     }
 }

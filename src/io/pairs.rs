@@ -24,29 +24,14 @@ pub struct ScoredPair {
 ///   (`sentence1`/`sentence2` also accepted).
 pub fn read_pairs(path: &Path) -> Result<Vec<ScoredPair>> {
     let bytes = std::fs::read(path).map_err(|e| Error::io("cannot read", path, e))?;
-    let text = std::str::from_utf8(bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes)).map_err(
-        |e| {
-            let line = bytes[..e.valid_up_to()]
-                .iter()
-                .filter(|&&b| b == b'\n')
-                .count()
-                + 1;
-            Error::Input {
-                path: Some(path.into()),
-                line: Some(line),
-                message: "the file is not UTF-8 text".into(),
-            }
-        },
-    )?;
+    let text = std::str::from_utf8(bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes)).map_err(|e| {
+        let line = bytes[..e.valid_up_to()].iter().filter(|&&b| b == b'\n').count() + 1;
+        Error::Input { path: Some(path.into()), line: Some(line), message: "the file is not UTF-8 text".into() }
+    })?;
     let first = text.lines().next().unwrap_or("").to_ascii_lowercase();
-    let at = |line: usize, message: String| Error::Input {
-        path: Some(path.into()),
-        line: Some(line),
-        message,
-    };
+    let at = |line: usize, message: String| Error::Input { path: Some(path.into()), line: Some(line), message };
     let pairs = if first.contains("text1") || first.contains("sentence1") {
-        parse_labelled(text, if first.contains('\t') { b'\t' } else { b',' })
-            .map_err(|(l, m)| at(l, m))?
+        parse_labelled(text, if first.contains('\t') { b'\t' } else { b',' }).map_err(|(l, m)| at(l, m))?
     } else {
         parse_sts(text).map_err(|(l, m)| at(l, m))?
     };
@@ -71,65 +56,32 @@ fn parse_sts(text: &str) -> Result<Vec<ScoredPair>, (usize, String)> {
         if f.len() < 7 {
             return Err((
                 i + 1,
-                format!(
-                    "expected at least 7 tab-separated fields (STS benchmark layout), found {}",
-                    f.len()
-                ),
+                format!("expected at least 7 tab-separated fields (STS benchmark layout), found {}", f.len()),
             ));
         }
-        let score = f[4]
-            .trim()
-            .parse::<f64>()
-            .map_err(|_| (i + 1, format!("score `{}` is not a number", f[4])))?;
-        out.push(ScoredPair {
-            a: f[5].to_owned(),
-            b: f[6].to_owned(),
-            score,
-        });
+        let score = f[4].trim().parse::<f64>().map_err(|_| (i + 1, format!("score `{}` is not a number", f[4])))?;
+        out.push(ScoredPair { a: f[5].to_owned(), b: f[6].to_owned(), score });
     }
     Ok(out)
 }
 
 fn parse_labelled(text: &str, delim: u8) -> Result<Vec<ScoredPair>, (usize, String)> {
-    let mut r = csv::ReaderBuilder::new()
-        .delimiter(delim)
-        .quoting(delim == b',')
-        .from_reader(text.as_bytes());
+    let mut r = csv::ReaderBuilder::new().delimiter(delim).quoting(delim == b',').from_reader(text.as_bytes());
     let headers = r.headers().map_err(|e| (1, e.to_string()))?.clone();
-    let col = |names: &[&str]| {
-        headers
-            .iter()
-            .position(|h| names.iter().any(|n| h.trim().eq_ignore_ascii_case(n)))
-    };
-    let (Some(a), Some(b), Some(s)) = (
-        col(&["text1", "sentence1"]),
-        col(&["text2", "sentence2"]),
-        col(&["score", "label"]),
-    ) else {
-        return Err((
-            1,
-            "the header must name `text1`, `text2` and `score` columns".into(),
-        ));
+    let col = |names: &[&str]| headers.iter().position(|h| names.iter().any(|n| h.trim().eq_ignore_ascii_case(n)));
+    let (Some(a), Some(b), Some(s)) =
+        (col(&["text1", "sentence1"]), col(&["text2", "sentence2"]), col(&["score", "label"]))
+    else {
+        return Err((1, "the header must name `text1`, `text2` and `score` columns".into()));
     };
     let mut out = Vec::new();
     for rec in r.records() {
-        let rec = rec.map_err(|e| {
-            (
-                e.position().map(|p| p.line() as usize).unwrap_or(0),
-                e.to_string(),
-            )
-        })?;
+        let rec = rec.map_err(|e| (e.position().map(|p| p.line() as usize).unwrap_or(0), e.to_string()))?;
         let line = rec.position().map(|p| p.line() as usize).unwrap_or(0);
         let field = |i: usize| rec.get(i).unwrap_or("").to_owned();
-        let score = field(s)
-            .trim()
-            .parse::<f64>()
-            .map_err(|_| (line, format!("score `{}` is not a number", field(s))))?;
-        out.push(ScoredPair {
-            a: field(a),
-            b: field(b),
-            score,
-        });
+        let score =
+            field(s).trim().parse::<f64>().map_err(|_| (line, format!("score `{}` is not a number", field(s))))?;
+        out.push(ScoredPair { a: field(a), b: field(b), score });
     }
     Ok(out)
 }

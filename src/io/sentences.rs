@@ -46,12 +46,7 @@ pub enum SetFormat {
 impl SetFormat {
     /// The format implied by a file's extension (plain text unless `.csv`/`.tsv`).
     pub fn from_path(path: &Path) -> Self {
-        match path
-            .extension()
-            .and_then(|e| e.to_str())
-            .map(str::to_ascii_lowercase)
-            .as_deref()
-        {
+        match path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
             Some("csv") => SetFormat::Csv,
             Some("tsv") | Some("tab") => SetFormat::Tsv,
             _ => SetFormat::Text,
@@ -62,24 +57,12 @@ impl SetFormat {
 impl SentenceSet {
     /// The seed example: phones, weather and age questions.
     pub fn seed_example() -> Self {
-        let g = |name: &str, s: &[&str]| Group {
-            name: name.into(),
-            sentences: s.iter().map(|&x| x.into()).collect(),
-        };
+        let g = |name: &str, s: &[&str]| Group { name: name.into(), sentences: s.iter().map(|&x| x.into()).collect() };
         Self {
             groups: vec![
                 g("Smartphones", &["I like my phone", "My phone is not good."]),
-                g(
-                    "Weather",
-                    &[
-                        "Recently a lot of hurricanes have hit the US",
-                        "Global warming is real",
-                    ],
-                ),
-                g(
-                    "Asking about age",
-                    &["How old are you?", "what is your age?"],
-                ),
+                g("Weather", &["Recently a lot of hurricanes have hit the US", "Global warming is real"]),
+                g("Asking about age", &["How old are you?", "what is your age?"]),
             ],
         }
     }
@@ -116,10 +99,7 @@ impl SentenceSet {
     pub fn push(&mut self, name: &str, text: String) {
         match self.groups.iter_mut().find(|g| g.name == name) {
             Some(g) => g.sentences.push(text),
-            None => self.groups.push(Group {
-                name: name.to_owned(),
-                sentences: vec![text],
-            }),
+            None => self.groups.push(Group { name: name.to_owned(), sentences: vec![text] }),
         }
     }
 
@@ -127,24 +107,14 @@ impl SentenceSet {
     pub fn read_path(path: &Path) -> Result<Self> {
         let (bytes, format, shown) = if path.as_os_str() == "-" {
             let mut buf = Vec::new();
-            std::io::stdin()
-                .read_to_end(&mut buf)
-                .map_err(|e| Error::io("cannot read", "<stdin>", e))?;
+            std::io::stdin().read_to_end(&mut buf).map_err(|e| Error::io("cannot read", "<stdin>", e))?;
             (buf, SetFormat::Text, PathBuf::from("<stdin>"))
         } else {
             let bytes = std::fs::read(path).map_err(|e| Error::io("cannot read", path, e))?;
             (bytes, SetFormat::from_path(path), path.to_path_buf())
         };
         Self::parse(&bytes, format).map_err(|e| match e {
-            Error::Input {
-                path: None,
-                line,
-                message,
-            } => Error::Input {
-                path: Some(shown),
-                line,
-                message,
-            },
+            Error::Input { path: None, line, message } => Error::Input { path: Some(shown), line, message },
             other => other,
         })
     }
@@ -188,11 +158,7 @@ impl SentenceSet {
                 Ok(())
             }
             SetFormat::Csv | SetFormat::Tsv => {
-                let delim = if format == SetFormat::Csv {
-                    b','
-                } else {
-                    b'\t'
-                };
+                let delim = if format == SetFormat::Csv { b',' } else { b'\t' };
                 let mut builder = csv::WriterBuilder::new();
                 builder.delimiter(delim);
                 if format == SetFormat::Tsv {
@@ -203,10 +169,7 @@ impl SentenceSet {
                 for g in &self.groups {
                     for s in &g.sentences {
                         if format == SetFormat::Tsv {
-                            cw.write_record([
-                                one_line(&g.name).replace('\t', " "),
-                                one_line(s).replace('\t', " "),
-                            ])?;
+                            cw.write_record([one_line(&g.name).replace('\t', " "), one_line(s).replace('\t', " ")])?;
                         } else {
                             cw.write_record([g.name.as_str(), s.as_str()])?;
                         }
@@ -237,10 +200,7 @@ fn decode_utf8(bytes: &[u8]) -> Result<&str> {
         let line = bytes[..at].iter().filter(|&&b| b == b'\n').count() + 1;
         Error::input(
             Some(line),
-            format!(
-                "the file is not UTF-8 text (invalid byte 0x{:02X}); save it as UTF-8",
-                bytes[at]
-            ),
+            format!("the file is not UTF-8 text (invalid byte 0x{:02X}); save it as UTF-8", bytes[at]),
         )
     })
 }
@@ -257,10 +217,7 @@ fn parse_text(text: &str) -> SentenceSet {
             current = Some(match set.groups.iter().position(|g| g.name == name) {
                 Some(i) => i,
                 None => {
-                    set.groups.push(Group {
-                        name: name.to_owned(),
-                        sentences: Vec::new(),
-                    });
+                    set.groups.push(Group { name: name.to_owned(), sentences: Vec::new() });
                     set.groups.len() - 1
                 }
             });
@@ -272,10 +229,7 @@ fn parse_text(text: &str) -> SentenceSet {
                 let i = match set.groups.iter().position(|g| g.name == UNGROUPED) {
                     Some(i) => i,
                     None => {
-                        set.groups.push(Group {
-                            name: UNGROUPED.to_owned(),
-                            sentences: Vec::new(),
-                        });
+                        set.groups.push(Group { name: UNGROUPED.to_owned(), sentences: Vec::new() });
                         set.groups.len() - 1
                     }
                 };
@@ -318,13 +272,8 @@ fn parse_delimited(text: &str, delim: u8) -> Result<SentenceSet> {
         .quoting(delim == b',')
         .from_reader(text.as_bytes());
     let headers = reader.headers().map_err(|e| csv_error(&e))?.clone();
-    let find = |name: &str| {
-        headers.iter().position(|h| {
-            h.trim()
-                .trim_start_matches('\u{feff}')
-                .eq_ignore_ascii_case(name)
-        })
-    };
+    let find =
+        |name: &str| headers.iter().position(|h| h.trim().trim_start_matches('\u{feff}').eq_ignore_ascii_case(name));
     let text_col = find("text").ok_or_else(|| {
         Error::input(
             Some(1),
@@ -334,15 +283,9 @@ fn parse_delimited(text: &str, delim: u8) -> Result<SentenceSet> {
             ),
         )
     })?;
-    let dup = headers
-        .iter()
-        .filter(|h| h.trim().eq_ignore_ascii_case("text"))
-        .count();
+    let dup = headers.iter().filter(|h| h.trim().eq_ignore_ascii_case("text")).count();
     if dup > 1 {
-        return Err(Error::input(
-            Some(1),
-            "the header row has more than one `text` column",
-        ));
+        return Err(Error::input(Some(1), "the header row has more than one `text` column"));
     }
     let group_col = find("group");
     let mut set = SentenceSet::default();
@@ -352,11 +295,7 @@ fn parse_delimited(text: &str, delim: u8) -> Result<SentenceSet> {
         if text.is_empty() {
             continue;
         }
-        let group = group_col
-            .and_then(|c| record.get(c))
-            .map(str::trim)
-            .filter(|g| !g.is_empty())
-            .unwrap_or(UNGROUPED);
+        let group = group_col.and_then(|c| record.get(c)).map(str::trim).filter(|g| !g.is_empty()).unwrap_or(UNGROUPED);
         set.push(group, text.to_owned());
     }
     Ok(set)
@@ -365,9 +304,7 @@ fn parse_delimited(text: &str, delim: u8) -> Result<SentenceSet> {
 fn csv_error(e: &csv::Error) -> Error {
     let line = e.position().map(|p| p.line() as usize);
     let message = match e.kind() {
-        csv::ErrorKind::UnequalLengths {
-            expected_len, len, ..
-        } => {
+        csv::ErrorKind::UnequalLengths { expected_len, len, .. } => {
             format!("this row has {len} fields but the header has {expected_len}")
         }
         _ => e.to_string(),
@@ -382,11 +319,8 @@ mod tests {
 
     #[test]
     fn text_format_groups_and_ungrouped() {
-        let s = SentenceSet::parse(
-            b"first\n\n# A\none\r\n#1 priority\n# B\ntwo\n# A\nthree\n",
-            SetFormat::Text,
-        )
-        .unwrap();
+        let s =
+            SentenceSet::parse(b"first\n\n# A\none\r\n#1 priority\n# B\ntwo\n# A\nthree\n", SetFormat::Text).unwrap();
         assert_eq!(s.group_names(), vec!["Ungrouped", "A", "B"]);
         assert_eq!(s.groups[1].sentences, vec!["one", "#1 priority", "three"]);
         assert_eq!(s.len(), 5);
@@ -394,28 +328,15 @@ mod tests {
 
     #[test]
     fn csv_with_quotes_and_optional_group() {
-        let s = SentenceSet::parse(
-            b"\xEF\xBB\xBFid,Text,group\n1,\"a, b\",X\n2,c,\n",
-            SetFormat::Csv,
-        )
-        .unwrap();
-        assert_eq!(
-            s.groups[0],
-            Group {
-                name: "X".into(),
-                sentences: vec!["a, b".into()]
-            }
-        );
+        let s = SentenceSet::parse(b"\xEF\xBB\xBFid,Text,group\n1,\"a, b\",X\n2,c,\n", SetFormat::Csv).unwrap();
+        assert_eq!(s.groups[0], Group { name: "X".into(), sentences: vec!["a, b".into()] });
         assert_eq!(s.groups[1].name, UNGROUPED);
     }
 
     #[test]
     fn errors_name_the_line() {
         let e = SentenceSet::parse(b"ok\nx\0y\n", SetFormat::Text).unwrap_err();
-        assert!(
-            e.to_string().starts_with("line 2:") && e.to_string().contains("binary"),
-            "{e}"
-        );
+        assert!(e.to_string().starts_with("line 2:") && e.to_string().contains("binary"), "{e}");
         let e = SentenceSet::parse(b"ok\nbad \xff here\n", SetFormat::Text).unwrap_err();
         assert!(e.to_string().starts_with("line 2:"), "{e}");
         let e = SentenceSet::parse(b"sentence\nx\n", SetFormat::Csv).unwrap_err();
@@ -428,11 +349,7 @@ mod tests {
     #[test]
     fn write_then_parse_round_trips() {
         let mut set = SentenceSet::seed_example();
-        set.groups[0].sentences.extend([
-            "# not a header".to_owned(),
-            "#".to_owned(),
-            "\\# odd".to_owned(),
-        ]);
+        set.groups[0].sentences.extend(["# not a header".to_owned(), "#".to_owned(), "\\# odd".to_owned()]);
         for f in [SetFormat::Text, SetFormat::Csv, SetFormat::Tsv] {
             let mut buf = Vec::new();
             set.write(&mut buf, f).unwrap();

@@ -24,37 +24,21 @@ pub fn read_json(path: &Path) -> serde_json::Value {
 }
 
 pub fn f32s(v: &serde_json::Value) -> Vec<f32> {
-    v.as_array()
-        .expect("array")
-        .iter()
-        .map(|x| x.as_f64().expect("number") as f32)
-        .collect()
+    v.as_array().expect("array").iter().map(|x| x.as_f64().expect("number") as f32).collect()
 }
 
 pub fn i64s(v: &serde_json::Value) -> Vec<i64> {
-    v.as_array()
-        .expect("array")
-        .iter()
-        .map(|x| x.as_i64().expect("integer"))
-        .collect()
+    v.as_array().expect("array").iter().map(|x| x.as_i64().expect("integer")).collect()
 }
 
 pub fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
     assert_eq!(a.len(), b.len(), "length differs");
-    a.iter()
-        .zip(b)
-        .map(|(x, y)| (x - y).abs())
-        .fold(0.0, f32::max)
+    a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0, f32::max)
 }
 
 /// The STS benchmark test split, read from the shared folder beside the project
 /// (its licence forbids committing it).
 pub fn stsb_file() -> Option<PathBuf> {
-    let p = root()
-        .join("..")
-        .join("shared")
-        .join("testdata")
-        .join("stsb")
-        .join("sts-test.csv");
+    let p = root().join("..").join("shared").join("testdata").join("stsb").join("sts-test.csv");
     p.is_file().then_some(p)
 }

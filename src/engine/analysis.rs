@@ -1,0 +1,247 @@
+//! Analyses over normalised vectors: nearest neighbours of a query, paraphrase-pair
+//! mining without the N × N matrix, and sentences that sit closer to another group.
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+
+use serde::Serialize;
+
+use super::embed::Embeddings;
+use super::similarity::{dot, dot_rows, top_k};
+
+/// Rows of the matrix computed at once while mining pairs: `CHUNK × N` floats at a time
+/// (256 × 50,000 × 4 bytes = 51 MB), never N².
+const CHUNK: usize = 256;
+
+/// The `k` vectors most similar to `query`, best first.
+pub fn search(emb: &Embeddings, query: &[f32], k: usize) -> Vec<(usize, f32)> {
+    let scores: Vec<f32> = emb.rows().map(|r| dot(r, query)).collect();
+    top_k(&scores, k, None)
+}
+
+/// Which pairs to mine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PairScope {
+    /// Every pair.
+    #[default]
+    All,
+    /// Pairs inside one group.
+    Within,
+    /// Pairs from two different groups.
+    Across,
+}
+
+impl std::str::FromStr for PairScope {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "all" => Ok(Self::All),
+            "within" => Ok(Self::Within),
+            "across" => Ok(Self::Across),
+            o => Err(format!("unknown scope `{o}` (expected all, within or across)")),
+        }
+    }
+}
+
+/// A pair of sentences and their similarity; `i < j`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Pair {
+    /// First sentence.
+    pub i: usize,
+    /// Second sentence.
+    pub j: usize,
+    /// Cosine similarity.
+    pub score: f32,
+}
+
+#[derive(PartialEq)]
+struct Ranked(f32, usize, usize);
+impl Eq for Ranked {}
+impl PartialOrd for Ranked {
+    fn partial_cmp(&self, o: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(o))
+    }
+}
+impl Ord for Ranked {
+    fn cmp(&self, o: &Self) -> std::cmp::Ordering {
+        // Higher score ranks higher; ties broken by index so results are deterministic.
+        self.0.total_cmp(&o.0).then(o.1.cmp(&self.1)).then(o.2.cmp(&self.2))
+    }
+}
+
+/// All pairs with similarity ≥ `threshold` in `scope`, most similar first, at most
+/// `max_pairs` of them (the best ones). Works in row chunks, so memory stays
+/// O(CHUNK · N + max_pairs) for any N.
+pub fn mine_pairs(emb: &Embeddings, groups: &[usize], threshold: f32, scope: PairScope, max_pairs: usize) -> Vec<Pair> {
+    let n = emb.len();
+    let d = emb.dim;
+    let mut heap: BinaryHeap<Reverse<Ranked>> = BinaryHeap::new();
+    let mut block = vec![0.0f32; CHUNK.min(n) * n];
+    let mut start = 0;
+    while start < n && max_pairs > 0 {
+        let end = (start + CHUNK).min(n);
+        // Only columns after the chunk's first row are needed (the upper triangle).
+        let first_col = (start + 1).min(n);
+        let width = n - first_col;
+        let m = end - start;
+        dot_rows(&emb.data[start * d..end * d], &emb.data[first_col * d..], m, width, d, &mut block[..m * width]);
+        for (r, i) in (start..end).enumerate() {
+            for j in (i + 1)..n {
+                let s = block[r * width + (j - start - 1)];
+                if s < threshold {
+                    continue;
+                }
+                let keep = match scope {
+                    PairScope::All => true,
+                    PairScope::Within => groups[i] == groups[j],
+                    PairScope::Across => groups[i] != groups[j],
+                };
+                if !keep {
+                    continue;
+                }
+                let item = Reverse(Ranked(s, i, j));
+                if heap.len() < max_pairs {
+                    heap.push(item);
+                } else if heap.peek().is_some_and(|worst| item < *worst) {
+                    heap.pop();
+                    heap.push(item);
+                }
+            }
+        }
+        start = end;
+    }
+    let mut out: Vec<Pair> = heap.into_iter().map(|Reverse(Ranked(score, i, j))| Pair { i, j, score }).collect();
+    out.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.i.cmp(&b.i)).then(a.j.cmp(&b.j)));
+    out
+}
+
+/// A sentence that is, on average, closer to another group than to its own.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Misfit {
+    /// The sentence.
+    pub index: usize,
+    /// Its mean similarity to the other sentences of its own group.
+    pub own: f32,
+    /// The group it is closest to.
+    pub closer_group: usize,
+    /// Its mean similarity to that group's sentences.
+    pub closer: f32,
+}
+
+/// Sentences whose mean similarity to another group exceeds the mean similarity to the
+/// rest of their own group (the centroid rule: mean similarity to a group is the dot
+/// product with the group's summed vector divided by its size, leaving the sentence
+/// itself out of its own group). One-sentence groups have nothing to compare and are
+/// never flagged. Sorted by how much closer the other group is.
+pub fn misfits(emb: &Embeddings, groups: &[usize], n_groups: usize) -> Vec<Misfit> {
+    let d = emb.dim;
+    let mut sums = vec![0.0f32; n_groups * d];
+    let mut counts = vec![0usize; n_groups];
+    for (row, &g) in emb.rows().zip(groups) {
+        counts[g] += 1;
+        for (s, &x) in sums[g * d..(g + 1) * d].iter_mut().zip(row) {
+            *s += x;
+        }
+    }
+    let mut out = Vec::new();
+    for (i, (row, &g)) in emb.rows().zip(groups).enumerate() {
+        if counts[g] < 2 {
+            continue;
+        }
+        let own = (dot(row, &sums[g * d..(g + 1) * d]) - dot(row, row)) / (counts[g] - 1) as f32;
+        let best = (0..n_groups)
+            .filter(|&h| h != g && counts[h] > 0)
+            .map(|h| (h, dot(row, &sums[h * d..(h + 1) * d]) / counts[h] as f32))
+            .max_by(|a, b| a.1.total_cmp(&b.1));
+        if let Some((h, closer)) = best
+            && closer > own
+        {
+            out.push(Misfit { index: i, own, closer_group: h, closer });
+        }
+    }
+    out.sort_by(|a, b| (b.closer - b.own).total_cmp(&(a.closer - a.own)));
+    out
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::engine::pooling::normalize;
+    use crate::engine::similarity_matrix;
+
+    fn random_unit(n: usize, d: usize, seed: u64) -> Embeddings {
+        let mut s = seed;
+        let mut data: Vec<f32> = (0..n * d)
+            .map(|_| {
+                s ^= s << 13;
+                s ^= s >> 7;
+                s ^= s << 17;
+                (s % 2001) as f32 / 1000.0 - 1.0
+            })
+            .collect();
+        for row in data.chunks_mut(d) {
+            normalize(row);
+        }
+        Embeddings { dim: d, data, truncated: vec![] }
+    }
+
+    #[test]
+    fn search_ranks_by_dot_product() {
+        let e = Embeddings { dim: 2, data: vec![1.0, 0.0, 0.0, 1.0, 0.6, 0.8], truncated: vec![] };
+        let hits = search(&e, &[0.0, 1.0], 2);
+        assert_eq!(hits, vec![(1, 1.0), (2, 0.8)]);
+    }
+
+    #[test]
+    fn chunked_mining_agrees_with_brute_force() {
+        // More rows than one chunk, so chunk edges are crossed.
+        let n = 700;
+        let e = random_unit(n, 8, 0x9e37_79b9_7f4a_7c15);
+        let groups: Vec<usize> = (0..n).map(|i| i % 5).collect();
+        let sim = similarity_matrix(&e);
+        for (scope, threshold, max) in
+            [(PairScope::All, 0.8, usize::MAX), (PairScope::Within, 0.7, 50), (PairScope::Across, 0.75, usize::MAX)]
+        {
+            let mut want = Vec::new();
+            for i in 0..n {
+                for j in (i + 1)..n {
+                    let s = sim.get(i, j);
+                    let ok = match scope {
+                        PairScope::All => true,
+                        PairScope::Within => groups[i] == groups[j],
+                        PairScope::Across => groups[i] != groups[j],
+                    };
+                    if ok && s >= threshold {
+                        want.push((i, j, s));
+                    }
+                }
+            }
+            want.sort_by(|a, b| b.2.total_cmp(&a.2).then(a.0.cmp(&b.0)).then(a.1.cmp(&b.1)));
+            want.truncate(max);
+            let got = mine_pairs(&e, &groups, threshold, scope, max);
+            assert_eq!(got.len(), want.len(), "{scope:?}");
+            assert!(!got.is_empty(), "{scope:?}: the case finds pairs");
+            for (g, w) in got.iter().zip(&want) {
+                assert_eq!((g.i, g.j), (w.0, w.1), "{scope:?}");
+                assert!((g.score - w.2).abs() < 1e-5);
+            }
+        }
+    }
+
+    #[test]
+    fn misfit_is_the_sentence_closer_to_another_group() {
+        // Group 0 around x, group 1 around y; sentence 2 is in group 0 but points at y.
+        let rows: [[f32; 2]; 5] = [[1.0, 0.0], [0.99, 0.14], [0.1, 0.99], [0.0, 1.0], [0.14, 0.99]];
+        let mut data: Vec<f32> = rows.concat();
+        for r in data.chunks_mut(2) {
+            normalize(r);
+        }
+        let e = Embeddings { dim: 2, data, truncated: vec![] };
+        let m = misfits(&e, &[0, 0, 0, 1, 1], 2);
+        assert_eq!(m.len(), 1);
+        assert_eq!((m[0].index, m[0].closer_group), (2, 1));
+        assert!(m[0].closer > m[0].own);
+    }
+}

@@ -1,0 +1,107 @@
+//! `search`, `pairs` and `misfits` from the command line, checked against the
+//! similarity matrix the `similarity` command prints for the same input.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::process::Command;
+
+fn run(args: &[&str]) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_simlens")).args(args).output().unwrap();
+    assert!(out.status.success(), "simlens {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn matrix(input: &str) -> (Vec<String>, Vec<String>, Vec<Vec<f32>>) {
+    let j: serde_json::Value = serde_json::from_str(&run(&["similarity", input, "--format", "json"])).unwrap();
+    let labels = j["labels"].as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_owned()).collect();
+    let groups = j["groups"].as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_owned()).collect();
+    let m = j["matrix"].as_array().unwrap().iter().map(common::f32s).collect();
+    (labels, groups, m)
+}
+
+#[test]
+fn search_ranks_like_the_matrix() {
+    let seed = common::root().join("assets").join("seed.txt");
+    let seed = seed.to_str().unwrap();
+    let (labels, _, m) = matrix(seed);
+    // Query with a sentence of the set: its row of the matrix is the expected ranking.
+    let j: serde_json::Value =
+        serde_json::from_str(&run(&["search", seed, "--query", "How old are you?", "-k", "3", "--json"])).unwrap();
+    let results = j["results"].as_array().unwrap();
+    assert_eq!(results.len(), 3);
+    let row = &m[4];
+    let mut want: Vec<usize> = (0..labels.len()).collect();
+    want.sort_by(|&a, &b| row[b].total_cmp(&row[a]));
+    for (r, &w) in results.iter().zip(&want) {
+        assert_eq!(r["index"].as_u64().unwrap() as usize, w);
+        assert!((r["score"].as_f64().unwrap() as f32 - row[w]).abs() < 1e-5);
+    }
+    assert_eq!(results[0]["text"], "How old are you?");
+    assert_eq!(results[1]["text"], "what is your age?");
+    let text = run(&["search", seed, "--query", "storms and climate", "-k", "2"]);
+    assert!(text.lines().count() == 2 && text.contains("[Weather]"), "{text}");
+}
+
+#[test]
+fn pairs_match_the_thresholded_matrix() {
+    let seed = common::root().join("assets").join("seed.txt");
+    let seed = seed.to_str().unwrap();
+    let (labels, groups, m) = matrix(seed);
+    for (scope, threshold) in [("all", "0.2"), ("within", "0.2"), ("across", "0.1")] {
+        let t: f32 = threshold.parse().unwrap();
+        let out = run(&["pairs", seed, "--threshold", threshold, "--scope", scope]);
+        let mut rd = csv::Reader::from_reader(out.as_bytes());
+        let got: Vec<(usize, usize)> = rd
+            .records()
+            .map(|r| {
+                let r = r.unwrap();
+                (r[1].parse().unwrap(), r[2].parse().unwrap())
+            })
+            .collect();
+        let mut want: Vec<(usize, usize, f32)> = Vec::new();
+        for i in 0..labels.len() {
+            for j in (i + 1)..labels.len() {
+                let same = groups[i] == groups[j];
+                let ok = match scope {
+                    "within" => same,
+                    "across" => !same,
+                    _ => true,
+                };
+                if ok && m[i][j] >= t {
+                    want.push((i, j, m[i][j]));
+                }
+            }
+        }
+        want.sort_by(|a, b| b.2.total_cmp(&a.2));
+        assert!(!want.is_empty());
+        assert_eq!(got, want.iter().map(|w| (w.0, w.1)).collect::<Vec<_>>(), "{scope}");
+    }
+}
+
+#[test]
+fn misfits_find_the_sentence_in_the_wrong_group() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("mixed.txt");
+    std::fs::write(
+        &p,
+        "# Weather\nHow old are you?\nGlobal warming is real\nRecently a lot of hurricanes have hit the US\n\n# Age\nwhat is your age?\nWhen were you born?\n",
+    )
+    .unwrap();
+    let input = p.to_str().unwrap();
+    let (_, groups, m) = matrix(input);
+    let j: serde_json::Value = serde_json::from_str(&run(&["misfits", input, "--json"])).unwrap();
+    let list = j.as_array().unwrap();
+    assert_eq!(list.len(), 1, "{j}");
+    assert_eq!(list[0]["text"], "How old are you?");
+    assert_eq!(list[0]["closer_group"], "Age");
+    // The centroid rule equals the mean of the matrix entries.
+    let own = (m[0][1] + m[0][2]) / 2.0;
+    let closer = (m[0][3] + m[0][4]) / 2.0;
+    assert!((list[0]["own"].as_f64().unwrap() as f32 - own).abs() < 1e-5);
+    assert!((list[0]["closer"].as_f64().unwrap() as f32 - closer).abs() < 1e-5);
+    assert_eq!(groups[0], "Weather");
+    let seed = common::root().join("assets").join("seed.txt");
+    assert!(run(&["misfits", seed.to_str().unwrap()]).contains("No misfits"));
+}
