@@ -11,6 +11,7 @@ use std::thread::JoinHandle;
 use serde::{Deserialize, Serialize};
 
 use crate::engine::Pooling;
+use crate::engine::analysis::PairScope;
 use crate::io::SentenceSet;
 use crate::io::atomic_write;
 use crate::render::Colormap;
@@ -64,12 +65,36 @@ pub struct ViewSettings {
     pub show_values: bool,
     /// The central view.
     pub tab: Tab,
+    /// Row and column order of the heatmap.
+    pub order: Order,
+    /// Paraphrase pairs: the smallest similarity listed.
+    pub pair_threshold: f32,
+    /// Paraphrase pairs: which pairs.
+    pub pair_scope: PairScope,
 }
 
 impl Default for ViewSettings {
     fn default() -> Self {
-        Self { range: ColorRange::Unit, colormap: Colormap::Viridis, show_values: true, tab: Tab::Heatmap }
+        Self {
+            range: ColorRange::Unit,
+            colormap: Colormap::Viridis,
+            show_values: true,
+            tab: Tab::Heatmap,
+            order: Order::Groups,
+            pair_threshold: 0.75,
+            pair_scope: PairScope::All,
+        }
     }
+}
+
+/// Row and column order of the heatmap.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub enum Order {
+    /// Group by group, in the order typed.
+    #[default]
+    Groups,
+    /// Average-linkage clustering on cosine distance: blocks emerge without groups.
+    Clustered,
 }
 
 /// The colour range of the heatmap.
@@ -106,6 +131,10 @@ pub enum Tab {
     Heatmap,
     /// Group × group.
     Groups,
+    /// Paraphrase pairs above a threshold.
+    Pairs,
+    /// The 2-D map (PCA).
+    Map,
 }
 
 /// The default session file, in the platform's data folder for simlens
@@ -303,6 +332,12 @@ mod tests {
         {
             let mut saver = Autosaver::new();
             saver.save(&path, &state_with("first"));
+            // Saves queued together are coalesced to the newest; let the first land.
+            let start = std::time::Instant::now();
+            while load(&path).state != state_with("first") {
+                assert!(start.elapsed() < std::time::Duration::from_secs(5));
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
             saver.save(&path, &state_with("second"));
         } // dropping joins the thread after the queue is written
         assert_eq!(load(&path).state, state_with("second"));

@@ -377,6 +377,13 @@ fn snapshots_of_the_seed_heatmap_and_group_view() {
     settle(&mut h, Duration::from_secs(60));
     h.state_mut().push_command(Command::Select(4, 5));
     settle(&mut h, Duration::from_secs(10));
+    // The tokens come from the worker a moment later.
+    let start = Instant::now();
+    while h.query_by_label("[CLS]").is_none() {
+        h.step();
+        assert!(start.elapsed() < Duration::from_secs(10), "no tokens");
+        std::thread::sleep(Duration::from_millis(5));
+    }
     h.run_steps(2);
     // The status line carries the run time, which differs between runs.
     h.mask(egui::Rect::from_min_max(egui::pos2(0.0, 770.0), egui::pos2(1280.0, 800.0)));
@@ -385,4 +392,109 @@ fn snapshots_of_the_seed_heatmap_and_group_view() {
     h.run_steps(2);
     h.mask(egui::Rect::from_min_max(egui::pos2(0.0, 770.0), egui::pos2(1280.0, 800.0)));
     h.snapshot("seed_groups");
+}
+
+// ---- analyses ---------------------------------------------------------------------
+
+fn mixed_state() -> State {
+    let mut s = State::default();
+    // "How old are you?" moved into Weather: a misfit by construction with the fake's
+    // bag of words too ("you" and "age"-like words are shared with the Age group).
+    s.set = simlens::io::SentenceSet::parse(
+        b"# Weather\nhow old are you\nrain and storms today\nstorms and rain tomorrow\n# Age\nhow old are you now\nare you old\n",
+        simlens::io::sentences::SetFormat::Text,
+    )
+    .unwrap();
+    s
+}
+
+#[test]
+fn search_ranks_and_marks_sentences() {
+    let mut h = harness(fake_app());
+    settle(&mut h, Duration::from_secs(10));
+    let field = h.get_all_by_role(Role::TextInput).find(|n| n.value().as_deref() == Some("")).expect("fields");
+    drop(field);
+    h.state_mut().push_command(Command::Search("my phone".into()));
+    settle(&mut h, Duration::from_secs(10));
+    let start = Instant::now();
+    while h.state().search_hits().is_none() {
+        h.step();
+        assert!(start.elapsed() < Duration::from_secs(10));
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    h.run_steps(2);
+    let hits = h.state().search_hits().unwrap().to_vec();
+    let r = h.state().result.clone().unwrap();
+    assert!(r.texts[hits[0].0].to_lowercase().contains("phone"), "{:?}", r.texts[hits[0].0]);
+    assert!(hits.windows(2).all(|w| w[0].1 >= w[1].1), "best first");
+    assert!(h.query_by_label("Most similar to “my phone”").is_some());
+}
+
+#[test]
+fn pairs_tab_lists_pairs_above_the_threshold_and_selects_them() {
+    let fake = FakeEmbedder::new("fake-model", 64);
+    let mut h = harness(SimlensApp::with_state(mixed_state(), options(fake_loader(fake), "fake-model".into()), vec![]));
+    settle(&mut h, Duration::from_secs(10));
+    h.state_mut().state.view.tab = Tab::Pairs;
+    h.state_mut().state.view.pair_threshold = 0.5;
+    let start = Instant::now();
+    while h.query_by_label_contains("pair(s) at or above").is_none() {
+        h.step();
+        assert!(start.elapsed() < Duration::from_secs(10), "no pair list");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let r = h.state().result.clone().unwrap();
+    let want = (0..5).flat_map(|i| (i + 1..5).map(move |j| (i, j))).filter(|&(i, j)| r.sim.get(i, j) >= 0.5).count();
+    assert!(h.query_by_label_contains(&format!("{want} pair(s) at or above 0.50")).is_some());
+    assert!(want > 0, "the example has similar pairs");
+    // Clicking a pair selects it and shows the heatmap.
+    h.get_all_by_label("how old are you now").next().expect("a pair row").click();
+    h.run_steps(2);
+    assert!(h.state().selection.is_some());
+    assert_eq!(h.state().state.view.tab, Tab::Heatmap);
+}
+
+#[test]
+fn misfits_are_marked_and_listed() {
+    let fake = FakeEmbedder::new("fake-model", 64);
+    let app = SimlensApp::with_state(mixed_state(), options(fake_loader(fake), "fake-model".into()), vec![]);
+    let mut h = harness(app);
+    settle(&mut h, Duration::from_secs(10));
+    let r = h.state().result.clone().unwrap();
+    assert!(
+        r.misfits.iter().any(|m| r.texts[m.index] == "how old are you" && r.group_names[m.closer_group] == "Age"),
+        "{:?}",
+        r.misfits
+    );
+    assert!(h.query_by_label("⚠").is_some(), "a marker in the editor");
+    h.state_mut().state.view.tab = Tab::Groups;
+    h.run_steps(2);
+    assert!(h.query_by_label("Sentences in the wrong group?").is_some());
+}
+
+#[test]
+fn map_and_clustered_order_are_computed_when_shown() {
+    let fake = FakeEmbedder::new("fake-model", 64);
+    let app = SimlensApp::with_state(mixed_state(), options(fake_loader(fake), "fake-model".into()), vec![]);
+    let mut h = harness(app);
+    settle(&mut h, Duration::from_secs(10));
+    assert!(h.state().result.as_ref().unwrap().map.is_none(), "not computed until shown");
+    h.state_mut().state.view.tab = Tab::Map;
+    h.step();
+    settle(&mut h, Duration::from_secs(10));
+    let r = h.state().result.clone().unwrap();
+    let map = r.map.as_ref().expect("the map");
+    assert_eq!(map.points.len(), 5);
+    assert!(map.explained[0] >= map.explained[1] && map.explained[0] + map.explained[1] <= 1.0 + 1e-6);
+    assert!(h.query_by_label_contains("PCA of the 5 vectors").is_some());
+    assert_eq!(r.embedded, 0, "vectors came from the cache");
+
+    h.state_mut().state.view.tab = Tab::Heatmap;
+    h.state_mut().state.view.order = simlens::session::Order::Clustered;
+    h.step();
+    settle(&mut h, Duration::from_secs(10));
+    let order = h.state().result.as_ref().unwrap().cluster_order.clone().expect("a clustering");
+    let mut sorted = order.clone();
+    sorted.sort();
+    assert_eq!(sorted, vec![0, 1, 2, 3, 4]);
 }

@@ -10,10 +10,26 @@ pub fn details_ui(
     result: Option<&Computed>,
     selection: Option<(usize, usize)>,
     tokens: Option<&(String, Result<TokenInfo, String>)>,
+    search: Option<(&str, &[(usize, f32)])>,
     commands: &mut Vec<Command>,
 ) {
     ui.heading("Details");
     ui.separator();
+    if let (Some(r), Some((query, hits))) = (result, search) {
+        ui.strong(format!("Most similar to “{query}”"));
+        for &(i, score) in hits {
+            if i >= r.texts.len() {
+                continue;
+            }
+            ui.horizontal(|ui| {
+                ui.monospace(format!("{score:.3}"));
+                if ui.link(short(&r.texts[i])).on_hover_text(&r.texts[i]).clicked() {
+                    commands.push(Command::Select(i, i));
+                }
+            });
+        }
+        ui.separator();
+    }
     let (Some(r), Some((i, j))) = (result, selection) else {
         ui.label("Click a cell of the heatmap to see the pair, the tokens the model read, and the nearest sentences.");
         return;
@@ -42,12 +58,7 @@ pub fn details_ui(
         for (n, score) in top_k(&row, 5, Some(i)) {
             ui.horizontal(|ui| {
                 ui.monospace(format!("{score:.3}"));
-                let text = if r.texts[n].chars().count() > 60 {
-                    format!("{}…", r.texts[n].chars().take(59).collect::<String>())
-                } else {
-                    r.texts[n].clone()
-                };
-                if ui.link(text).on_hover_text(&r.texts[n]).clicked() {
+                if ui.link(short(&r.texts[n])).on_hover_text(&r.texts[n]).clicked() {
                     commands.push(Command::Select(i, n));
                 }
             });
@@ -82,4 +93,8 @@ fn tokens_ui(ui: &mut egui::Ui, t: &TokenInfo) {
             ui.end_row();
         }
     });
+}
+
+fn short(s: &str) -> String {
+    if s.chars().count() > 60 { format!("{}…", s.chars().take(59).collect::<String>()) } else { s.to_owned() }
 }

@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 
 use super::Command;
+use super::worker::Computed;
 use crate::io::SentenceSet;
 
 /// Groups longer than this show their sentences in a virtual scroll area.
@@ -17,7 +18,30 @@ pub struct EditorBuffers {
 
 /// Draws the editor. Text edits change `set` in place (and record [`Command::Edited`]);
 /// structural changes are recorded as commands.
-pub fn editor_ui(ui: &mut egui::Ui, set: &mut SentenceSet, buffers: &mut EditorBuffers, commands: &mut Vec<Command>) {
+pub fn editor_ui(
+    ui: &mut egui::Ui,
+    set: &mut SentenceSet,
+    buffers: &mut EditorBuffers,
+    result: Option<&Computed>,
+    commands: &mut Vec<Command>,
+) {
+    // Misfits of the last result, keyed by (group name, sentence) so they stay attached
+    // to their sentences while the set is being edited.
+    let misfits: HashMap<(&str, &str), String> = result
+        .map(|r| {
+            r.misfits
+                .iter()
+                .map(|m| {
+                    let key = (r.group_names[r.groups[m.index]].as_str(), r.texts[m.index].as_str());
+                    let why = format!(
+                        "Closer to “{}” ({:.3}) than to its own group ({:.3}): mean similarity, centroid rule",
+                        r.group_names[m.closer_group], m.closer, m.own
+                    );
+                    (key, why)
+                })
+                .collect()
+        })
+        .unwrap_or_default();
     ui.horizontal(|ui| {
         ui.heading("Sentences");
         ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
@@ -57,6 +81,7 @@ pub fn editor_ui(ui: &mut egui::Ui, set: &mut SentenceSet, buffers: &mut EditorB
                             commands.push(Command::Edited);
                         }
                     });
+                    let group_name = group.name.clone();
                     let mut sentence_row = |ui: &mut egui::Ui, i: usize, sentence: &mut String| {
                         // Rows scrolled out of view only take their space: laying
                         // out thousands of text fields every frame costs milliseconds.
@@ -69,6 +94,9 @@ pub fn editor_ui(ui: &mut egui::Ui, set: &mut SentenceSet, buffers: &mut EditorB
                         row(ui, h, |ui| {
                             if ui.small_button("✖").on_hover_text("Delete this sentence").clicked() {
                                 commands.push(Command::DeleteSentence(g, i));
+                            }
+                            if let Some(why) = misfits.get(&(group_name.as_str(), sentence.trim())) {
+                                ui.colored_label(ui.visuals().warn_fg_color, "⚠").on_hover_text(why);
                             }
                             let edit = egui::TextEdit::singleline(sentence).desired_width(ui.available_width());
                             if ui.add(edit).changed() {

@@ -101,6 +101,32 @@ pub fn groups_ui(ui: &mut egui::Ui, r: &Computed, view: &ViewSettings) {
                 ui.end_row();
             }
         });
+        ui.add_space(12.0);
+        ui.strong("Sentences in the wrong group?");
+        ui.label(
+            "Flagged when a sentence's mean similarity to another group exceeds that to the rest of its own group.",
+        );
+        if r.misfits.is_empty() {
+            ui.label("None: every sentence is closest, on average, to its own group.");
+        }
+        egui::Grid::new("misfits").striped(true).num_columns(4).show(ui, |ui| {
+            if !r.misfits.is_empty() {
+                for h in ["sentence", "group", "own group", "closer group"] {
+                    ui.strong(h);
+                }
+                ui.end_row();
+            }
+            for m in &r.misfits {
+                ui.label(truncate(&r.texts[m.index], 60)).on_hover_text(&r.texts[m.index]);
+                ui.label(&r.group_names[r.groups[m.index]]);
+                ui.label(format!("{:.3}", m.own));
+                ui.colored_label(
+                    ui.visuals().warn_fg_color,
+                    format!("{} ({:.3})", r.group_names[m.closer_group], m.closer),
+                );
+                ui.end_row();
+            }
+        });
     });
 }
 

@@ -16,10 +16,29 @@ const LABEL_CELL: f32 = 11.0;
 /// Smallest cell that gets its value printed inside.
 const VALUE_CELL: f32 = 30.0;
 
+/// How the rows are arranged and what is marked.
+pub struct Layout<'a> {
+    /// Display position → sentence index.
+    pub order: &'a [usize],
+    /// Whether `order` is a clustering (group boundaries are then not contiguous).
+    pub clustered: bool,
+    /// Sentences to mark (search hits).
+    pub highlight: &'a [usize],
+}
+
+/// The matrix, texts and groups rearranged in display order (only when not identity).
+struct Permuted {
+    job: u64,
+    sim: crate::engine::SimMatrix,
+    texts: Vec<String>,
+    groups: Vec<usize>,
+}
+
 /// Runtime state of the heatmap: the cached texture and the zoom.
 pub struct HeatmapView {
     texture: Option<TextureHandle>,
-    key: Option<(u64, u32, u32, Colormap)>,
+    key: Option<(u64, u32, u32, Colormap, bool)>,
+    permuted: Option<Permuted>,
     /// Zoom factor (1 = whole matrix).
     zoom: f32,
     /// Centre of the view in texture coordinates (0..1).
@@ -28,7 +47,7 @@ pub struct HeatmapView {
 
 impl Default for HeatmapView {
     fn default() -> Self {
-        Self { texture: None, key: None, zoom: 1.0, center: vec2(0.5, 0.5) }
+        Self { texture: None, key: None, permuted: None, zoom: 1.0, center: vec2(0.5, 0.5) }
     }
 }
 
@@ -59,6 +78,7 @@ pub fn heatmap_ui(
     view: &mut HeatmapView,
     r: &Computed,
     settings: &ViewSettings,
+    layout: &Layout<'_>,
     selection: Option<(usize, usize)>,
     commands: &mut Vec<Command>,
 ) {
@@ -76,11 +96,44 @@ pub fn heatmap_ui(
         return;
     }
     let (lo, hi) = range_of(r, settings.range);
-    let key = (r.job, lo.to_bits(), hi.to_bits(), settings.colormap);
+    let permute = layout.order.len() == n && layout.order.iter().enumerate().any(|(k, &i)| k != i);
+    if !permute {
+        view.permuted = None;
+    } else if view.permuted.as_ref().is_none_or(|p| p.job != r.job || p.texts.len() != n) {
+        let o = layout.order;
+        let mut data = Vec::with_capacity(n * n);
+        for &i in o {
+            let row = r.sim.row(i);
+            data.extend(o.iter().map(|&j| row[j]));
+        }
+        view.permuted = Some(Permuted {
+            job: r.job,
+            sim: crate::engine::SimMatrix { n, data },
+            texts: o.iter().map(|&i| r.texts[i].clone()).collect(),
+            groups: o.iter().map(|&i| r.groups[i]).collect(),
+        });
+        view.key = None;
+    }
+    let (sim, texts, groups) = match &view.permuted {
+        Some(p) => (&p.sim, &p.texts, &p.groups),
+        None => (&r.sim, &r.texts, &r.groups),
+    };
+    let identity: Vec<usize>;
+    let order = if permute {
+        layout.order
+    } else {
+        identity = (0..n).collect();
+        &identity
+    };
+    let mut inverse = vec![0usize; n];
+    for (k, &i) in order.iter().enumerate() {
+        inverse[i] = k;
+    }
+    let key = (r.job, lo.to_bits(), hi.to_bits(), settings.colormap, permute);
     if view.key != Some(key) || view.texture.is_none() {
         let max_side = ui.ctx().input(|i| i.max_texture_side).max(256);
         let (side, pixels) =
-            matrix_pixels(&r.sim, lo, hi, settings.colormap, max_side, |c| Color32::from_rgb(c[0], c[1], c[2]));
+            matrix_pixels(sim, lo, hi, settings.colormap, max_side, |c| Color32::from_rgb(c[0], c[1], c[2]));
         let image = egui::ColorImage::new([side, side], pixels);
         match &mut view.texture {
             Some(t) => t.set(image, TextureOptions::NEAREST),
@@ -101,7 +154,7 @@ pub fn heatmap_ui(
     let top_full = (area.height() * 0.28).clamp(60.0, 170.0);
     let side_with_labels = (area.width() - label_w_full - bar_w).min(area.height() - top_full - hint_h);
     let labels = side_with_labels / visible_n >= LABEL_CELL;
-    let multi_group = r.group_names.len() > 1;
+    let multi_group = r.group_names.len() > 1 && !layout.clustered;
     let (label_w, top) = if labels {
         (label_w_full, top_full)
     } else {
@@ -157,7 +210,7 @@ pub fn heatmap_ui(
     if settings.show_values && cell >= VALUE_CELL {
         for i in first..last {
             for j in first_c..last_c {
-                let v = r.sim.get(i, j);
+                let v = sim.get(i, j);
                 let center = pos2((at(j, 0) + at(j + 1, 0)) / 2.0, (at(i, 1) + at(i + 1, 1)) / 2.0);
                 if plot.contains(center) {
                     let fill = color_of(settings.colormap, v, lo, hi);
@@ -175,12 +228,15 @@ pub fn heatmap_ui(
 
     // ---- group boundaries and names --------------------------------------------
     let mut starts: Vec<(usize, usize)> = Vec::new(); // (first row, group)
-    for (i, &g) in r.groups.iter().enumerate() {
+    for (i, &g) in groups.iter().enumerate() {
         if starts.last().is_none_or(|&(_, last)| last != g) {
             starts.push((i, g));
         }
     }
     let line = Stroke::new(1.5, Color32::from_rgba_unmultiplied(255, 255, 255, 220));
+    if layout.clustered {
+        starts.clear();
+    }
     for &(s, _) in starts.iter().skip(1) {
         let x = at(s, 0);
         let y = at(s, 1);
@@ -200,14 +256,14 @@ pub fn heatmap_ui(
         for i in first..last {
             let y = (at(i, 1) + at(i + 1, 1)) / 2.0;
             if (plot.top()..=plot.bottom()).contains(&y) {
-                let text = truncate(&r.texts[i], chars_fit(label_w - strip - 12.0, size));
+                let text = truncate(&texts[i], chars_fit(label_w - strip - 12.0, size));
                 painter.text(pos2(plot.left() - 6.0, y), Align2::RIGHT_CENTER, text, f.clone(), text_color);
             }
         }
         for j in first_c..last_c {
             let x = (at(j, 0) + at(j + 1, 0)) / 2.0;
             if (plot.left()..=plot.right()).contains(&x) {
-                let text = truncate(&r.texts[j], chars_fit(top - strip - 12.0, size));
+                let text = truncate(&texts[j], chars_fit(top - strip - 12.0, size));
                 let galley = painter.layout_no_wrap(text, f.clone(), text_color);
                 let h = galley.size().y;
                 let pos = pos2(x - h / 2.0, plot.top() - 6.0);
@@ -283,7 +339,7 @@ pub fn heatmap_ui(
 
     // ---- selection, hover, click -----------------------------------------------
     let cell_rect = |i: usize, j: usize| Rect::from_min_max(pos2(at(j, 0), at(i, 1)), pos2(at(j + 1, 0), at(i + 1, 1)));
-    if let Some((i, j)) = selection.filter(|&(i, j)| i < n && j < n) {
+    if let Some((i, j)) = selection.filter(|&(i, j)| i < n && j < n).map(|(i, j)| (inverse[i], inverse[j])) {
         let rect = cell_rect(i, j).intersect(plot);
         if rect.is_positive() {
             painter.rect_stroke(
@@ -303,22 +359,22 @@ pub fn heatmap_ui(
         let rect = cell_rect(i, j).intersect(plot);
         painter.rect_stroke(rect, 0.0, Stroke::new(1.5, Color32::WHITE), egui::StrokeKind::Inside);
         if resp.clicked() {
-            commands.push(Command::Select(i, j));
+            commands.push(Command::Select(order[i], order[j]));
         }
         resp.on_hover_ui_at_pointer(|ui| {
             ui.set_max_width(420.0);
-            ui.label(egui::RichText::new(format!("{:.3}", r.sim.get(i, j))).strong().size(18.0));
+            ui.label(egui::RichText::new(format!("{:.3}", sim.get(i, j))).strong().size(18.0));
             for (k, idx) in [i, j].into_iter().enumerate() {
                 ui.label(
                     egui::RichText::new(format!(
                         "{} {} · {}",
                         if k == 0 { "row" } else { "column" },
                         idx + 1,
-                        r.group_names[r.groups[idx]]
+                        r.group_names[groups[idx]]
                     ))
                     .weak(),
                 );
-                ui.label(&r.texts[idx]);
+                ui.label(&texts[idx]);
             }
         });
     } else if let Some(p) = ui.ctx().pointer_hover_pos()
@@ -340,10 +396,27 @@ pub fn heatmap_ui(
                 )
                 .show(|ui| {
                     ui.set_max_width(420.0);
-                    ui.label(egui::RichText::new(&r.group_names[r.groups[i]]).weak());
-                    ui.label(&r.texts[i]);
+                    ui.label(egui::RichText::new(&r.group_names[groups[i]]).weak());
+                    ui.label(&texts[i]);
                 });
             }
+        }
+    }
+
+    // ---- search hits: a marker at the row's left edge and a band across it --------
+    for &h in layout.highlight.iter().filter(|&&h| h < n) {
+        let k = inverse[h];
+        let (y0, y1) = (at(k, 1), at(k + 1, 1));
+        if y1 >= plot.top() && y0 <= plot.bottom() {
+            let y = ((y0 + y1) / 2.0).clamp(plot.top(), plot.bottom());
+            let mark = Color32::from_rgb(255, 140, 0);
+            painter.add(Shape::convex_polygon(
+                vec![pos2(plot.left() - 1.0, y), pos2(plot.left() - 9.0, y - 5.0), pos2(plot.left() - 9.0, y + 5.0)],
+                mark,
+                Stroke::NONE,
+            ));
+            let band = Rect::from_x_y_ranges(plot.x_range(), y0.max(plot.top())..=y1.min(plot.bottom()));
+            painter.rect_stroke(band, 0.0, Stroke::new(1.0, mark), egui::StrokeKind::Inside);
         }
     }
 

@@ -9,6 +9,8 @@ mod editor;
 mod export;
 mod groups;
 mod heatmap;
+mod map;
+mod pairs;
 pub mod worker;
 
 use std::path::{Path, PathBuf};
@@ -114,6 +116,8 @@ pub enum Command {
     LoadExample,
     /// Dismiss the notification at this index.
     Dismiss(usize),
+    /// Rank the sentences by similarity to this text (empty clears the search).
+    Search(String),
 }
 
 /// A message shown in the window.
@@ -139,7 +143,7 @@ pub enum ModelStatus {
 }
 
 /// What makes two jobs the same: texts, groups, group names, pooling, model.
-type JobKey = (Vec<String>, Vec<usize>, Vec<String>, Pooling, String);
+type JobKey = (Vec<String>, Vec<usize>, Vec<String>, Pooling, String, bool, bool);
 
 /// The running job, for the status line.
 #[derive(Debug, Clone, Copy)]
@@ -175,6 +179,10 @@ pub struct SimlensApp {
     heatmap: HeatmapView,
     /// The path prompt, when one is open.
     prompt: Option<PathPrompt>,
+    /// The search box and its results.
+    search: SearchState,
+    /// Mined paraphrase pairs for the current result.
+    pairs: pairs::PairsView,
     editor: editor::EditorBuffers,
     autosaver: session::Autosaver,
     skipped_empty: usize,
@@ -230,6 +238,8 @@ impl SimlensApp {
             inbox: (cmd_tx, note_rx, cmd_rx, note_tx),
             heatmap: HeatmapView::default(),
             prompt: None,
+            search: SearchState::default(),
+            pairs: pairs::PairsView::default(),
             editor: editor::EditorBuffers::default(),
             autosaver,
             skipped_empty: 0,
@@ -353,6 +363,7 @@ impl SimlensApp {
                 }
                 self.result = Some(Arc::new(*c));
                 self.heatmap.invalidate();
+                self.rank_search();
                 self.request_tokens();
             }
             Response::Failed { job, error } => {
@@ -362,6 +373,13 @@ impl SimlensApp {
                 self.last_sent = None;
                 self.notify(error.to_string(), true);
             }
+            Response::Query { text, result, fingerprint, pooling } => match result {
+                Ok(v) => {
+                    self.search.vector = Some((text, v, fingerprint, pooling));
+                    self.rank_search();
+                }
+                Err(e) => self.notify(format!("Search failed: {e}"), true),
+            },
             Response::Tokens(text, result) => {
                 self.tokens = Some((text, result.map_err(|e| e.to_string())));
             }
@@ -393,7 +411,9 @@ impl SimlensApp {
         let (texts, groups, group_names, skipped) = flatten_for_job(&self.state.set);
         self.skipped_empty = skipped;
         let pooling = self.pooling();
-        let key = (texts.clone(), groups.clone(), group_names.clone(), pooling, info.fingerprint.clone());
+        let map = self.state.view.tab == state::Tab::Map;
+        let cluster = self.state.view.order == state::Order::Clustered;
+        let key = (texts.clone(), groups.clone(), group_names.clone(), pooling, info.fingerprint.clone(), map, cluster);
         if self.last_sent.as_ref() == Some(&key) {
             return;
         }
@@ -402,8 +422,42 @@ impl SimlensApp {
         let id = self.next_job;
         self.running = Some(Running { id, done: 0, total: 0, started: Instant::now() });
         if let Some(w) = &self.worker {
-            w.send(Request::Embed(EmbedJob { id, texts, groups, group_names, pooling }));
+            w.send(Request::Embed(EmbedJob { id, texts, groups, group_names, pooling, map, cluster }));
         }
+    }
+
+    /// The map and the clustering are computed only when shown; switching to them asks
+    /// the worker again (the vectors come from its cache).
+    fn request_missing_analyses(&mut self) {
+        let Some(r) = &self.result else { return };
+        let want_map = self.state.view.tab == state::Tab::Map && r.map.is_none();
+        let want_cluster = self.state.view.order == state::Order::Clustered
+            && r.cluster_order.is_none()
+            && r.texts.len() <= crate::engine::project::MAX_CLUSTER
+            && r.sim.n == r.texts.len();
+        if (want_map || want_cluster) && self.dirty_since.is_none() && self.running.is_none() {
+            self.mark_dirty_now();
+        }
+    }
+
+    /// Ranks the current result's sentences against the search vector.
+    fn rank_search(&mut self) {
+        let (Some(r), Some((_, v, fingerprint, pooling))) = (&self.result, &self.search.vector) else { return };
+        if r.model.fingerprint != *fingerprint || r.pooling != *pooling {
+            // The model or pooling changed since: embed the query again.
+            let text = self.search.query.clone();
+            self.search.vector = None;
+            if let Some(w) = &self.worker {
+                w.send(Request::Query(text));
+            }
+            return;
+        }
+        self.search.hits = Some(crate::engine::analysis::search(&r.embeddings, v, 10));
+    }
+
+    /// Search results: (sentence, score), best first.
+    pub fn search_hits(&self) -> Option<&[(usize, f32)]> {
+        self.search.hits.as_deref()
     }
 
     fn request_tokens(&mut self) {
@@ -563,6 +617,14 @@ impl SimlensApp {
                 self.selection = None;
                 self.mark_dirty_now();
             }
+            Command::Search(text) => {
+                self.search.query = text.clone();
+                if text.trim().is_empty() {
+                    self.search = SearchState::default();
+                } else if let Some(w) = &self.worker {
+                    w.send(Request::Query(text.trim().to_owned()));
+                }
+            }
             Command::Dismiss(i) => {
                 if i < self.notifications.len() {
                     self.notifications.remove(i);
@@ -609,10 +671,17 @@ impl SimlensApp {
         egui::Panel::top("menu").show(ui, |ui| self.menu_ui(ui));
         egui::Panel::bottom("status").show(ui, |ui| self.status_ui(ui));
         egui::Panel::left("editor").resizable(true).default_size(360.0).min_size(240.0).show(ui, |ui| {
-            editor::editor_ui(ui, &mut self.state.set, &mut self.editor, &mut self.commands);
+            editor::editor_ui(ui, &mut self.state.set, &mut self.editor, self.result.as_deref(), &mut self.commands);
         });
         egui::Panel::right("details").resizable(true).default_size(300.0).min_size(200.0).show(ui, |ui| {
-            details::details_ui(ui, self.result.as_deref(), self.selection, self.tokens.as_ref(), &mut self.commands);
+            details::details_ui(
+                ui,
+                self.result.as_deref(),
+                self.selection,
+                self.tokens.as_ref(),
+                self.search.hits.as_deref().map(|h| (self.search.query.as_str(), h)),
+                &mut self.commands,
+            );
         });
         self.prompt_ui(&ctx);
         egui::CentralPanel::default().show(ui, |ui| {
@@ -621,6 +690,7 @@ impl SimlensApp {
             self.central_ui(ui);
         });
 
+        self.request_missing_analyses();
         self.run_commands(&ctx);
         self.maybe_submit(&ctx);
         self.autosave(false);
@@ -798,8 +868,32 @@ impl SimlensApp {
 
     fn central_ui(&mut self, ui: &mut egui::Ui) {
         ui.horizontal(|ui| {
-            ui.selectable_value(&mut self.state.view.tab, state::Tab::Heatmap, "Sentences × sentences");
-            ui.selectable_value(&mut self.state.view.tab, state::Tab::Groups, "Groups × groups");
+            use state::Tab;
+            ui.selectable_value(&mut self.state.view.tab, Tab::Heatmap, "Sentences × sentences");
+            ui.selectable_value(&mut self.state.view.tab, Tab::Groups, "Groups × groups");
+            ui.selectable_value(&mut self.state.view.tab, Tab::Pairs, "Paraphrase pairs");
+            ui.selectable_value(&mut self.state.view.tab, Tab::Map, "2-D map");
+        });
+        ui.horizontal(|ui| {
+            use state::Tab;
+            let search = ui.add(
+                egui::TextEdit::singleline(&mut self.search.query)
+                    .hint_text("🔍 Search: type a sentence, press Enter")
+                    .desired_width(280.0),
+            );
+            if search.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter)) {
+                self.commands.push(Command::Search(self.search.query.clone()));
+            }
+            if self.search.hits.is_some() && ui.small_button("✖").on_hover_text("Clear the search").clicked() {
+                self.commands.push(Command::Search(String::new()));
+            }
+            if self.state.view.tab == Tab::Heatmap {
+                ui.separator();
+                ui.label("Order:");
+                ui.selectable_value(&mut self.state.view.order, state::Order::Groups, "groups");
+                ui.selectable_value(&mut self.state.view.order, state::Order::Clustered, "clustered")
+                    .on_hover_text("Average-linkage clustering on cosine distance: similar sentences side by side");
+            }
         });
         ui.separator();
         let Some(result) = self.result.clone() else {
@@ -812,16 +906,44 @@ impl SimlensApp {
             });
             return;
         };
+        let hits: Vec<usize> =
+            self.search.hits.as_ref().map(|h| h.iter().map(|&(i, _)| i).collect()).unwrap_or_default();
         match self.state.view.tab {
-            state::Tab::Heatmap => heatmap::heatmap_ui(
-                ui,
-                &mut self.heatmap,
-                &result,
-                &self.state.view,
-                self.selection,
-                &mut self.commands,
-            ),
+            state::Tab::Heatmap => {
+                let clustered = self.state.view.order == state::Order::Clustered;
+                let order: Vec<usize> = match (&result.cluster_order, clustered) {
+                    (Some(o), true) => o.clone(),
+                    _ => (0..result.texts.len()).collect(),
+                };
+                if clustered && result.cluster_order.is_none() {
+                    ui.weak(if result.texts.len() > crate::engine::project::MAX_CLUSTER {
+                        format!(
+                            "Clustering is limited to {} sentences; showing group order.",
+                            crate::engine::project::MAX_CLUSTER
+                        )
+                    } else {
+                        "Clustering…".to_owned()
+                    });
+                }
+                heatmap::heatmap_ui(
+                    ui,
+                    &mut self.heatmap,
+                    &result,
+                    &self.state.view,
+                    &heatmap::Layout {
+                        order: &order,
+                        clustered: clustered && result.cluster_order.is_some(),
+                        highlight: &hits,
+                    },
+                    self.selection,
+                    &mut self.commands,
+                )
+            }
             state::Tab::Groups => groups::groups_ui(ui, &result, &self.state.view),
+            state::Tab::Pairs => {
+                pairs::pairs_ui(ui, &mut self.pairs, &result, &mut self.state.view, &mut self.commands)
+            }
+            state::Tab::Map => map::map_ui(ui, &result, self.selection, &hits, &mut self.commands),
         }
     }
 
@@ -919,6 +1041,14 @@ fn flatten_for_job(set: &SentenceSet) -> (Vec<String>, Vec<usize>, Vec<String>, 
     let names =
         set.groups.iter().map(|g| if g.name.is_empty() { UNGROUPED.to_owned() } else { g.name.clone() }).collect();
     (texts, groups, names, skipped)
+}
+
+/// The search box: the query, its vector, and the ranked sentences.
+#[derive(Default)]
+struct SearchState {
+    query: String,
+    vector: Option<(String, Vec<f32>, String, Pooling)>,
+    hits: Option<Vec<(usize, f32)>>,
 }
 
 /// What a path prompt asks for.

@@ -14,6 +14,8 @@ use std::sync::mpsc::{Receiver, Sender, channel};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use crate::engine::analysis::Misfit;
+use crate::engine::project::Projection;
 use crate::engine::{self, Embedder, Embeddings, ModelInfo, Pooling, SimMatrix, TokenInfo};
 use crate::{Error, Result};
 
@@ -50,6 +52,10 @@ pub struct EmbedJob {
     pub group_names: Vec<String>,
     /// The pooling.
     pub pooling: Pooling,
+    /// Also compute the 2-D map.
+    pub map: bool,
+    /// Also compute the clustering order.
+    pub cluster: bool,
 }
 
 /// A finished comparison.
@@ -73,6 +79,12 @@ pub struct Computed {
     pub sim: SimMatrix,
     /// Mean similarity between groups (`group_names.len()²`, row-major).
     pub group_matrix: Vec<Option<f32>>,
+    /// Sentences closer to another group than to their own.
+    pub misfits: Vec<Misfit>,
+    /// The PCA map, when asked for.
+    pub map: Option<Projection>,
+    /// Average-linkage leaf order, when asked for and N allows it.
+    pub cluster_order: Option<Vec<usize>>,
     /// Sentences that had to be embedded (not found in the cache).
     pub embedded: usize,
     /// Time the job took.
@@ -88,6 +100,8 @@ pub enum Request {
     Embed(EmbedJob),
     /// Tokenize one sentence for inspection.
     Tokens(String),
+    /// Embed a search query.
+    Query(String),
 }
 
 /// Answers from the worker.
@@ -115,6 +129,17 @@ pub enum Response {
     },
     /// Tokens of a sentence.
     Tokens(String, Result<TokenInfo>),
+    /// A query's vector, with the model and pooling it was made with.
+    Query {
+        /// The query text.
+        text: String,
+        /// Its normalised vector.
+        result: Result<Vec<f32>>,
+        /// The model's fingerprint.
+        fingerprint: String,
+        /// The pooling.
+        pooling: Pooling,
+    },
 }
 
 /// Handle to the worker thread; dropping it stops and joins the thread.
@@ -198,6 +223,7 @@ fn run(
     let mut embedder: Option<Box<dyn Embedder>> = None;
     let mut dir: Option<PathBuf> = None;
     let mut cache: HashMap<CacheKey, Vec<f32>> = HashMap::new();
+    let mut last_pooling: Option<Pooling> = None;
     let send = |r: Response| {
         answers.send(r).ok();
         repaint();
@@ -228,7 +254,21 @@ fn run(
                 };
                 send(Response::Tokens(text, result));
             }
+            Request::Query(text) => {
+                let Some(e) = embedder.as_mut() else {
+                    send(Response::Failed { job: 0, error: Error::input(None, "no model is loaded") });
+                    continue;
+                };
+                let pooling = last_pooling.unwrap_or(e.info().default_pooling);
+                let fingerprint = e.info().fingerprint.clone();
+                let result = std::panic::catch_unwind(AssertUnwindSafe(|| {
+                    e.embed(&[text.as_str()], pooling, &mut |_, _| true).map(|v| v.data)
+                }))
+                .unwrap_or_else(|p| Err(Error::WorkerPanic(panic_message(p.as_ref()))));
+                send(Response::Query { text, result, fingerprint, pooling });
+            }
             Request::Embed(job) => {
+                last_pooling = Some(job.pooling);
                 if job.id < latest.load(Ordering::SeqCst) {
                     continue;
                 }
@@ -326,7 +366,14 @@ fn embed_job(
     let sim =
         if job.texts.len() <= MAX_APP_MATRIX { engine::similarity_matrix(&embeddings) } else { SimMatrix::default() };
     let group_matrix = engine::group_matrix(&embeddings, &job.groups, job.group_names.len());
+    let misfits = engine::analysis::misfits(&embeddings, &job.groups, job.group_names.len());
+    let map = job.map.then(|| engine::project::pca_2d(&embeddings));
+    let cluster_order =
+        if job.cluster && sim.n == job.texts.len() { engine::project::cluster(&sim).map(|c| c.order) } else { None };
     Ok(Computed {
+        misfits,
+        map,
+        cluster_order,
         job: job.id,
         model: info,
         pooling: job.pooling,

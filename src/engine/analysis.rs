@@ -20,7 +20,7 @@ pub fn search(emb: &Embeddings, query: &[f32], k: usize) -> Vec<(usize, f32)> {
 }
 
 /// Which pairs to mine.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum PairScope {
     /// Every pair.

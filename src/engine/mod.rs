@@ -6,6 +6,7 @@ pub mod eval;
 pub mod fake;
 pub mod model;
 pub mod pooling;
+pub mod project;
 pub mod runtime;
 pub mod similarity;
 pub mod tokenize;
