@@ -397,23 +397,20 @@ fn snapshots_of_the_seed_heatmap_and_group_view() {
 // ---- analyses ---------------------------------------------------------------------
 
 fn mixed_state() -> State {
-    let mut s = State::default();
-    // "How old are you?" moved into Weather: a misfit by construction with the fake's
-    // bag of words too ("you" and "age"-like words are shared with the Age group).
-    s.set = simlens::io::SentenceSet::parse(
+    // "how old are you" put into Weather: a misfit by construction, also for the fake's
+    // bag of words (it shares its words with the Age group).
+    let set = simlens::io::SentenceSet::parse(
         b"# Weather\nhow old are you\nrain and storms today\nstorms and rain tomorrow\n# Age\nhow old are you now\nare you old\n",
         simlens::io::sentences::SetFormat::Text,
     )
     .unwrap();
-    s
+    State { set, ..State::default() }
 }
 
 #[test]
 fn search_ranks_and_marks_sentences() {
     let mut h = harness(fake_app());
     settle(&mut h, Duration::from_secs(10));
-    let field = h.get_all_by_role(Role::TextInput).find(|n| n.value().as_deref() == Some("")).expect("fields");
-    drop(field);
     h.state_mut().push_command(Command::Search("my phone".into()));
     settle(&mut h, Duration::from_secs(10));
     let start = Instant::now();

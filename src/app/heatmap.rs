@@ -253,17 +253,17 @@ pub fn heatmap_ui(
         let f = FontId::proportional(size);
         // With several groups, a strip at the far left and top names them.
         let strip = if multi_group { 18.0 } else { 0.0 };
-        for i in first..last {
+        for (i, label) in texts.iter().enumerate().take(last).skip(first) {
             let y = (at(i, 1) + at(i + 1, 1)) / 2.0;
             if (plot.top()..=plot.bottom()).contains(&y) {
-                let text = truncate(&texts[i], chars_fit(label_w - strip - 12.0, size));
+                let text = truncate(label, chars_fit(label_w - strip - 12.0, size));
                 painter.text(pos2(plot.left() - 6.0, y), Align2::RIGHT_CENTER, text, f.clone(), text_color);
             }
         }
-        for j in first_c..last_c {
+        for (j, label) in texts.iter().enumerate().take(last_c).skip(first_c) {
             let x = (at(j, 0) + at(j + 1, 0)) / 2.0;
             if (plot.left()..=plot.right()).contains(&x) {
-                let text = truncate(&texts[j], chars_fit(top - strip - 12.0, size));
+                let text = truncate(label, chars_fit(top - strip - 12.0, size));
                 let galley = painter.layout_no_wrap(text, f.clone(), text_color);
                 let h = galley.size().y;
                 let pos = pos2(x - h / 2.0, plot.top() - 6.0);
