@@ -116,6 +116,23 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Compare two (model, pooling) configurations on the sentences of INPUT: the rank
+    /// correlation of their similarities, and the difference matrix (B − A).
+    Compare {
+        /// Sentence file or `-` for stdin.
+        input: PathBuf,
+        #[command(flatten)]
+        model: ModelArgs,
+        /// Model folder of configuration B (default: the same as A).
+        #[arg(long)]
+        model_b: Option<PathBuf>,
+        /// Pooling of configuration B (default: B's own).
+        #[arg(long, value_parser = clap::value_parser!(PoolingArg))]
+        pooling_b: Option<PoolingArg>,
+        /// Write the difference matrix B − A here (.csv, .json or .npy).
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+    },
     /// Writes FILE atomically in a loop until killed (for the crash-safety test).
     #[command(hide = true)]
     StressWrite {
@@ -177,6 +194,9 @@ pub fn run(command: Command) -> Result<()> {
             pairs(&input, threshold, top, scope.0, &model, &format, output.as_deref())
         }
         Command::Misfits { input, model, json } => misfits(&input, &model, json),
+        Command::Compare { input, model, model_b, pooling_b, output } => {
+            compare(&input, &model, model_b, pooling_b.map(|p| p.0), output.as_deref())
+        }
     }
 }
 
@@ -463,5 +483,62 @@ fn misfits(input: &Path, args: &ModelArgs, json: bool) -> Result<()> {
             )?;
         }
         Ok(())
+    })
+}
+
+fn compare(
+    input: &Path,
+    args: &ModelArgs,
+    model_b: Option<PathBuf>,
+    pooling_b: Option<Pooling>,
+    output: Option<&Path>,
+) -> Result<()> {
+    let set = read_set(input)?;
+    let (texts, groups) = set.flatten();
+    let (mut a, pooling_a) = load(args)?;
+    let emb_a = embed_set(&mut a, pooling_a, &texts)?;
+    let args_b = ModelArgs {
+        model: model_b.or_else(|| args.model.clone()),
+        pooling: pooling_b.map(PoolingArg),
+        batch_size: args.batch_size,
+    };
+    // One model loaded twice shares ONNX Runtime; B's default pooling is its own.
+    let (mut b, pooling_b) = load(&args_b)?;
+    let emb_b = embed_set(&mut b, pooling_b, &texts)?;
+    let (sim_a, sim_b) = (engine::similarity_matrix(&emb_a), engine::similarity_matrix(&emb_b));
+    let cmp = analysis::compare(&sim_a, &sim_b)
+        .ok_or_else(|| Error::input(None, "comparing needs at least 3 sentences (3 pairs)"))?;
+    if let Some(path) = output {
+        let format = match path.extension().and_then(|e| e.to_str()) {
+            Some("json") => MatrixFormat::Json,
+            Some("npy") => MatrixFormat::Npy,
+            _ => MatrixFormat::Csv,
+        };
+        let names = set.group_names();
+        let gm = vec![None; names.len() * names.len()];
+        let mut report = SimilarityReport::new(
+            &format!("{} − {}", b.info().name, a.info().name),
+            pooling_b,
+            &texts,
+            &groups,
+            &names,
+            &cmp.diff,
+            &gm,
+        );
+        report.metric = format!(
+            "difference of cosine similarities: B ({} {pooling_b}) − A ({} {pooling_a})",
+            b.info().name,
+            a.info().name
+        );
+        report.save(path, format)?;
+    }
+    let (d, i, j) = cmp.max_abs_diff;
+    write_out(None, false, |w| {
+        writeln!(w, "A: {} {pooling_a}", a.info().name)?;
+        writeln!(w, "B: {} {pooling_b}", b.info().name)?;
+        writeln!(w, "pairs: {}", texts.len() * (texts.len() - 1) / 2)?;
+        writeln!(w, "Spearman (off-diagonal): {:.4}", cmp.spearman)?;
+        writeln!(w, "mean |B - A|: {:.4}", cmp.mean_abs_diff)?;
+        writeln!(w, "largest |B - A|: {d:.4} for \"{}\" / \"{}\"", texts[i], texts[j])
     })
 }

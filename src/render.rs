@@ -18,6 +18,8 @@ pub enum Colormap {
     Viridis,
     /// Yellow–orange–red, as the TF-Hub colab's seaborn heatmap.
     YlOrRd,
+    /// Blue–white–red, for differences (white at the middle of the range).
+    Diverging,
 }
 
 impl Colormap {
@@ -29,6 +31,7 @@ impl Colormap {
         match self {
             Colormap::Viridis => "viridis",
             Colormap::YlOrRd => "YlOrRd (colab)",
+            Colormap::Diverging => "blue–white–red",
         }
     }
 
@@ -38,6 +41,7 @@ impl Colormap {
         match self {
             Colormap::Viridis => viridis(t),
             Colormap::YlOrRd => ylorrd(t),
+            Colormap::Diverging => diverging(t),
         }
     }
 
@@ -65,6 +69,20 @@ fn viridis(t: f32) -> [u8; 3] {
             v = c[k] + t * v;
         }
         *o = (v.clamp(0.0, 1.0) * 255.0).round() as u8;
+    }
+    out
+}
+
+fn diverging(t: f32) -> [u8; 3] {
+    // RdBu reversed: blue below the middle, white at it, red above.
+    const STOPS: [[u8; 3]; 5] =
+        [[0x21, 0x66, 0xac], [0x92, 0xc5, 0xde], [0xf7, 0xf7, 0xf7], [0xf4, 0xa5, 0x82], [0xb2, 0x18, 0x2b]];
+    let x = t * 4.0;
+    let i = (x.floor() as usize).min(3);
+    let f = x - i as f32;
+    let mut out = [0u8; 3];
+    for k in 0..3 {
+        out[k] = (f32::from(STOPS[i][k]) * (1.0 - f) + f32::from(STOPS[i + 1][k]) * f).round() as u8;
     }
     out
 }

@@ -35,6 +35,14 @@ pub struct State {
     pub recent_models: Vec<PathBuf>,
     /// The folder of the last file opened or written.
     pub last_dir: Option<PathBuf>,
+    /// Configuration B of the comparison: its model folder (`None`: the bundled model).
+    pub compare_model: Option<PathBuf>,
+    /// Configuration B's pooling (`None`: the model's own).
+    pub compare_pooling: Option<Pooling>,
+    /// The scored-pairs file used for the quality check (STS benchmark or the user's own).
+    pub quality_file: Option<PathBuf>,
+    /// Quality checks done so far, per model and pooling.
+    pub quality: Vec<QualityScore>,
     /// How results are shown.
     pub view: ViewSettings,
 }
@@ -48,6 +56,10 @@ impl Default for State {
             pooling: None,
             recent_models: Vec::new(),
             last_dir: None,
+            compare_model: None,
+            compare_pooling: None,
+            quality_file: None,
+            quality: Vec::new(),
             view: ViewSettings::default(),
         }
     }
@@ -85,6 +97,26 @@ impl Default for ViewSettings {
             pair_scope: PairScope::All,
         }
     }
+}
+
+/// A quality check: how a model's cosine similarities rank scored pairs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct QualityScore {
+    /// The model's fingerprint (weights and settings).
+    pub fingerprint: String,
+    /// The model's name.
+    pub model: String,
+    /// The pooling.
+    pub pooling: Pooling,
+    /// The pairs file.
+    pub file: PathBuf,
+    /// Spearman × 100.
+    pub spearman: f64,
+    /// Pearson × 100.
+    pub pearson: f64,
+    /// Number of pairs.
+    pub pairs: usize,
 }
 
 /// Row and column order of the heatmap.
@@ -135,6 +167,8 @@ pub enum Tab {
     Pairs,
     /// The 2-D map (PCA).
     Map,
+    /// Two configurations side by side.
+    Compare,
 }
 
 /// The default session file, in the platform's data folder for simlens

@@ -105,3 +105,38 @@ fn misfits_find_the_sentence_in_the_wrong_group() {
     let seed = common::root().join("assets").join("seed.txt");
     assert!(run(&["misfits", seed.to_str().unwrap()]).contains("No misfits"));
 }
+
+#[test]
+fn compare_reports_rank_correlation_and_writes_the_difference() {
+    let seed = common::root().join("assets").join("seed.txt");
+    let seed = seed.to_str().unwrap();
+    let sims = |pooling: &str| -> Vec<Vec<f32>> {
+        let j: serde_json::Value =
+            serde_json::from_str(&run(&["similarity", seed, "--format", "json", "--pooling", pooling])).unwrap();
+        j["matrix"].as_array().unwrap().iter().map(common::f32s).collect()
+    };
+    let (a, b) = (sims("mean"), sims("cls"));
+    let dir = tempfile::tempdir().unwrap();
+    let out_path = dir.path().join("diff.json");
+    let out = run(&["compare", seed, "--pooling", "mean", "--pooling-b", "cls", "-o", out_path.to_str().unwrap()]);
+    let (mut xs, mut ys) = (Vec::new(), Vec::new());
+    for i in 0..6 {
+        for j in (i + 1)..6 {
+            xs.push(f64::from(a[i][j]));
+            ys.push(f64::from(b[i][j]));
+        }
+    }
+    let want = simlens::engine::similarity::spearman(&xs, &ys);
+    let line = out.lines().find(|l| l.starts_with("Spearman (off-diagonal):")).unwrap();
+    let got: f64 = line.rsplit(' ').next().unwrap().parse().unwrap();
+    assert!((got - want).abs() < 1e-4, "{out}");
+    assert!(out.contains("pairs: 15"));
+    let j: serde_json::Value = serde_json::from_slice(&std::fs::read(&out_path).unwrap()).unwrap();
+    let diff: Vec<Vec<f32>> = j["matrix"].as_array().unwrap().iter().map(common::f32s).collect();
+    for i in 0..6 {
+        for k in 0..6 {
+            assert!((diff[i][k] - (b[i][k] - a[i][k])).abs() < 1e-5);
+        }
+    }
+    assert!(j["metric"].as_str().unwrap().starts_with("difference of cosine similarities"));
+}

@@ -495,3 +495,68 @@ fn map_and_clustered_order_are_computed_when_shown() {
     sorted.sort();
     assert_eq!(sorted, vec![0, 1, 2, 3, 4]);
 }
+
+#[test]
+fn compare_tab_shows_the_rank_correlation_of_two_poolings() {
+    let mut h = harness(fake_app());
+    settle(&mut h, Duration::from_secs(10));
+    h.state_mut().state.compare_pooling = Some(Pooling::Cls);
+    h.state_mut().state.view.tab = Tab::Compare;
+    let start = Instant::now();
+    while h.query_by_label_contains("Spearman rank correlation").is_none() {
+        h.step();
+        assert!(start.elapsed() < Duration::from_secs(20), "no comparison");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    // The same numbers computed directly from the fake embedder.
+    use simlens::engine::Embedder as _;
+    let r = h.state().result.clone().unwrap();
+    let texts: Vec<&str> = r.texts.iter().map(String::as_str).collect();
+    let mut fake = FakeEmbedder::new("fake-model", 64).with_pooled_output();
+    let b = simlens::engine::similarity_matrix(&fake.embed(&texts, Pooling::Cls, &mut |_, _| true).unwrap());
+    let want = simlens::engine::analysis::compare(&r.sim, &b).unwrap();
+    let label = format!("Spearman rank correlation of the pair similarities: {:.3}", want.spearman);
+    assert!(h.query_by_label(&label).is_some(), "expected “{label}”");
+}
+
+fn wait_for_label(h: &mut Harness<'_, SimlensApp>, label: &str, limit: Duration) {
+    let start = Instant::now();
+    while h.query_by_label(label).is_none() {
+        h.step();
+        assert!(start.elapsed() < limit, "no “{label}” after {limit:?}");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+#[test]
+fn quality_check_on_the_users_own_pairs() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("pairs.csv");
+    std::fs::write(
+        &p,
+        "text1,text2,score\nmy phone is good,my phone is great,4.5\nmy phone is good,the weather is cold,0.5\nhow old are you,what is your age,4.8\nthe weather is cold,it is cold today,4.0\nhow old are you,my phone is good,0.2\n",
+    )
+    .unwrap();
+    let mut h = harness(fake_app());
+    settle(&mut h, Duration::from_secs(10));
+    h.state_mut().push_command(Command::CheckQuality(p.clone()));
+    // The same computation, directly.
+    let pairs = simlens::io::pairs::read_pairs(&p).unwrap();
+    let mut fake = FakeEmbedder::new("fake-model", 64).with_pooled_output();
+    let want = simlens::engine::eval::score_pairs(&mut fake, Pooling::Mean, &pairs, &mut |_, _| true).unwrap();
+    wait_for_label(&mut h, &format!("ρ×100 {:.2}", want.spearman), Duration::from_secs(20));
+    assert_eq!(h.state().state.quality.len(), 1);
+    assert_eq!(h.state().state.quality_file.as_deref(), Some(p.as_path()));
+}
+
+#[test]
+fn quality_check_on_the_sts_benchmark_with_the_bundled_model() {
+    let Some(file) = common::stsb_file() else {
+        eprintln!("SKIPPED: ../shared/testdata/stsb/sts-test.csv is not present (its licence forbids bundling it)");
+        return;
+    };
+    let mut h = harness(real_app());
+    settle(&mut h, Duration::from_secs(60));
+    h.state_mut().push_command(Command::CheckQuality(file));
+    wait_for_label(&mut h, "ρ×100 82.03", Duration::from_secs(120));
+}

@@ -4,6 +4,7 @@
 //! the heatmap (or the group view) in the middle and a status line at the bottom.
 //! UI code only records [`Command`]s; they are applied after the frame.
 
+mod compare;
 mod details;
 mod editor;
 mod export;
@@ -100,6 +101,14 @@ pub enum Command {
     LoadModel(Option<PathBuf>),
     /// Ask for a model folder.
     PickModelFolder,
+    /// Ask for configuration B's model folder.
+    PickCompareModel,
+    /// Use this model folder as configuration B.
+    SetCompareModel(PathBuf),
+    /// Ask for a scored-pairs file for the quality check.
+    PickQualityFile,
+    /// Score the current model and pooling on this scored-pairs file.
+    CheckQuality(PathBuf),
     /// Fill the open path prompt (from the native dialog).
     PromptPath(PathBuf),
     /// Load the current model again (after an error).
@@ -183,6 +192,10 @@ pub struct SimlensApp {
     search: SearchState,
     /// Mined paraphrase pairs for the current result.
     pairs: pairs::PairsView,
+    /// Configuration B and the comparison.
+    compare: compare::CompareView,
+    /// Progress of a running quality check.
+    scoring: Option<(usize, usize)>,
     editor: editor::EditorBuffers,
     autosaver: session::Autosaver,
     skipped_empty: usize,
@@ -240,6 +253,8 @@ impl SimlensApp {
             prompt: None,
             search: SearchState::default(),
             pairs: pairs::PairsView::default(),
+            compare: compare::CompareView::default(),
+            scoring: None,
             editor: editor::EditorBuffers::default(),
             autosaver,
             skipped_empty: 0,
@@ -372,6 +387,34 @@ impl SimlensApp {
                 }
                 self.last_sent = None;
                 self.notify(error.to_string(), true);
+            }
+            Response::ScoreProgress { done, total } => self.scoring = Some((done, total)),
+            Response::Scored { model, pooling, file, result } => {
+                self.scoring = None;
+                match result {
+                    Ok(score) => {
+                        let name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+                        self.notify(
+                            format!(
+                                "Quality check of {} ({pooling}) on {name}: Spearman × 100 = {:.2} over {} pairs.",
+                                model.name, score.spearman, score.pairs
+                            ),
+                            false,
+                        );
+                        self.state.quality.retain(|q| !(q.fingerprint == model.fingerprint && q.pooling == pooling));
+                        self.state.quality.push(state::QualityScore {
+                            fingerprint: model.fingerprint,
+                            model: model.name,
+                            pooling,
+                            file,
+                            spearman: score.spearman,
+                            pearson: score.pearson,
+                            pairs: score.pairs,
+                        });
+                        self.revision += 1;
+                    }
+                    Err(e) => self.notify(format!("Quality check failed: {e}"), true),
+                }
             }
             Response::Query { text, result, fingerprint, pooling } => match result {
                 Ok(v) => {
@@ -570,6 +613,27 @@ impl SimlensApp {
                 let dir = self.state.last_dir.clone().or_else(|| std::env::current_dir().ok()).unwrap_or_default();
                 self.prompt = Some(PathPrompt::new(PromptPurpose::Export(kind), dir.join(kind.default_name())));
             }
+            Command::PickQualityFile => {
+                let start = self.state.quality_file.clone().or_else(|| self.state.last_dir.clone()).unwrap_or_default();
+                self.prompt = Some(PathPrompt::new(PromptPurpose::QualityFile, start));
+            }
+            Command::CheckQuality(path) => {
+                self.state.quality_file = Some(path.clone());
+                self.scoring = Some((0, 0));
+                if let Some(w) = &self.worker {
+                    w.send(Request::Score(path, self.pooling()));
+                }
+            }
+            Command::SetCompareModel(dir) => {
+                self.state.recent_models.retain(|r| *r != dir);
+                self.state.recent_models.insert(0, dir.clone());
+                self.state.recent_models.truncate(8);
+                self.state.compare_model = Some(dir);
+            }
+            Command::PickCompareModel => {
+                let start = self.state.compare_model.clone().unwrap_or_else(|| self.options.bundled_model.clone());
+                self.prompt = Some(PathPrompt::new(PromptPurpose::CompareModel, start));
+            }
             Command::PromptPath(p) => {
                 if let Some(prompt) = &mut self.prompt {
                     prompt.path = p.display().to_string();
@@ -731,6 +795,10 @@ impl SimlensApp {
                 if ui.button("Open model folder…").clicked() {
                     self.commands.push(Command::PickModelFolder);
                 }
+                ui.separator();
+                if ui.button("Check model quality (STS benchmark or your pairs)…").clicked() {
+                    self.commands.push(Command::PickQualityFile);
+                }
             });
             ui.separator();
             let model_label = match &self.model {
@@ -742,6 +810,17 @@ impl SimlensApp {
             };
             ui.label("Model:");
             ui.strong(model_label);
+            if let ModelStatus::Ready(info) = &self.model {
+                let pooling = self.pooling();
+                if let Some(q) = self.state.quality.iter().find(|q| q.fingerprint == info.fingerprint && q.pooling == pooling) {
+                    let name = q.file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+                    ui.label(egui::RichText::new(format!("ρ×100 {:.2}", q.spearman)).color(ui.visuals().hyperlink_color))
+                        .on_hover_text(format!(
+                            "Quality check: Spearman × 100 of cosine similarity vs the gold scores of {name} ({} pairs), pooling {}; Pearson × 100 {:.2}.",
+                            q.pairs, q.pooling, q.pearson
+                        ));
+                }
+            }
             ui.separator();
             let current = self.pooling();
             let allowed = match &self.model {
@@ -785,6 +864,15 @@ impl SimlensApp {
 
     fn status_ui(&mut self, ui: &mut egui::Ui) {
         ui.horizontal(|ui| {
+            if let Some((done, total)) = self.scoring {
+                ui.spinner();
+                ui.label(if total > 0 {
+                    format!("checking quality {done}/{total}…")
+                } else {
+                    "checking quality…".to_owned()
+                });
+                ui.separator();
+            }
             if let Some(r) = self.running {
                 ui.spinner();
                 if r.total > 0 {
@@ -873,6 +961,7 @@ impl SimlensApp {
             ui.selectable_value(&mut self.state.view.tab, Tab::Groups, "Groups × groups");
             ui.selectable_value(&mut self.state.view.tab, Tab::Pairs, "Paraphrase pairs");
             ui.selectable_value(&mut self.state.view.tab, Tab::Map, "2-D map");
+            ui.selectable_value(&mut self.state.view.tab, Tab::Compare, "Compare");
         });
         ui.horizontal(|ui| {
             use state::Tab;
@@ -944,6 +1033,18 @@ impl SimlensApp {
                 pairs::pairs_ui(ui, &mut self.pairs, &result, &mut self.state.view, &mut self.commands)
             }
             state::Tab::Map => map::map_ui(ui, &result, self.selection, &hits, &mut self.commands),
+            state::Tab::Compare => compare::compare_ui(
+                ui,
+                &mut self.compare,
+                &result,
+                &self.options.loader,
+                &self.options.bundled_model,
+                &self.state.view,
+                &mut self.state.compare_model,
+                &mut self.state.compare_pooling,
+                &self.state.recent_models,
+                &mut self.commands,
+            ),
         }
     }
 
@@ -986,6 +1087,8 @@ impl SimlensApp {
             let path = PathBuf::from(prompt.path.trim());
             self.commands.push(match prompt.purpose {
                 PromptPurpose::ModelFolder => Command::LoadModel(Some(path)),
+                PromptPurpose::CompareModel => Command::SetCompareModel(path),
+                PromptPurpose::QualityFile => Command::CheckQuality(path),
                 PromptPurpose::OpenSet => Command::OpenSet(path),
                 PromptPurpose::Export(kind) => Command::Export(kind, path),
             });
@@ -1055,6 +1158,8 @@ struct SearchState {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum PromptPurpose {
     ModelFolder,
+    CompareModel,
+    QualityFile,
     OpenSet,
     Export(ExportKind),
 }
@@ -1063,6 +1168,8 @@ impl PromptPurpose {
     fn title(self) -> &'static str {
         match self {
             PromptPurpose::ModelFolder => "Open model folder",
+            PromptPurpose::CompareModel => "Model folder for configuration B",
+            PromptPurpose::QualityFile => "Check model quality",
             PromptPurpose::OpenSet => "Open sentences",
             PromptPurpose::Export(kind) => kind.menu_label().trim_end_matches('…'),
         }
@@ -1070,7 +1177,12 @@ impl PromptPurpose {
 
     fn hint(self) -> &'static str {
         match self {
-            PromptPurpose::ModelFolder => "A folder with model.onnx (or onnx/model.onnx) and tokenizer.json.",
+            PromptPurpose::ModelFolder | PromptPurpose::CompareModel => {
+                "A folder with model.onnx (or onnx/model.onnx) and tokenizer.json."
+            }
+            PromptPurpose::QualityFile => {
+                "An STS benchmark file (e.g. sts-test.csv: tab-separated, score in field 5, sentences in 6 and 7) or your own pairs as CSV/TSV with text1, text2 and score columns. The Spearman rank correlation × 100 of cosine similarity with the scores is reported; all-MiniLM-L6-v2 with mean pooling gives 82.03 on the STS benchmark test split."
+            }
             PromptPurpose::OpenSet => {
                 "A .txt file (one sentence per line, `# Group` headers) or a .csv/.tsv with a `text` column."
             }
@@ -1084,7 +1196,8 @@ impl PromptPurpose {
 
     fn action(self) -> &'static str {
         match self {
-            PromptPurpose::ModelFolder | PromptPurpose::OpenSet => "Open",
+            PromptPurpose::ModelFolder | PromptPurpose::CompareModel | PromptPurpose::OpenSet => "Open",
+            PromptPurpose::QualityFile => "Check",
             PromptPurpose::Export(_) => "Save",
         }
     }
@@ -1112,8 +1225,11 @@ fn browse(purpose: PromptPurpose, start: PathBuf, tx: Sender<Command>, ctx: egui
             dialog = dialog.set_directory(d);
         }
         let picked = match purpose {
-            PromptPurpose::ModelFolder | PromptPurpose::Export(ExportKind::EmbeddingsTsv) => dialog.pick_folder(),
+            PromptPurpose::ModelFolder
+            | PromptPurpose::CompareModel
+            | PromptPurpose::Export(ExportKind::EmbeddingsTsv) => dialog.pick_folder(),
             PromptPurpose::OpenSet => dialog.add_filter("Sentences", &["txt", "csv", "tsv"]).pick_file(),
+            PromptPurpose::QualityFile => dialog.pick_file(),
             PromptPurpose::Export(_) => {
                 let name = start.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
                 dialog.set_file_name(name).save_file()

@@ -102,6 +102,8 @@ pub enum Request {
     Tokens(String),
     /// Embed a search query.
     Query(String),
+    /// Score the model on a scored-pairs file with this pooling.
+    Score(PathBuf, Pooling),
 }
 
 /// Answers from the worker.
@@ -129,6 +131,24 @@ pub enum Response {
     },
     /// Tokens of a sentence.
     Tokens(String, Result<TokenInfo>),
+    /// Progress of a quality check.
+    ScoreProgress {
+        /// Sentences embedded.
+        done: usize,
+        /// Sentences to embed.
+        total: usize,
+    },
+    /// A quality check finished.
+    Scored {
+        /// The model.
+        model: ModelInfo,
+        /// The pooling.
+        pooling: Pooling,
+        /// The pairs file.
+        file: PathBuf,
+        /// The scores, or why not.
+        result: Result<crate::engine::eval::PairScore>,
+    },
     /// A query's vector, with the model and pooling it was made with.
     Query {
         /// The query text.
@@ -253,6 +273,26 @@ fn run(
                     None => Err(Error::input(None, "no model is loaded")),
                 };
                 send(Response::Tokens(text, result));
+            }
+            Request::Score(file, pooling) => {
+                let Some(e) = embedder.as_mut() else {
+                    send(Response::Failed { job: 0, error: Error::input(None, "no model is loaded") });
+                    continue;
+                };
+                let model = e.info().clone();
+                let mut last = Instant::now();
+                let result = std::panic::catch_unwind(AssertUnwindSafe(|| {
+                    let pairs = crate::io::pairs::read_pairs(&file)?;
+                    crate::engine::eval::score_pairs(e.as_mut(), pooling, &pairs, &mut |done, total| {
+                        if last.elapsed() > Duration::from_millis(100) {
+                            send(Response::ScoreProgress { done, total });
+                            last = Instant::now();
+                        }
+                        true
+                    })
+                }))
+                .unwrap_or_else(|p| Err(Error::WorkerPanic(panic_message(p.as_ref()))));
+                send(Response::Scored { model, pooling, file, result });
             }
             Request::Query(text) => {
                 let Some(e) = embedder.as_mut() else {

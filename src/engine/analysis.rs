@@ -7,7 +7,7 @@ use std::collections::BinaryHeap;
 use serde::Serialize;
 
 use super::embed::Embeddings;
-use super::similarity::{dot, dot_rows, top_k};
+use super::similarity::{SimMatrix, dot, dot_rows, spearman, top_k};
 
 /// Rows of the matrix computed at once while mining pairs: `CHUNK × N` floats at a time
 /// (256 × 50,000 × 4 bytes = 51 MB), never N².
@@ -164,6 +164,49 @@ pub fn misfits(emb: &Embeddings, groups: &[usize], n_groups: usize) -> Vec<Misfi
     out
 }
 
+/// How two similarity matrices of the same sentences differ.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Comparison {
+    /// `b − a`, cell by cell.
+    pub diff: SimMatrix,
+    /// Spearman rank correlation of the off-diagonal entries (each pair once).
+    pub spearman: f64,
+    /// Mean |b − a| over the off-diagonal entries.
+    pub mean_abs_diff: f32,
+    /// Largest |b − a| off the diagonal, and where.
+    pub max_abs_diff: (f32, usize, usize),
+}
+
+/// Compares two matrices over the same sentences (for example two models, or mean vs
+/// pooled output). Returns `None` when the sizes differ or there are fewer than 3 pairs.
+pub fn compare(a: &SimMatrix, b: &SimMatrix) -> Option<Comparison> {
+    let n = a.n;
+    if b.n != n || n * n.saturating_sub(1) / 2 < 3 {
+        return None;
+    }
+    let diff = SimMatrix { n, data: a.data.iter().zip(&b.data).map(|(x, y)| y - x).collect() };
+    let (mut xs, mut ys) = (Vec::new(), Vec::new());
+    let (mut sum_abs, mut max) = (0.0f64, (0.0f32, 0, 0));
+    for i in 0..n {
+        for j in (i + 1)..n {
+            xs.push(f64::from(a.get(i, j)));
+            ys.push(f64::from(b.get(i, j)));
+            let d = diff.get(i, j).abs();
+            sum_abs += f64::from(d);
+            if d > max.0 {
+                max = (d, i, j);
+            }
+        }
+    }
+    let pairs = xs.len();
+    Some(Comparison {
+        spearman: spearman(&xs, &ys),
+        mean_abs_diff: (sum_abs / pairs as f64) as f32,
+        max_abs_diff: max,
+        diff,
+    })
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
@@ -185,6 +228,35 @@ mod tests {
             normalize(row);
         }
         Embeddings { dim: d, data, truncated: vec![] }
+    }
+
+    #[test]
+    fn comparison_of_a_monotone_transform_has_rank_correlation_one() {
+        let e = random_unit(12, 5, 7);
+        let a = similarity_matrix(&e);
+        // b = a³ keeps the order of every pair: Spearman 1, and a known difference.
+        let b = SimMatrix { n: a.n, data: a.data.iter().map(|x| x * x * x).collect() };
+        let c = compare(&a, &b).unwrap();
+        assert!((c.spearman - 1.0).abs() < 1e-12);
+        let (d, i, j) = c.max_abs_diff;
+        assert!((d - (a.get(i, j).powi(3) - a.get(i, j)).abs()).abs() < 1e-6);
+        // Reversing the order gives −1.
+        let r = SimMatrix { n: a.n, data: a.data.iter().map(|x| -x).collect() };
+        assert!((compare(&a, &r).unwrap().spearman + 1.0).abs() < 1e-12);
+        assert!(compare(&a, &similarity_matrix(&random_unit(5, 5, 3))).is_none(), "sizes differ");
+    }
+
+    #[test]
+    fn mining_twenty_thousand_sentences_needs_no_full_matrix() {
+        let n = 20_000;
+        let e = random_unit(n, 16, 11);
+        let groups = vec![0usize; n];
+        let pairs = mine_pairs(&e, &groups, 0.97, PairScope::All, 1000);
+        assert!(!pairs.is_empty() && pairs.len() <= 1000);
+        assert!(pairs.windows(2).all(|w| w[0].score >= w[1].score));
+        // Spot-check the best pair against a direct dot product.
+        let p = pairs[0];
+        assert!((dot(e.row(p.i), e.row(p.j)) - p.score).abs() < 1e-5);
     }
 
     #[test]
