@@ -5,7 +5,8 @@
 //! GPU upload and presentation are not included (there is no window); the texture of
 //! the matrix is built once, as in the app.
 //!
-//! Run: `cargo bench --bench frame_time [-- N]` (default N = 2000 sentences).
+//! Run: `cargo bench --bench frame_time [-- N] [map]` (default N = 2000 sentences; with
+//! `map`, the pointer sweeps the 2-D map tab instead of the heatmap).
 #![allow(clippy::print_stdout, clippy::unwrap_used, clippy::expect_used)]
 
 use std::sync::Arc;
@@ -41,10 +42,14 @@ fn sentences(n: usize) -> SentenceSet {
 
 fn main() {
     let n: usize = std::env::args().skip(1).find_map(|a| a.parse().ok()).unwrap_or(2000);
+    let map = std::env::args().any(|a| a == "map");
     let fake = FakeEmbedder::new("fake-384", 384);
     let loader: Loader =
         Arc::new(move |_: &std::path::Path| Ok(Box::new(fake.clone()) as Box<dyn simlens::engine::Embedder>));
-    let state = State { set: sentences(n), ..State::default() };
+    let mut state = State { set: sentences(n), ..State::default() };
+    if map {
+        state.view.tab = simlens::session::Tab::Map;
+    }
     let options = AppOptions { loader, session_path: None, debounce: Duration::ZERO, bundled_model: "fake".into() };
     let mut app = SimlensApp::with_state(state, options, vec![]);
     let ctx = egui::Context::default();
@@ -66,7 +71,10 @@ fn main() {
     let start = Instant::now();
     let first_frame_with_result = loop {
         let t = frame(&mut app, vec![]);
-        if app.result.as_ref().is_some_and(|r| r.sim.n == app.state.set.len()) {
+        let ready = app.result.as_ref().is_some_and(|r| {
+            r.texts.len() == app.state.set.len() && if map { r.map.is_some() } else { r.sim.n == r.texts.len() }
+        });
+        if ready {
             // This frame received the result and built the heatmap texture.
             break t;
         }
@@ -83,7 +91,8 @@ fn main() {
     }
     times.sort();
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
-    println!("heatmap {n}×{n}, 1600×1000 points, {} hover frames", times.len());
+    let view = if map { format!("2-D map of {n} points") } else { format!("heatmap {n}×{n}") };
+    println!("{view}, 1600×1000 points, {} hover frames", times.len());
     println!(
         "frame that receives the result and builds the texture (max side {max_side}): {:.2} ms",
         ms(first_frame_with_result)

@@ -560,3 +560,14 @@ fn quality_check_on_the_sts_benchmark_with_the_bundled_model() {
     h.state_mut().push_command(Command::CheckQuality(file));
     wait_for_label(&mut h, "ρ×100 82.03", Duration::from_secs(120));
 }
+
+#[test]
+fn blank_sentences_are_skipped_with_a_note() {
+    let mut h = harness(fake_app());
+    settle(&mut h, Duration::from_secs(10));
+    h.state_mut().state.set.groups[0].sentences.push("   ".into());
+    h.state_mut().push_command(Command::Edited);
+    settle(&mut h, Duration::from_secs(10));
+    assert_eq!(n(&h), 6, "the blank sentence is not embedded");
+    assert!(h.query_by_label("1 empty sentence(s) skipped").is_some());
+}

@@ -151,6 +151,9 @@ pub enum ModelStatus {
     Failed(String),
 }
 
+/// What the autosaver last saw: changes through commands, and settings edited in place.
+type SavedMark = (u64, session::ViewSettings, (Option<PathBuf>, Option<Pooling>));
+
 /// What makes two jobs the same: texts, groups, group names, pooling, model.
 type JobKey = (Vec<String>, Vec<usize>, Vec<String>, Pooling, String, bool, bool);
 
@@ -196,13 +199,15 @@ pub struct SimlensApp {
     compare: compare::CompareView,
     /// Progress of a running quality check.
     scoring: Option<(usize, usize)>,
+    /// The last job failed: do not ask again for analyses until something changes.
+    last_job_failed: bool,
     editor: editor::EditorBuffers,
     autosaver: session::Autosaver,
     skipped_empty: usize,
     /// Counts changes made through commands, to know when to autosave.
     revision: u64,
-    /// The revision and view last sent to the autosaver.
-    saved: (u64, session::ViewSettings),
+    /// The revision, view and comparison settings last sent to the autosaver.
+    saved: SavedMark,
     /// When the pending autosave is due (changes are batched for a second).
     save_due: Option<Instant>,
     launched: Instant,
@@ -230,6 +235,7 @@ impl SimlensApp {
     /// Creates the app on a given state (no session file is read).
     pub fn with_state(state: State, options: AppOptions, notifications: Vec<Notification>) -> Self {
         let state_view = state.view.clone();
+        let state_compare = (state.compare_model.clone(), state.compare_pooling);
         let mut autosaver = session::Autosaver::new();
         autosaver.remember(&state);
         let (cmd_tx, cmd_rx) = channel();
@@ -255,11 +261,12 @@ impl SimlensApp {
             pairs: pairs::PairsView::default(),
             compare: compare::CompareView::default(),
             scoring: None,
+            last_job_failed: false,
             editor: editor::EditorBuffers::default(),
             autosaver,
             skipped_empty: 0,
             revision: 0,
-            saved: (0, state_view),
+            saved: (0, state_view, state_compare),
             save_due: None,
             launched: PROCESS_START.get().copied().unwrap_or_else(Instant::now),
             first_result_after: None,
@@ -350,6 +357,7 @@ impl SimlensApp {
                 }
             }
             Response::Done(c) => {
+                self.last_job_failed = false;
                 if self.running.is_some_and(|r| r.id == c.job) {
                     self.running = None;
                 }
@@ -382,6 +390,7 @@ impl SimlensApp {
                 self.request_tokens();
             }
             Response::Failed { job, error } => {
+                self.last_job_failed = true;
                 if self.running.is_some_and(|r| r.id == job) {
                     self.running = None;
                 }
@@ -478,7 +487,7 @@ impl SimlensApp {
             && r.cluster_order.is_none()
             && r.texts.len() <= crate::engine::project::MAX_CLUSTER
             && r.sim.n == r.texts.len();
-        if (want_map || want_cluster) && self.dirty_since.is_none() && self.running.is_none() {
+        if (want_map || want_cluster) && self.dirty_since.is_none() && self.running.is_none() && !self.last_job_failed {
             self.mark_dirty_now();
         }
     }
@@ -530,6 +539,7 @@ impl SimlensApp {
         }
         if !self.commands.is_empty() {
             self.revision += 1;
+            self.last_job_failed = false;
         }
         for c in std::mem::take(&mut self.commands) {
             self.run_command(c, ctx);
@@ -710,7 +720,8 @@ impl SimlensApp {
     /// `now` is set, as on exit). Cheap when nothing changed: no serialising here.
     fn autosave(&mut self, now: bool) {
         let Some(path) = self.options.session_path.clone() else { return };
-        let current = (self.revision, self.state.view.clone());
+        let current =
+            (self.revision, self.state.view.clone(), (self.state.compare_model.clone(), self.state.compare_pooling));
         if current == self.saved && !now {
             return;
         }
