@@ -6,6 +6,9 @@ use egui_plot::{Legend, Plot, PlotPoints, Points};
 use super::Command;
 use super::worker::Computed;
 
+/// Above this many points the map is drawn as one mesh.
+const MESH_POINTS: usize = 3_000;
+
 /// Distinct colours for groups (Tableau 10).
 pub const GROUP_COLORS: [Color32; 10] = [
     Color32::from_rgb(78, 121, 167),
@@ -41,15 +44,25 @@ pub fn map_ui(
         map.explained[0] * 100.0,
         map.explained[1] * 100.0
     ));
-    let radius = if map.points.len() > 5_000 {
-        1.5
-    } else if map.points.len() > 500 {
-        2.5
-    } else {
-        5.0
-    };
-    let response = Plot::new("pca-map")
-        .legend(Legend::default())
+    let radius = if map.points.len() > 500 { 2.5 } else { 5.0 };
+    // Past a few thousand points, one mesh of small squares replaces per-point circles:
+    // tessellating 20,000 circles every frame would take most of the frame budget.
+    let as_mesh = map.points.len() > MESH_POINTS;
+    if as_mesh {
+        // The mesh is painted over the plot, so the legend goes above it instead.
+        ui.horizontal_wrapped(|ui| {
+            for (g, name) in r.group_names.iter().enumerate() {
+                let (rect, _) = ui.allocate_exact_size(egui::vec2(10.0, 10.0), egui::Sense::hover());
+                ui.painter().rect_filled(rect, 2.0, GROUP_COLORS[g % GROUP_COLORS.len()]);
+                ui.label(name);
+            }
+        });
+    }
+    let mut plot = Plot::new("pca-map");
+    if !as_mesh {
+        plot = plot.legend(Legend::default());
+    }
+    let response = plot
         .data_aspect(1.0)
         .x_axis_label(format!("PC1 ({:.1}%)", map.explained[0] * 100.0))
         .y_axis_label(format!("PC2 ({:.1}%)", map.explained[1] * 100.0))
@@ -62,7 +75,18 @@ pub fn map_ui(
                     .filter(|(_, gg)| **gg == g)
                     .map(|(p, _)| [f64::from(p[0]), f64::from(p[1])])
                     .collect();
-                if !pts.is_empty() {
+                if as_mesh {
+                    // An invisible series spanning the group's extent sets the plot bounds;
+                    // the mesh draws the points.
+                    let fold = |f: fn(f64, f64) -> f64, k: usize, init: f64| pts.iter().map(|p| p[k]).fold(init, f);
+                    let corners = vec![
+                        [fold(f64::min, 0, f64::INFINITY), fold(f64::min, 1, f64::INFINITY)],
+                        [fold(f64::max, 0, f64::NEG_INFINITY), fold(f64::max, 1, f64::NEG_INFINITY)],
+                    ];
+                    if !pts.is_empty() {
+                        plot.points(Points::new(name.clone(), PlotPoints::from(corners)).radius(0.0));
+                    }
+                } else if !pts.is_empty() {
                     plot.points(
                         Points::new(name.clone(), PlotPoints::from(pts))
                             .radius(radius)
@@ -88,6 +112,20 @@ pub fn map_ui(
         });
     // The nearest point to the pointer, in screen distance.
     let transform = response.transform;
+    if as_mesh {
+        let mut mesh = egui::Mesh::default();
+        let half = egui::Vec2::splat(1.5);
+        for (p, &g) in map.points.iter().zip(&r.groups) {
+            let s = transform.position_from_point(&egui_plot::PlotPoint::new(f64::from(p[0]), f64::from(p[1])));
+            if transform.frame().contains(s) {
+                mesh.add_colored_rect(
+                    egui::Rect::from_center_size(s, half * 2.0),
+                    GROUP_COLORS[g % GROUP_COLORS.len()],
+                );
+            }
+        }
+        ui.painter().with_clip_rect(*transform.frame()).add(egui::Shape::mesh(mesh));
+    }
     if let Some(pointer) = response.response.hover_pos() {
         let nearest = map
             .points
