@@ -32,10 +32,7 @@ pub fn map_ui(
     commands: &mut Vec<Command>,
 ) {
     let Some(map) = &r.map else {
-        ui.horizontal(|ui| {
-            ui.spinner();
-            ui.label("projecting…");
-        });
+        ui.weak("Projecting… (the map appears when the vectors are ready)");
         return;
     };
     ui.label(format!(

@@ -875,8 +875,10 @@ impl SimlensApp {
 
     fn status_ui(&mut self, ui: &mut egui::Ui) {
         ui.horizontal(|ui| {
+            // Progress bars, not spinners, for long work: a spinner repaints every frame,
+            // which on a software-rendered display costs the worker a whole core.
             if let Some((done, total)) = self.scoring {
-                ui.spinner();
+                progress_ui(ui, done, total);
                 ui.label(if total > 0 {
                     format!("checking quality {done}/{total}…")
                 } else {
@@ -885,10 +887,11 @@ impl SimlensApp {
                 ui.separator();
             }
             if let Some(r) = self.running {
-                ui.spinner();
                 if r.total > 0 {
+                    progress_ui(ui, r.done, r.total);
                     ui.label(format!("embedding {}/{}… {:.1} s", r.done, r.total, r.started.elapsed().as_secs_f32()));
                 } else {
+                    ui.spinner();
                     ui.label("comparing…");
                 }
             } else if matches!(self.model, ModelStatus::Loading(_)) {
@@ -1001,7 +1004,8 @@ impl SimlensApp {
                 if matches!(self.model, ModelStatus::Failed(_)) {
                     ui.label("No heatmap without a model.");
                 } else {
-                    ui.spinner();
+                    // Static text: the status line shows progress (see `status_ui`).
+                    ui.weak("Embedding the sentences…");
                 }
             });
             return;
@@ -1251,6 +1255,12 @@ fn browse(purpose: PromptPurpose, start: PathBuf, tx: Sender<Command>, ctx: egui
             ctx.request_repaint();
         }
     });
+}
+
+/// A small progress bar that repaints only when the worker reports progress.
+fn progress_ui(ui: &mut egui::Ui, done: usize, total: usize) {
+    let frac = if total > 0 { done as f32 / total as f32 } else { 0.0 };
+    ui.add(egui::ProgressBar::new(frac).desired_width(120.0).animate(false));
 }
 
 /// Runs a native dialog off the UI thread, so the window keeps drawing.
