@@ -69,3 +69,14 @@ fn broken_folders_are_refused_with_the_file_named() {
     std::fs::rename(dir.join("model.onnx"), dir.join("onnx").join("model.onnx")).unwrap();
     engine::load_model(&dir, LoadOptions::default()).unwrap_or_else(|e| panic!("{e}"));
 }
+
+#[test]
+fn graphs_with_wrong_types_or_ranks_are_refused() {
+    let bad = root().join("tests").join("models").join("bad-graphs");
+    let e = load_err(&bad.join("input-type"));
+    assert!(e.contains("graph input `input_ids`") && e.contains("int64"), "{e}");
+    let e = load_err(&bad.join("output-rank"));
+    assert!(e.contains("graph output `last_hidden_state`") && e.contains("rank 3"), "{e}");
+    let e = load_err(&bad.join("output-type"));
+    assert!(e.contains("graph output `last_hidden_state`") && e.contains("float32"), "{e}");
+}
