@@ -284,17 +284,7 @@ fn write_out(
 
 fn similarity(input: &Path, args: &ModelArgs, format: MatrixFormat, output: Option<&Path>) -> Result<()> {
     let set = read_set(input)?;
-    let limit = engine::similarity::MAX_MATRIX_SENTENCES;
-    if set.len() > limit {
-        return Err(Error::input(
-            None,
-            format!(
-                "{} sentences would make a {:.1} GB similarity matrix; the limit is {limit}. Use `simlens embed` and compare the vectors in pieces.",
-                set.len(),
-                (set.len() as f64).powi(2) * 4.0 / 1e9
-            ),
-        ));
-    }
+    check_matrix_size(set.len())?;
     let (mut embedder, pooling) = load(args)?;
     let (texts, groups) = set.flatten();
     let emb = embed_set(&mut embedder, pooling, &texts)?;
@@ -494,6 +484,7 @@ fn compare(
     output: Option<&Path>,
 ) -> Result<()> {
     let set = read_set(input)?;
+    check_matrix_size(set.len())?;
     let (texts, groups) = set.flatten();
     let (mut a, pooling_a) = load(args)?;
     let emb_a = embed_set(&mut a, pooling_a, &texts)?;
@@ -541,4 +532,19 @@ fn compare(
         writeln!(w, "mean |B - A|: {:.4}", cmp.mean_abs_diff)?;
         writeln!(w, "largest |B - A|: {d:.4} for \"{}\" / \"{}\"", texts[i], texts[j])
     })
+}
+
+/// Refuses inputs whose N × N matrix would not fit in memory, before any work.
+fn check_matrix_size(n: usize) -> Result<()> {
+    let limit = engine::similarity::MAX_MATRIX_SENTENCES;
+    if n > limit {
+        return Err(Error::input(
+            None,
+            format!(
+                "{n} sentences would make a {:.1} GB similarity matrix; the limit is {limit}. Use `simlens embed` and compare the vectors in pieces.",
+                (n as f64).powi(2) * 4.0 / 1e9
+            ),
+        ));
+    }
+    Ok(())
 }

@@ -191,6 +191,8 @@ pub struct Loaded {
     pub state: State,
     /// Something to tell the user (a corrupt or newer file that was set aside).
     pub notice: Option<String>,
+    /// Whether autosave may write to the path (false when a bad file could not be moved).
+    pub writable: bool,
 }
 
 /// The file that keeps the previous good session, beside `path`.
@@ -212,40 +214,30 @@ fn parse(bytes: &[u8]) -> Result<State, String> {
 /// good autosave (`*.prev.json`) is used instead, or the example if there is none; the
 /// notice says which.
 pub fn load(path: &Path) -> Loaded {
-    let bytes = match std::fs::read(path) {
-        Ok(b) => b,
+    let problem = match std::fs::read(path) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return Loaded { state: State::default(), notice: None };
+            return Loaded { state: State::default(), notice: None, writable: true };
         }
-        Err(e) => {
-            return Loaded {
-                state: State::default(),
-                notice: Some(format!(
-                    "Could not read the last session {}: {e}. Started with the example.",
-                    path.display()
-                )),
-            };
-        }
-    };
-    let problem = match parse(&bytes) {
-        Ok(state) => {
-            return Loaded { state, notice: None };
-        }
-        Err(p) => p,
+        Err(e) => format!("it cannot be read ({e})"),
+        Ok(bytes) => match parse(&bytes) {
+            Ok(state) => return Loaded { state, notice: None, writable: true },
+            Err(p) => p,
+        },
     };
     let stamp = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
     let aside = path.with_extension(format!("json.bad-{stamp}"));
-    let kept = if std::fs::rename(path, &aside).is_ok() {
-        format!("It was kept as {}. ", aside.display())
+    let (kept, writable) = if std::fs::rename(path, &aside).is_ok() {
+        (format!("It was kept as {}. ", aside.display()), true)
     } else {
-        String::new()
+        // It could not be moved: leave it alone and do not autosave over it.
+        ("It was left in place and autosave is off for this run. ".to_owned(), false)
     };
     let prev = previous_path(path);
     let (state, start) = match std::fs::read(&prev).ok().map(|b| parse(&b)) {
         Some(Ok(state)) => (state, "Restored the previous autosave.".to_owned()),
         _ => (State::default(), "Started with the example.".to_owned()),
     };
-    Loaded { state, notice: Some(format!("The last session could not be opened: {problem}. {kept}{start}")) }
+    Loaded { state, notice: Some(format!("The last session could not be opened: {problem}. {kept}{start}")), writable }
 }
 
 enum SaveMsg {

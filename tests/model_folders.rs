@@ -80,3 +80,18 @@ fn graphs_with_wrong_types_or_ranks_are_refused() {
     let e = load_err(&bad.join("output-type"));
     assert!(e.contains("graph output `last_hidden_state`") && e.contains("float32"), "{e}");
 }
+
+#[test]
+fn a_pooled_output_narrower_than_the_sequence_output_works() {
+    use simlens::engine::{Embedder as _, Pooling};
+    let mut m = engine::load_model(root().join("tests/models/narrow-pooled"), LoadOptions::default())
+        .unwrap_or_else(|e| panic!("{e}"));
+    let texts = ["hello world", "a longer sentence here", "x"];
+    let mean = m.embed(&texts, Pooling::Mean, &mut |_, _| true).unwrap();
+    let pooled = m.embed(&texts, Pooling::Pooled, &mut |_, _| true).unwrap();
+    assert_eq!((mean.dim, mean.len()), (4, 3));
+    assert_eq!((pooled.dim, pooled.len()), (2, 3));
+    for row in pooled.rows() {
+        assert!((row.iter().map(|x| x * x).sum::<f32>() - 1.0).abs() < 1e-5);
+    }
+}

@@ -105,7 +105,7 @@ impl CompareView {
             self.comparison = c.map(|c| (*ja, *jb, Arc::new(c)));
             self.computing = None;
         }
-        if let Some(b) = self.result.clone().filter(|b| b.texts == a.texts) {
+        if let Some(b) = self.result.clone().filter(|b| b.texts == a.texts && a.sim.n >= 3 && b.sim.n == a.sim.n) {
             let key = (a.job, b.job);
             let have = self.comparison.as_ref().is_some_and(|(x, y, _)| (*x, *y) == key);
             let running = self.computing.as_ref().is_some_and(|(x, y, _)| (*x, *y) == key);
@@ -201,17 +201,19 @@ pub fn compare_ui(
         }
         return;
     }
-    let (Some(b), Some((_, _, cmp))) = (view.result.clone(), view.comparison.clone()) else {
+    if a.sim.n < 3 || a.sim.n != a.texts.len() {
+        ui.label("Comparing needs at least 3 sentences and a full matrix (at most 12,000 sentences).");
+        return;
+    }
+    let current = |b: &Arc<Computed>| view.comparison.clone().filter(|(x, y, _)| (*x, *y) == (a.job, b.job));
+    let b = view.result.clone().filter(|b| b.texts == a.texts);
+    let (Some(b), Some((_, _, cmp))) = (b.clone(), b.as_ref().and_then(current)) else {
         ui.horizontal(|ui| {
             ui.spinner();
             ui.label("embedding with B and comparing…");
         });
         return;
     };
-    if a.sim.n < 3 || b.sim.n != a.sim.n {
-        ui.label("Comparing needs at least 3 sentences and a full matrix.");
-        return;
-    }
     let (d, i, j) = cmp.max_abs_diff;
     ui.label(
         egui::RichText::new(format!("Spearman rank correlation of the pair similarities: {:.3}", cmp.spearman))

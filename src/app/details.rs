@@ -38,7 +38,9 @@ pub fn details_ui(
         return;
     }
     egui::ScrollArea::vertical().auto_shrink([false, false]).show(ui, |ui| {
-        ui.label(egui::RichText::new(format!("{:.3}", r.sim.get(i, j))).size(28.0).strong())
+        // From the vectors: past the heatmap's limit there is no matrix to read.
+        let score = crate::engine::similarity::dot(r.embeddings.row(i), r.embeddings.row(j));
+        ui.label(egui::RichText::new(format!("{score:.3}")).size(28.0).strong())
             .on_hover_text("cosine similarity (dot product of normalised vectors)");
         for (k, idx) in [i, j].into_iter().enumerate() {
             ui.label(

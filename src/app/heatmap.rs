@@ -184,6 +184,8 @@ pub fn heatmap_ui(
     if resp.dragged() {
         view.center -= resp.drag_delta() / side / view.zoom;
     }
+    // A smaller matrix than last time allows less zoom.
+    view.zoom = view.zoom.clamp(1.0, max_zoom);
     let half = 0.5 / view.zoom;
     view.center = vec2(view.center.x.clamp(half, 1.0 - half), view.center.y.clamp(half, 1.0 - half));
     let uv = Rect::from_center_size(view.center.to_pos2(), Vec2::splat(1.0 / view.zoom));

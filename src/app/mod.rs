@@ -217,13 +217,16 @@ pub struct SimlensApp {
 
 impl SimlensApp {
     /// Creates the app, restoring the session from `options.session_path`.
-    pub fn new(options: AppOptions) -> Self {
+    pub fn new(mut options: AppOptions) -> Self {
         let mut notifications = Vec::new();
         let state = match &options.session_path {
             Some(p) => {
                 let loaded = session::load(p);
                 if let Some(text) = loaded.notice {
                     notifications.push(Notification { text, is_error: true, at: Instant::now() });
+                }
+                if !loaded.writable {
+                    options.session_path = None;
                 }
                 loaded.state
             }
@@ -391,6 +394,10 @@ impl SimlensApp {
             }
             Response::Failed { job, error } => {
                 self.last_job_failed = true;
+                if job == 0 {
+                    // Job 0 is a request outside the embed jobs (a query or a quality check).
+                    self.scoring = None;
+                }
                 if self.running.is_some_and(|r| r.id == job) {
                     self.running = None;
                 }
@@ -496,7 +503,12 @@ impl SimlensApp {
     fn rank_search(&mut self) {
         let (Some(r), Some((_, v, fingerprint, pooling))) = (&self.result, &self.search.vector) else { return };
         if r.model.fingerprint != *fingerprint || r.pooling != *pooling {
-            // The model or pooling changed since: embed the query again.
+            // The model or pooling changed since: embed the query again, once per result
+            // (a failed job can leave the shown result on the old model).
+            if self.search.requeried_for == Some(r.job) {
+                return;
+            }
+            self.search.requeried_for = Some(r.job);
             let text = self.search.query.clone();
             self.search.vector = None;
             if let Some(w) = &self.worker {
@@ -1164,6 +1176,7 @@ fn flatten_for_job(set: &SentenceSet) -> (Vec<String>, Vec<usize>, Vec<String>, 
 /// The search box: the query, its vector, and the ranked sentences.
 #[derive(Default)]
 struct SearchState {
+    requeried_for: Option<u64>,
     query: String,
     vector: Option<(String, Vec<f32>, String, Pooling)>,
     hits: Option<Vec<(usize, f32)>>,

@@ -317,10 +317,9 @@ fn run(
                     && let Some(d) = &dir
                 {
                     match load(d) {
-                        Ok(e) => {
-                            send(Response::Loaded(Ok(e.info().clone())));
-                            embedder = Some(e);
-                        }
+                        // The same model again: no `Loaded`, which would make the app
+                        // resend the job that just crashed.
+                        Ok(e) => embedder = Some(e),
                         Err(error) => {
                             send(Response::Failed { job: job.id, error });
                             continue;
@@ -390,7 +389,8 @@ fn embed_job(
         done += chunk.len();
         progress(done, total);
     }
-    let dim = info.dim;
+    // The vector length depends on the pooling (a pooled output can be narrower).
+    let dim = job.texts.first().and_then(|t| cache.get(&key(t))).map_or(info.dim, Vec::len);
     let mut data = Vec::with_capacity(job.texts.len() * dim);
     for t in &job.texts {
         match cache.get(&key(t)) {

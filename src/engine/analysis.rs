@@ -89,7 +89,8 @@ pub fn mine_pairs(emb: &Embeddings, groups: &[usize], threshold: f32, scope: Pai
         for (r, i) in (start..end).enumerate() {
             for j in (i + 1)..n {
                 let s = block[r * width + (j - start - 1)];
-                if s < threshold {
+                // Also drops NaN scores (from a broken model): they compare as unordered.
+                if s.partial_cmp(&threshold).is_none_or(|o| o == std::cmp::Ordering::Less) {
                     continue;
                 }
                 let keep = match scope {

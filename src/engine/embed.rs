@@ -130,10 +130,13 @@ pub struct BatchOutput {
     pub seq_len: usize,
     /// `batch × seq_len × dim` sequence output, if the graph has one.
     pub sequence: Option<Vec<f32>>,
-    /// `batch × dim` pooled output, if the graph has one.
+    /// `batch × pooled_dim` pooled output, if the graph has one.
     pub pooled: Option<Vec<f32>>,
-    /// Vector length.
+    /// Length of a token vector in the sequence output (or of the pooled output when
+    /// there is no sequence output).
     pub dim: usize,
+    /// Length of a pooled vector; it can differ from `dim` (e.g. a Dense layer after pooling).
+    pub pooled_dim: usize,
 }
 
 /// A model folder loaded into an ONNX Runtime session.
@@ -147,6 +150,8 @@ pub struct OnnxEmbedder {
     sequence_output: Option<String>,
     pooled_output: Option<String>,
     vocab_limit: Option<usize>,
+    sequence_dim: usize,
+    pooled_dim: usize,
 }
 
 impl OnnxEmbedder {
@@ -203,7 +208,7 @@ impl OnnxEmbedder {
                 return Err(Error::model(
                     &folder.onnx,
                     format!(
-                        "graph input `{}` is {:?}; simlens feeds int64 [batch, sequence]",
+                        "graph input `{}` is {}; simlens feeds int64 [batch, sequence]",
                         input.name(),
                         input.dtype()
                     ),
@@ -223,7 +228,7 @@ impl OnnxEmbedder {
                         }
                         other => Err(Error::model(
                             &folder.onnx,
-                            format!("graph output `{name}` is {other:?}; expected float32 of rank {rank}"),
+                            format!("graph output `{name}` is {other}; expected float32 of rank {rank}"),
                         )),
                     };
                 }
@@ -277,6 +282,8 @@ impl OnnxEmbedder {
             sequence_output,
             pooled_output,
             vocab_limit: folder.vocab_size,
+            sequence_dim: 0,
+            pooled_dim: 0,
         };
         // A first run finds the vector length and proves the graph works end to end,
         // so a broken model fails here, at load, and not in the middle of a job.
@@ -285,7 +292,9 @@ impl OnnxEmbedder {
             Error::Ort { message, .. } => Error::model(&folder.onnx, format!("a test run failed: {message}")),
             other => other,
         })?;
-        embedder.info.dim = out.dim;
+        embedder.sequence_dim = out.dim;
+        embedder.pooled_dim = out.pooled_dim;
+        embedder.info.dim = embedder.dim_for(embedder.info.default_pooling);
         Ok(embedder)
     }
 
@@ -331,6 +340,7 @@ impl OnnxEmbedder {
         let outputs = self.session.run(inputs).map_err(|e| Error::ort("running the model", e))?;
 
         let mut dim = 0;
+        let mut pooled_dim = 0;
         let sequence = match &self.sequence_output {
             Some(name) => {
                 let (shape, data) = outputs[name.as_str()]
@@ -358,8 +368,9 @@ impl OnnxEmbedder {
                         format!("shape {:?}, expected [{batch}, dim]", &shape[..]),
                     ));
                 }
+                pooled_dim = shape[1] as usize;
                 if dim == 0 {
-                    dim = shape[1] as usize;
+                    dim = pooled_dim;
                 }
                 Some(data.to_vec())
             }
@@ -368,7 +379,12 @@ impl OnnxEmbedder {
         if dim == 0 {
             return Err(Error::ort("reading outputs", "the model returned zero-length vectors"));
         }
-        Ok(BatchOutput { batch, seq_len, sequence, pooled, dim })
+        Ok(BatchOutput { batch, seq_len, sequence, pooled, dim, pooled_dim })
+    }
+
+    /// The vector length a pooling gives.
+    fn dim_for(&self, pooling: Pooling) -> usize {
+        if pooling == Pooling::Pooled && self.pooled_dim > 0 { self.pooled_dim } else { self.sequence_dim }
     }
 
     fn check_pooling(&self, pooling: Pooling) -> Result<()> {
@@ -390,7 +406,7 @@ impl Embedder for OnnxEmbedder {
 
     fn embed(&mut self, texts: &[&str], pooling: Pooling, progress: Progress<'_>) -> Result<Embeddings> {
         self.check_pooling(pooling)?;
-        let dim = self.info.dim;
+        let dim = self.dim_for(pooling);
         let total = texts.len();
         let encoded = self.tokenizer.encode_many(texts)?;
         let truncated = encoded.iter().enumerate().filter(|(_, e)| e.truncated).map(|(i, _)| i).collect();
@@ -448,8 +464,11 @@ fn pool_row(out: &BatchOutput, r: usize, mask: &[i64], pooling: Pooling, dst: &m
             }
         }
         Pooling::Pooled => {
-            if let Some(p) = &out.pooled {
-                dst.copy_from_slice(&p[r * dim..(r + 1) * dim]);
+            let pd = out.pooled_dim;
+            if let Some(p) = &out.pooled
+                && dst.len() == pd
+            {
+                dst.copy_from_slice(&p[r * pd..(r + 1) * pd]);
             }
         }
     }

@@ -117,7 +117,9 @@ pub fn cluster(sim: &SimMatrix) -> Option<Clustering> {
     let mut dist = vec![0.0f64; n * (n - 1) / 2];
     for i in 0..n {
         for j in (i + 1)..n {
-            dist[idx(i, j)] = 1.0 - f64::from(sim.get(i, j));
+            // A NaN (from a broken model) would stall the chain; treat it as far apart.
+            let d = 1.0 - f64::from(sim.get(i, j));
+            dist[idx(i, j)] = if d.is_finite() { d } else { 2.0 };
         }
     }
     let mut size = vec![1usize; n];
