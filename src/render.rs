@@ -77,14 +77,7 @@ fn diverging(t: f32) -> [u8; 3] {
     // RdBu reversed: blue below the middle, white at it, red above.
     const STOPS: [[u8; 3]; 5] =
         [[0x21, 0x66, 0xac], [0x92, 0xc5, 0xde], [0xf7, 0xf7, 0xf7], [0xf4, 0xa5, 0x82], [0xb2, 0x18, 0x2b]];
-    let x = t * 4.0;
-    let i = (x.floor() as usize).min(3);
-    let f = x - i as f32;
-    let mut out = [0u8; 3];
-    for k in 0..3 {
-        out[k] = (f32::from(STOPS[i][k]) * (1.0 - f) + f32::from(STOPS[i + 1][k]) * f).round() as u8;
-    }
-    out
+    interpolate(&STOPS, t)
 }
 
 fn ylorrd(t: f32) -> [u8; 3] {
@@ -99,12 +92,18 @@ fn ylorrd(t: f32) -> [u8; 3] {
         [0xbd, 0x00, 0x26],
         [0x80, 0x00, 0x26],
     ];
-    let x = t * 8.0;
-    let i = (x.floor() as usize).min(7);
+    interpolate(&STOPS, t)
+}
+
+/// Linear interpolation between evenly spaced colour stops, `t` in [0, 1].
+fn interpolate(stops: &[[u8; 3]], t: f32) -> [u8; 3] {
+    let last = stops.len() - 1;
+    let x = t * last as f32;
+    let i = (x.floor() as usize).min(last - 1);
     let f = x - i as f32;
     let mut out = [0u8; 3];
     for k in 0..3 {
-        out[k] = (f32::from(STOPS[i][k]) * (1.0 - f) + f32::from(STOPS[i + 1][k]) * f).round() as u8;
+        out[k] = (f32::from(stops[i][k]) * (1.0 - f) + f32::from(stops[i + 1][k]) * f).round() as u8;
     }
     out
 }
@@ -208,7 +207,8 @@ impl Canvas {
     }
 }
 
-fn truncate(s: &str, max_chars: usize) -> String {
+/// `s` cut to `max_chars` characters, with an ellipsis when cut.
+pub fn truncate(s: &str, max_chars: usize) -> String {
     if s.chars().count() <= max_chars {
         s.to_owned()
     } else {

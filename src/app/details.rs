@@ -3,6 +3,7 @@
 use super::Command;
 use super::worker::Computed;
 use crate::engine::{TokenInfo, top_k};
+use crate::render::truncate;
 
 /// Draws the details of the selected cell.
 pub fn details_ui(
@@ -23,7 +24,7 @@ pub fn details_ui(
             }
             ui.horizontal(|ui| {
                 ui.monospace(format!("{score:.3}"));
-                if ui.link(short(&r.texts[i])).on_hover_text(&r.texts[i]).clicked() {
+                if ui.link(truncate(&r.texts[i], 60)).on_hover_text(&r.texts[i]).clicked() {
                     commands.push(Command::Select(i, i));
                 }
             });
@@ -60,7 +61,7 @@ pub fn details_ui(
         for (n, score) in top_k(&row, 5, Some(i)) {
             ui.horizontal(|ui| {
                 ui.monospace(format!("{score:.3}"));
-                if ui.link(short(&r.texts[n])).on_hover_text(&r.texts[n]).clicked() {
+                if ui.link(truncate(&r.texts[n], 60)).on_hover_text(&r.texts[n]).clicked() {
                     commands.push(Command::Select(i, n));
                 }
             });
@@ -95,8 +96,4 @@ fn tokens_ui(ui: &mut egui::Ui, t: &TokenInfo) {
             ui.end_row();
         }
     });
-}
-
-fn short(s: &str) -> String {
-    if s.chars().count() > 60 { format!("{}…", s.chars().take(59).collect::<String>()) } else { s.to_owned() }
 }

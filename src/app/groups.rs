@@ -4,6 +4,7 @@ use egui::{Align2, Color32, FontId, Rect, Sense, Stroke, Vec2, pos2, vec2};
 
 use super::worker::Computed;
 use crate::engine::separation;
+pub use crate::render::truncate;
 use crate::render::unit;
 use crate::session::ViewSettings;
 
@@ -134,15 +135,4 @@ pub fn groups_ui(ui: &mut egui::Ui, r: &Computed, view: &ViewSettings) {
 pub fn contrast(fill: Color32) -> Color32 {
     let l = 0.299 * f32::from(fill.r()) + 0.587 * f32::from(fill.g()) + 0.114 * f32::from(fill.b());
     if l > 140.0 { Color32::BLACK } else { Color32::WHITE }
-}
-
-/// `s` cut to `max` characters with an ellipsis.
-pub fn truncate(s: &str, max: usize) -> String {
-    if s.chars().count() <= max {
-        s.to_owned()
-    } else {
-        let mut t: String = s.chars().take(max.saturating_sub(1)).collect();
-        t.push('…');
-        t
-    }
 }
