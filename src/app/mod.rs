@@ -909,6 +909,8 @@ impl SimlensApp {
             } else if matches!(self.model, ModelStatus::Loading(_)) {
                 ui.spinner();
                 ui.label("loading model…");
+            } else if matches!(self.model, ModelStatus::Failed(_)) {
+                ui.colored_label(ui.visuals().error_fg_color, "no model loaded");
             } else if self.dirty_since.is_some() {
                 ui.spinner();
                 ui.label("waiting for typing to pause…");
