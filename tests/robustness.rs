@@ -34,7 +34,8 @@ fn kill_9_during_atomic_writes_never_leaves_a_torn_file() {
         child.kill().unwrap(); // SIGKILL on Unix
         child.wait().unwrap();
         let Ok(bytes) = std::fs::read(&file) else {
-            assert_eq!(round, 0, "the file exists once the first write completed");
+            // No write has completed yet (a slow start); once one has, the file never goes away.
+            assert!(last_k.is_none(), "round {round}: the file disappeared");
             continue;
         };
         let j: serde_json::Value = serde_json::from_slice(&bytes).expect("a complete JSON document");
