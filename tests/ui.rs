@@ -46,6 +46,21 @@ fn harness(app: SimlensApp) -> Harness<'static, SimlensApp> {
     builder().build_ui_state(|ui, app: &mut SimlensApp| app.ui(ui), app)
 }
 
+/// Steps frames in real time until `done` holds, or fails after `limit` naming `what`.
+fn wait_until(
+    h: &mut Harness<'_, SimlensApp>,
+    what: &str,
+    limit: Duration,
+    done: impl Fn(&Harness<'_, SimlensApp>) -> bool,
+) {
+    let start = Instant::now();
+    while !done(h) {
+        h.step();
+        assert!(start.elapsed() < limit, "waited {limit:?} for {what}");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
 /// Steps frames in real time until the app is idle (worker answered), or fails after `limit`.
 fn settle(h: &mut Harness<'_, SimlensApp>, limit: Duration) {
     let start = Instant::now();
@@ -143,12 +158,9 @@ fn exports_parse_back_to_the_same_matrix() {
     ] {
         h.state_mut().push_command(Command::Export(kind, p.clone()));
     }
-    let start = Instant::now();
-    while !(png_p.exists() && npy_p.exists() && json_p.exists() && csv_p.exists()) {
-        h.step();
-        assert!(start.elapsed() < Duration::from_secs(10), "exports did not appear");
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    wait_until(&mut h, "the exports", Duration::from_secs(10), |_| {
+        png_p.exists() && npy_p.exists() && json_p.exists() && csv_p.exists()
+    });
     let j: serde_json::Value = serde_json::from_slice(&std::fs::read(&json_p).unwrap()).unwrap();
     assert_eq!(j["model"], "fake-model");
     let m: Vec<f32> = j["matrix"].as_array().unwrap().iter().flat_map(common::f32s).collect();
@@ -168,12 +180,9 @@ fn exports_parse_back_to_the_same_matrix() {
 
     // An unwritable destination is reported in the window, and nothing else changes.
     h.state_mut().push_command(Command::Export(ExportKind::MatrixCsv, "/nonexistent-simlens/m.csv".into()));
-    let start = Instant::now();
-    while !h.state().notifications.iter().any(|n| n.is_error) {
-        h.step();
-        assert!(start.elapsed() < Duration::from_secs(10), "no error shown");
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    wait_until(&mut h, "an error message", Duration::from_secs(10), |h| {
+        h.state().notifications.iter().any(|n| n.is_error)
+    });
     h.step();
     assert!(h.query_by_label_contains("Export failed").is_some());
     assert_eq!(h.state().state.set.len(), 6);
@@ -338,12 +347,7 @@ fn the_session_is_autosaved_and_restored() {
     h.state_mut().state.view.tab = Tab::Groups;
     settle(&mut h, Duration::from_secs(10));
     // Autosave batches changes for a second.
-    let start = Instant::now();
-    while !session.exists() {
-        h.step();
-        assert!(start.elapsed() < Duration::from_secs(10), "no autosave");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    wait_until(&mut h, "the autosave", Duration::from_secs(10), |_| session.exists());
     drop(h); // joins the autosave thread
     let restored = SimlensApp::new(opts());
     assert_eq!(restored.state.set.groups[2].sentences.last().unwrap(), "When is your birthday?");
@@ -379,12 +383,7 @@ fn snapshots_of_the_seed_heatmap_and_group_view() {
     h.state_mut().push_command(Command::Select(4, 5));
     settle(&mut h, Duration::from_secs(10));
     // The tokens come from the worker a moment later.
-    let start = Instant::now();
-    while h.query_by_label("[CLS]").is_none() {
-        h.step();
-        assert!(start.elapsed() < Duration::from_secs(10), "no tokens");
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    wait_until(&mut h, "the tokens", Duration::from_secs(10), |h| h.query_by_label("[CLS]").is_some());
     h.run_steps(2);
     // The status line carries the run time, which differs between runs.
     h.mask(egui::Rect::from_min_max(egui::pos2(0.0, 770.0), egui::pos2(1280.0, 800.0)));
@@ -414,12 +413,7 @@ fn search_ranks_and_marks_sentences() {
     settle(&mut h, Duration::from_secs(10));
     h.state_mut().push_command(Command::Search("my phone".into()));
     settle(&mut h, Duration::from_secs(10));
-    let start = Instant::now();
-    while h.state().search_hits().is_none() {
-        h.step();
-        assert!(start.elapsed() < Duration::from_secs(10));
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    wait_until(&mut h, "the search results", Duration::from_secs(10), |h| h.state().search_hits().is_some());
     h.run_steps(2);
     let hits = h.state().search_hits().unwrap().to_vec();
     let r = h.state().result.clone().unwrap();
@@ -435,12 +429,9 @@ fn pairs_tab_lists_pairs_above_the_threshold_and_selects_them() {
     settle(&mut h, Duration::from_secs(10));
     h.state_mut().state.view.tab = Tab::Pairs;
     h.state_mut().state.view.pair_threshold = 0.5;
-    let start = Instant::now();
-    while h.query_by_label_contains("pair(s) at or above").is_none() {
-        h.step();
-        assert!(start.elapsed() < Duration::from_secs(10), "no pair list");
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    wait_until(&mut h, "the pair list", Duration::from_secs(10), |h| {
+        h.query_by_label_contains("pair(s) at or above").is_some()
+    });
     let r = h.state().result.clone().unwrap();
     let want = (0..5).flat_map(|i| (i + 1..5).map(move |j| (i, j))).filter(|&(i, j)| r.sim.get(i, j) >= 0.5).count();
     assert!(h.query_by_label_contains(&format!("{want} pair(s) at or above 0.50")).is_some());
@@ -503,12 +494,9 @@ fn compare_tab_shows_the_rank_correlation_of_two_poolings() {
     settle(&mut h, Duration::from_secs(10));
     h.state_mut().state.compare_pooling = Some(Pooling::Cls);
     h.state_mut().state.view.tab = Tab::Compare;
-    let start = Instant::now();
-    while h.query_by_label_contains("Spearman rank correlation").is_none() {
-        h.step();
-        assert!(start.elapsed() < Duration::from_secs(20), "no comparison");
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    wait_until(&mut h, "the comparison", Duration::from_secs(20), |h| {
+        h.query_by_label_contains("Spearman rank correlation").is_some()
+    });
     // The same numbers computed directly from the fake embedder.
     use simlens::engine::Embedder as _;
     let r = h.state().result.clone().unwrap();
@@ -521,12 +509,7 @@ fn compare_tab_shows_the_rank_correlation_of_two_poolings() {
 }
 
 fn wait_for_label(h: &mut Harness<'_, SimlensApp>, label: &str, limit: Duration) {
-    let start = Instant::now();
-    while h.query_by_label(label).is_none() {
-        h.step();
-        assert!(start.elapsed() < limit, "no “{label}” after {limit:?}");
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    wait_until(h, label, limit, |h| h.query_by_label(label).is_some());
 }
 
 #[test]

@@ -213,23 +213,8 @@ pub fn compare(a: &SimMatrix, b: &SimMatrix) -> Option<Comparison> {
 mod tests {
     use super::*;
     use crate::engine::pooling::normalize;
+    use crate::engine::random_unit;
     use crate::engine::similarity_matrix;
-
-    fn random_unit(n: usize, d: usize, seed: u64) -> Embeddings {
-        let mut s = seed;
-        let mut data: Vec<f32> = (0..n * d)
-            .map(|_| {
-                s ^= s << 13;
-                s ^= s >> 7;
-                s ^= s << 17;
-                (s % 2001) as f32 / 1000.0 - 1.0
-            })
-            .collect();
-        for row in data.chunks_mut(d) {
-            normalize(row);
-        }
-        Embeddings { dim: d, data, truncated: vec![] }
-    }
 
     #[test]
     fn comparison_of_a_monotone_transform_has_rank_correlation_one() {

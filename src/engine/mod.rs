@@ -23,3 +23,21 @@ pub fn load_model(dir: impl AsRef<std::path::Path>, options: LoadOptions) -> cra
     let runtime = runtime::load()?;
     OnnxEmbedder::load(&runtime, dir, options)
 }
+
+/// Deterministic random unit vectors (xorshift), for unit tests.
+#[cfg(test)]
+pub(crate) fn random_unit(n: usize, d: usize, seed: u64) -> Embeddings {
+    let mut s = seed;
+    let mut data: Vec<f32> = (0..n * d)
+        .map(|_| {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            (s % 2001) as f32 / 1000.0 - 1.0
+        })
+        .collect();
+    for row in data.chunks_mut(d) {
+        pooling::normalize(row);
+    }
+    Embeddings { dim: d, data, truncated: vec![] }
+}

@@ -262,19 +262,7 @@ mod tests {
 
     #[test]
     fn nn_chain_merges_at_the_same_heights_as_naive_average_linkage() {
-        let mut s = 0x2545_f491_4f6c_dd1du64;
-        let mut data: Vec<f32> = (0..30 * 6)
-            .map(|_| {
-                s ^= s << 13;
-                s ^= s >> 7;
-                s ^= s << 17;
-                (s % 1000) as f32 / 500.0 - 1.0
-            })
-            .collect();
-        for row in data.chunks_mut(6) {
-            normalize(row);
-        }
-        let sim = similarity_matrix(&Embeddings { dim: 6, data, truncated: vec![] });
+        let sim = similarity_matrix(&crate::engine::random_unit(30, 6, 0x2545_f491_4f6c_dd1d));
         let mut got = cluster(&sim).unwrap().heights;
         got.sort_by(f64::total_cmp);
         let want = naive_merge_heights(&sim);
