@@ -160,6 +160,9 @@ pub struct ModelArgs {
     /// Sentences per inference batch.
     #[arg(long, default_value_t = 32)]
     pub batch_size: usize,
+    /// Neither read nor write the on-disk embedding cache (see `SIMLENS_CACHE_DIR`).
+    #[arg(long)]
+    pub no_cache: bool,
 }
 
 macro_rules! clap_value {
@@ -247,10 +250,36 @@ fn read_set(input: &Path) -> Result<SentenceSet> {
     SentenceSet::read_path(input)
 }
 
-fn embed_set(embedder: &mut OnnxEmbedder, pooling: Pooling, texts: &[&str]) -> Result<engine::Embeddings> {
+/// Sentences tokenized and embedded at a time: bounds the memory of huge inputs
+/// while keeping batches well sorted by length.
+const EMBED_CHUNK: usize = 16_384;
+
+fn embed_set(
+    embedder: &mut OnnxEmbedder,
+    pooling: Pooling,
+    texts: &[&str],
+    args: &ModelArgs,
+) -> Result<engine::Embeddings> {
+    let mut cache = open_cache(embedder.info(), pooling, args);
     let mut progress = Progress::new("embedding");
-    let emb = embedder.embed(texts, pooling, &mut |d, t| progress.update(d, t))?;
+    let mut emb = engine::Embeddings::empty(0);
+    emb.data.reserve(texts.len() * embedder.info().dim);
+    let mut embedded = 0;
+    for (c, chunk) in texts.chunks(EMBED_CHUNK).enumerate() {
+        let offset = c * EMBED_CHUNK;
+        let (part, fresh) = engine::cache::embed_cached(embedder, cache.as_mut(), chunk, pooling, &mut |d, _| {
+            progress.update(offset + d, texts.len())
+        })?;
+        embedded += fresh;
+        emb.dim = part.dim;
+        emb.data.extend_from_slice(&part.data);
+        emb.truncated.extend(part.truncated.iter().map(|i| i + offset));
+    }
     drop(progress);
+    match cache {
+        Some(_) => log::info!("{embedded} of {} sentences embedded, the rest read from the cache", texts.len()),
+        None => log::info!("{embedded} sentences embedded (no embedding cache)"),
+    }
     if !emb.truncated.is_empty() {
         warn(&format!(
             "note: {} sentence(s) longer than {} tokens were truncated (first: #{})",
@@ -260,6 +289,22 @@ fn embed_set(embedder: &mut OnnxEmbedder, pooling: Pooling, texts: &[&str]) -> R
         ));
     }
     Ok(emb)
+}
+
+/// The on-disk cache for this model and pooling, unless `--no-cache` or it cannot be
+/// opened (then the run goes on without it, with a note).
+fn open_cache(info: &engine::ModelInfo, pooling: Pooling, args: &ModelArgs) -> Option<engine::cache::DiskCache> {
+    if args.no_cache || info.fingerprint.starts_with("unhashed") {
+        return None;
+    }
+    let root = engine::cache::default_root()?;
+    match engine::cache::DiskCache::open(&root, &info.fingerprint, pooling, engine::cache::default_limit()) {
+        Ok(c) => Some(c),
+        Err(e) => {
+            warn(&format!("note: embedding cache at {} unavailable ({e}); embedding without it", root.display()));
+            None
+        }
+    }
 }
 
 fn warn(msg: &str) {
@@ -287,7 +332,7 @@ fn similarity(input: &Path, args: &ModelArgs, format: MatrixFormat, output: Opti
     check_matrix_size(set.len())?;
     let (mut embedder, pooling) = load(args)?;
     let (texts, groups) = set.flatten();
-    let emb = embed_set(&mut embedder, pooling, &texts)?;
+    let emb = embed_set(&mut embedder, pooling, &texts, args)?;
     let sim = engine::similarity_matrix(&emb);
     let names = set.group_names();
     let gm = engine::group_matrix(&emb, &groups, names.len());
@@ -299,7 +344,7 @@ fn embed(input: &Path, args: &ModelArgs, format: EmbeddingFormat, output: Option
     let set = read_set(input)?;
     let (mut embedder, pooling) = load(args)?;
     let (texts, groups) = set.flatten();
-    let emb = embed_set(&mut embedder, pooling, &texts)?;
+    let emb = embed_set(&mut embedder, pooling, &texts, args)?;
     let export = EmbeddingExport {
         model: &embedder.info().name,
         pooling,
@@ -374,7 +419,7 @@ fn embed_input(input: &Path, args: &ModelArgs) -> Result<(SentenceSet, OnnxEmbed
     let (mut embedder, pooling) = load(args)?;
     let emb = {
         let (texts, _) = set.flatten();
-        embed_set(&mut embedder, pooling, &texts)?
+        embed_set(&mut embedder, pooling, &texts, args)?
     };
     Ok((set, embedder, pooling, emb))
 }
@@ -487,15 +532,16 @@ fn compare(
     check_matrix_size(set.len())?;
     let (texts, groups) = set.flatten();
     let (mut a, pooling_a) = load(args)?;
-    let emb_a = embed_set(&mut a, pooling_a, &texts)?;
+    let emb_a = embed_set(&mut a, pooling_a, &texts, args)?;
     let args_b = ModelArgs {
         model: model_b.or_else(|| args.model.clone()),
         pooling: pooling_b.map(PoolingArg),
         batch_size: args.batch_size,
+        no_cache: args.no_cache,
     };
     // One model loaded twice shares ONNX Runtime; B's default pooling is its own.
     let (mut b, pooling_b) = load(&args_b)?;
-    let emb_b = embed_set(&mut b, pooling_b, &texts)?;
+    let emb_b = embed_set(&mut b, pooling_b, &texts, &args_b)?;
     let (sim_a, sim_b) = (engine::similarity_matrix(&emb_a), engine::similarity_matrix(&emb_b));
     let cmp = analysis::compare(&sim_a, &sim_b)
         .ok_or_else(|| Error::input(None, "comparing needs at least 3 sentences (3 pairs)"))?;

@@ -126,10 +126,7 @@ pub fn matrix_pixels<T: Copy + Send + Sync>(
 ) -> (usize, Vec<T>) {
     use rayon::prelude::*;
     let n = sim.n;
-    let lut: Vec<T> = cmap.lut().into_iter().map(make).collect();
-    // Index into the 256-entry table: (v − lo) · scale, clamped.
-    let scale = if hi > lo { 255.0 / (hi - lo) } else { 0.0 };
-    let color = |v: f32| lut[((v - lo) * scale).clamp(0.0, 255.0).round() as usize];
+    let color = cell_color(lo, hi, cmap, make);
     if n <= max_side {
         let mut px = Vec::with_capacity(n * n);
         sim.data.par_iter().map(|&v| color(v)).collect_into_vec(&mut px);
@@ -147,6 +144,19 @@ pub fn matrix_pixels<T: Copy + Send + Sync>(
         })
         .collect();
     (side, px)
+}
+
+/// The colour of a matrix cell, as the heatmap texture draws it: a 256-entry table
+/// indexed by `(v − lo) / (hi − lo)`, clamped.
+pub fn cell_color<T: Copy + Sync>(
+    lo: f32,
+    hi: f32,
+    cmap: Colormap,
+    make: impl Fn([u8; 3]) -> T,
+) -> impl Fn(f32) -> T + Sync {
+    let lut: Vec<T> = cmap.lut().into_iter().map(make).collect();
+    let scale = if hi > lo { 255.0 / (hi - lo) } else { 0.0 };
+    move |v: f32| lut[((v - lo) * scale).clamp(0.0, 255.0).round() as usize]
 }
 
 /// What to draw in a heatmap PNG.

@@ -5,10 +5,10 @@
 
 mod common;
 
-use std::process::Command;
+use common::simlens_command;
 
 fn run(args: &[&str]) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_simlens")).args(args).output().unwrap();
+    let out = simlens_command().args(args).output().unwrap();
     assert!(out.status.success(), "simlens {args:?}: {}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8(out.stdout).unwrap()
 }

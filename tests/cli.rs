@@ -10,7 +10,7 @@ use std::process::{Command, Output};
 use common::*;
 
 fn simlens(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_simlens")).args(args).output().expect("run simlens")
+    simlens_command().args(args).output().expect("run simlens")
 }
 
 fn ok(args: &[&str]) -> String {
@@ -21,7 +21,7 @@ fn ok(args: &[&str]) -> String {
 
 /// Runs a command that must fail cleanly; returns its stderr.
 fn fails(args: &[&str], envs: &[(&str, &str)]) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_simlens")).args(args).envs(envs.iter().copied()).output().unwrap();
+    let out = simlens_command().args(args).envs(envs.iter().copied()).output().unwrap();
     let err = String::from_utf8_lossy(&out.stderr).into_owned();
     assert!(!out.status.success(), "simlens {args:?} should fail");
     assert_eq!(out.status.code(), Some(1), "a clean error exit, not a crash: {err}");
@@ -161,7 +161,7 @@ fn embed_formats_round_trip() {
 
 #[test]
 fn stdin_and_csv_inputs() {
-    let out = Command::new(env!("CARGO_BIN_EXE_simlens"))
+    let out = simlens_command()
         .args(["similarity", "-", "--format", "json"])
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
@@ -273,4 +273,55 @@ fn stsb_spearman_matches_published_figure() {
     let value: f64 = line.trim_start_matches("Spearman x100:").trim().parse().unwrap();
     assert!((value - 82.03).abs() <= 0.01, "{out}");
     assert!(out.contains("pairs: 1379"), "{out}");
+}
+
+#[test]
+fn embedding_cache_reuses_vectors_survives_damage_and_can_be_bypassed() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = seed_file(dir.path());
+    let cache = dir.path().join("cache");
+    let run = |name: &str, cache_dir: &Path, extra: &[&str]| -> (Vec<u8>, String) {
+        let out = dir.path().join(name);
+        let o = Command::new(env!("CARGO_BIN_EXE_simlens"))
+            .env("SIMLENS_CACHE_DIR", cache_dir)
+            .env("RUST_LOG", "simlens=info")
+            .args(["embed", input.to_str().unwrap(), "-o", out.to_str().unwrap()])
+            .args(extra)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&o.stderr).into_owned();
+        assert!(o.status.success(), "{err}");
+        (std::fs::read(&out).unwrap(), err)
+    };
+    let (first, log) = run("1.npy", &cache, &[]);
+    assert!(log.contains("6 of 6 sentences embedded"), "{log}");
+    let (second, log) = run("2.npy", &cache, &[]);
+    assert!(log.contains("0 of 6 sentences embedded"), "{log}");
+    assert_eq!(first, second, "cached vectors are the computed ones, bit for bit");
+    let (bypass, log) = run("3.npy", &cache, &["--no-cache"]);
+    assert!(log.contains("6 sentences embedded (no embedding cache)"), "{log}");
+    assert_eq!(first, bypass);
+
+    // Damage every stored vector: each becomes a miss and is embedded again.
+    let mut segments = 0;
+    for ctx in std::fs::read_dir(cache.join("v1")).unwrap() {
+        for seg in std::fs::read_dir(ctx.unwrap().path()).unwrap() {
+            let path = seg.unwrap().path();
+            let mut bytes = std::fs::read(&path).unwrap();
+            for b in bytes.iter_mut().skip(64).step_by(97) {
+                *b ^= 0x5a;
+            }
+            std::fs::write(&path, bytes).unwrap();
+            segments += 1;
+        }
+    }
+    assert!(segments > 0);
+    let (repaired, log) = run("4.npy", &cache, &[]);
+    assert!(log.contains("6 of 6 sentences embedded"), "{log}");
+    assert_eq!(first, repaired);
+
+    // A cache folder that cannot be created: a note, and the same result.
+    let (uncached, log) = run("5.npy", Path::new("/proc/simlens-cache"), &[]);
+    assert!(log.contains("embedding cache") && log.contains("unavailable"), "{log}");
+    assert_eq!(first, uncached);
 }

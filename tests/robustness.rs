@@ -5,13 +5,13 @@
 mod common;
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 use std::time::Duration;
 
 use common::*;
 
 fn simlens(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_simlens")).args(args).output().expect("run simlens")
+    simlens_command().args(args).output().expect("run simlens")
 }
 
 fn assert_clean_failure(out: &Output) -> String {
@@ -27,8 +27,7 @@ fn kill_9_during_atomic_writes_never_leaves_a_torn_file() {
     let file = dir.path().join("state.json");
     let mut last_k = None;
     for round in 0..25u64 {
-        let mut child =
-            Command::new(env!("CARGO_BIN_EXE_simlens")).args(["stress-write", file.to_str().unwrap()]).spawn().unwrap();
+        let mut child = simlens_command().args(["stress-write", file.to_str().unwrap()]).spawn().unwrap();
         // Kill at varying points in the write cycle.
         std::thread::sleep(Duration::from_millis(20 + (round * 37) % 90));
         child.kill().unwrap(); // SIGKILL on Unix

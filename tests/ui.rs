@@ -30,7 +30,7 @@ fn fake_loader(fake: FakeEmbedder) -> Loader {
 }
 
 fn options(loader: Loader, model: PathBuf) -> AppOptions {
-    AppOptions { loader, session_path: None, debounce: Duration::ZERO, bundled_model: model }
+    AppOptions { loader, session_path: None, debounce: Duration::ZERO, bundled_model: model, cache_dir: None }
 }
 
 fn fake_app() -> SimlensApp {
@@ -554,4 +554,74 @@ fn blank_sentences_are_skipped_with_a_note() {
     settle(&mut h, Duration::from_secs(10));
     assert_eq!(n(&h), 6, "the blank sentence is not embedded");
     assert!(h.query_by_label("1 empty sentence(s) skipped").is_some());
+}
+
+fn many_sentences(n: usize, groups: usize) -> simlens::io::SentenceSet {
+    let mut set = simlens::io::SentenceSet::default();
+    for g in 0..groups {
+        set.groups.push(simlens::io::Group { name: format!("G{g}"), sentences: Vec::new() });
+    }
+    for i in 0..n {
+        set.groups[i % groups].sentences.push(format!("sentence {i} about topic {}", i % 7));
+    }
+    set
+}
+
+#[test]
+fn an_edit_is_answered_with_a_patch_equal_to_a_full_recomputation() {
+    let fake = FakeEmbedder::new("fake-model", 64);
+    let state = State { set: many_sentences(400, 5), ..State::default() };
+    let mut h = harness(SimlensApp::with_state(state, options(fake_loader(fake), "fake-model".into()), vec![]));
+    settle(&mut h, Duration::from_secs(20));
+    let first = h.state().result.clone().unwrap();
+    assert_eq!(first.sim.n, 400);
+    for (k, (g, i)) in [(1, 3), (4, 70), (1, 3)].into_iter().enumerate() {
+        h.state_mut().state.set.groups[g].sentences[i].push_str(" edited");
+        h.state_mut().push_command(Command::Edited);
+        let before = h.state().result.as_ref().unwrap().job;
+        wait_until(&mut h, "the patched result", Duration::from_secs(20), |h| {
+            h.state().result.as_ref().is_some_and(|r| r.job != before)
+        });
+        let r = h.state().result.clone().unwrap();
+        assert_eq!(r.embedded, 1, "only the edited sentence is embedded");
+        assert_eq!(h.state().patches, k as u64 + 1, "answered with a patch");
+        assert!(r.texts.iter().any(|t| t.ends_with(" edited")));
+        // The patched answer equals what a full job computes from the same vectors.
+        let full = simlens::engine::similarity_matrix(&r.embeddings);
+        let worst = full.data.iter().zip(&r.sim.data).map(|(a, b)| (a - b).abs()).fold(0.0, f32::max);
+        assert!(worst < 1e-6, "matrix differs by {worst}");
+        for i in 0..r.sim.n {
+            for j in 0..r.sim.n {
+                assert_eq!(r.sim.get(i, j).to_bits(), r.sim.get(j, i).to_bits());
+            }
+        }
+        assert_eq!(r.group_matrix, simlens::engine::group_matrix(&r.embeddings, &r.groups, r.group_names.len()));
+        assert_eq!(r.misfits, simlens::engine::analysis::misfits(&r.embeddings, &r.groups, r.group_names.len()));
+        let mut fake = FakeEmbedder::new("fake-model", 64);
+        let texts: Vec<&str> = r.texts.iter().map(String::as_str).collect();
+        let direct = simlens::engine::Embedder::embed(&mut fake, &texts, Pooling::Mean, &mut |_, _| true).unwrap();
+        assert_eq!(direct.data, r.embeddings.data);
+    }
+}
+
+#[test]
+fn a_reopened_session_reads_its_vectors_from_the_disk_cache() {
+    let cache = tempfile::tempdir().unwrap();
+    let open = || {
+        let fake = FakeEmbedder::new("fake-model", 64);
+        let state = State { set: many_sentences(300, 3), ..State::default() };
+        let opts = AppOptions {
+            cache_dir: Some(cache.path().to_path_buf()),
+            ..options(fake_loader(fake), "fake-model".into())
+        };
+        let mut h = harness(SimlensApp::with_state(state, opts, vec![]));
+        settle(&mut h, Duration::from_secs(20));
+        h.state().result.clone().unwrap()
+    };
+    let first = open();
+    assert_eq!(first.embedded, 300);
+    let second = open();
+    assert_eq!(second.embedded, 0, "nothing is embedded again");
+    assert_eq!(first.embeddings, second.embeddings);
+    assert_eq!(first.sim, second.sim);
 }

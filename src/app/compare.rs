@@ -43,13 +43,14 @@ impl CompareView {
         &mut self,
         ctx: &egui::Context,
         loader: &Loader,
+        cache_dir: Option<&PathBuf>,
         dir_b: PathBuf,
         pooling_b: Option<Pooling>,
         a: &Arc<Computed>,
     ) {
         if self.worker.is_none() {
             let repaint = ctx.clone();
-            self.worker = Some(Worker::spawn(loader.clone(), move || repaint.request_repaint()));
+            self.worker = Some(Worker::spawn(loader.clone(), cache_dir.cloned(), move || repaint.request_repaint()));
         }
         let Some(worker) = &self.worker else { return };
         if self.loaded_dir.as_ref() != Some(&dir_b) {
@@ -72,7 +73,9 @@ impl CompareView {
                     self.error = Some(error.to_string());
                     self.pending_for = None;
                 }
-                Response::Progress { .. }
+                // B's jobs never ask for patches.
+                Response::Patched(_)
+                | Response::Progress { .. }
                 | Response::Tokens(..)
                 | Response::Query { .. }
                 | Response::ScoreProgress { .. }
@@ -95,6 +98,8 @@ impl CompareView {
                 pooling,
                 map: false,
                 cluster: false,
+                // B's answers are always whole.
+                patch_base: None,
             }));
             self.pending_for = Some(a.job);
         }
@@ -131,16 +136,15 @@ pub fn compare_ui(
     ui: &mut egui::Ui,
     view: &mut CompareView,
     a: &Arc<Computed>,
-    loader: &Loader,
-    bundled: &std::path::Path,
+    options: &super::AppOptions,
     settings: &ViewSettings,
     compare_model: &mut Option<PathBuf>,
     compare_pooling: &mut Option<Pooling>,
     recent: &[PathBuf],
     commands: &mut Vec<Command>,
 ) {
-    let dir_b = compare_model.clone().unwrap_or_else(|| bundled.to_path_buf());
-    view.update(ui.ctx(), loader, dir_b.clone(), *compare_pooling, a);
+    let dir_b = compare_model.clone().unwrap_or_else(|| options.bundled_model.clone());
+    view.update(ui.ctx(), &options.loader, options.cache_dir.as_ref(), dir_b.clone(), *compare_pooling, a);
 
     ui.horizontal(|ui| {
         ui.strong("A");

@@ -43,11 +43,14 @@ pub struct HeatmapView {
     zoom: f32,
     /// Centre of the view in texture coordinates (0..1).
     center: Vec2,
+    /// Rows (= columns) changed by patches since the texture was drawn, and the job
+    /// that brings them up to date.
+    pending: Option<(u64, Vec<usize>)>,
 }
 
 impl Default for HeatmapView {
     fn default() -> Self {
-        Self { texture: None, key: None, permuted: None, zoom: 1.0, center: vec2(0.5, 0.5) }
+        Self { texture: None, key: None, permuted: None, zoom: 1.0, center: vec2(0.5, 0.5), pending: None }
     }
 }
 
@@ -55,6 +58,17 @@ impl HeatmapView {
     /// Forces the texture to be rebuilt on the next frame.
     pub fn invalidate(&mut self) {
         self.key = None;
+        self.pending = None;
+    }
+
+    /// The result became `job` by changing sentences `changed`: only their rows and
+    /// columns of the texture are redrawn.
+    pub fn patched(&mut self, job: u64, changed: &[usize]) {
+        if self.key.is_none() {
+            return;
+        }
+        let rows = self.pending.take().map(|(_, r)| r).unwrap_or_default();
+        self.pending = Some((job, rows.into_iter().chain(changed.iter().copied()).collect()));
     }
 }
 
@@ -130,8 +144,25 @@ pub fn heatmap_ui(
         inverse[i] = k;
     }
     let key = (r.job, lo.to_bits(), hi.to_bits(), settings.colormap, permute);
+    let max_side = ui.ctx().input(|i| i.max_texture_side).max(256);
+    let pending = view.pending.take();
+    if let (Some((job, rows)), Some(old), Some(texture)) = (&pending, view.key, view.texture.as_mut())
+        && *job == r.job
+        && (old.1, old.2, old.3, old.4) == (key.1, key.2, key.3, key.4)
+        && !permute
+        && texture.size() == [n, n]
+    {
+        // One row and one column of pixels per changed sentence.
+        let color = crate::render::cell_color(lo, hi, settings.colormap, |c| Color32::from_rgb(c[0], c[1], c[2]));
+        for &i in rows {
+            let row = sim.row(i);
+            let pixels: Vec<Color32> = row.iter().map(|&v| color(v)).collect();
+            texture.set_partial([0, i], egui::ColorImage::new([n, 1], pixels.clone()), TextureOptions::NEAREST);
+            texture.set_partial([i, 0], egui::ColorImage::new([1, n], pixels), TextureOptions::NEAREST);
+        }
+        view.key = Some(key);
+    }
     if view.key != Some(key) || view.texture.is_none() {
-        let max_side = ui.ctx().input(|i| i.max_texture_side).max(256);
         let (side, pixels) =
             matrix_pixels(sim, lo, hi, settings.colormap, max_side, |c| Color32::from_rgb(c[0], c[1], c[2]));
         let image = egui::ColorImage::new([side, side], pixels);

@@ -62,6 +62,8 @@ pub struct AppOptions {
     pub debounce: Duration,
     /// The folder of the bundled model.
     pub bundled_model: PathBuf,
+    /// The on-disk embedding cache; `None` embeds without one.
+    pub cache_dir: Option<PathBuf>,
 }
 
 impl Default for AppOptions {
@@ -71,6 +73,7 @@ impl Default for AppOptions {
             session_path: std::env::var_os("SIMLENS_SESSION").map(PathBuf::from).or_else(session::default_path),
             debounce: Duration::from_millis(300),
             bundled_model: engine::bundled_model_dir(),
+            cache_dir: engine::cache::default_root(),
         }
     }
 }
@@ -175,6 +178,8 @@ pub struct SimlensApp {
     model: ModelStatus,
     /// The latest finished comparison; it stays until a newer one arrives.
     pub result: Option<Arc<Computed>>,
+    /// How many answers arrived as patches (a few rows changed in place).
+    pub patches: u64,
     running: Option<Running>,
     next_job: u64,
     dirty_since: Option<Instant>,
@@ -249,6 +254,7 @@ impl SimlensApp {
             worker: None,
             model: ModelStatus::Loading(PathBuf::new()),
             result: None,
+            patches: 0,
             running: None,
             next_job: 0,
             dirty_since: None,
@@ -322,7 +328,9 @@ impl SimlensApp {
     fn ensure_worker(&mut self, ctx: &egui::Context) {
         if self.worker.is_none() {
             let ctx = ctx.clone();
-            let worker = Worker::spawn(self.options.loader.clone(), move || ctx.request_repaint());
+            let worker = Worker::spawn(self.options.loader.clone(), self.options.cache_dir.clone(), move || {
+                ctx.request_repaint()
+            });
             let dir = self.model_dir();
             self.model = ModelStatus::Loading(dir.clone());
             worker.send(Request::Load(dir));
@@ -391,6 +399,27 @@ impl SimlensApp {
                 self.heatmap.invalidate();
                 self.rank_search();
                 self.request_tokens();
+            }
+            Response::Patched(p) => {
+                self.last_job_failed = false;
+                if self.running.is_some_and(|r| r.id == p.job) {
+                    self.running = None;
+                }
+                match self.result.as_mut().filter(|r| r.job == p.base) {
+                    Some(r) => {
+                        // Unshared unless another view holds the old answer; then it is copied once.
+                        Arc::make_mut(r).apply(&p);
+                        self.patches += 1;
+                        self.heatmap.patched(p.job, &p.changed);
+                        self.rank_search();
+                        self.request_tokens();
+                    }
+                    None => {
+                        // The answer it changes is gone: ask for a full one.
+                        self.last_sent = None;
+                        self.mark_dirty_now();
+                    }
+                }
             }
             Response::Failed { job, error } => {
                 self.last_job_failed = true;
@@ -481,7 +510,8 @@ impl SimlensApp {
         let id = self.next_job;
         self.running = Some(Running { id, done: 0, total: 0, started: Instant::now() });
         if let Some(w) = &self.worker {
-            w.send(Request::Embed(EmbedJob { id, texts, groups, group_names, pooling, map, cluster }));
+            let patch_base = self.result.as_ref().map(|r| r.job);
+            w.send(Request::Embed(EmbedJob { id, texts, groups, group_names, pooling, map, cluster, patch_base }));
         }
     }
 
@@ -1066,8 +1096,7 @@ impl SimlensApp {
                 ui,
                 &mut self.compare,
                 &result,
-                &self.options.loader,
-                &self.options.bundled_model,
+                &self.options,
                 &self.state.view,
                 &mut self.state.compare_model,
                 &mut self.state.compare_pooling,

@@ -15,6 +15,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use crate::engine::analysis::Misfit;
+use crate::engine::cache::DiskCache;
 use crate::engine::project::Projection;
 use crate::engine::{self, Embedder, Embeddings, ModelInfo, Pooling, SimMatrix, TokenInfo};
 use crate::{Error, Result};
@@ -56,6 +57,65 @@ pub struct EmbedJob {
     pub map: bool,
     /// Also compute the clustering order.
     pub cluster: bool,
+    /// The job whose answer the app shows; when only a few sentences differ from it,
+    /// the worker answers with a [`Patch`] against it.
+    pub patch_base: Option<u64>,
+}
+
+/// A few sentences changed: their new vectors and matrix rows, against an earlier answer.
+#[derive(Debug, Clone)]
+pub struct Patch {
+    /// The answer this patch applies to.
+    pub base: u64,
+    /// The job it answers.
+    pub job: u64,
+    /// Indices of the changed sentences, ascending.
+    pub changed: Vec<usize>,
+    /// Their new texts.
+    pub texts: Vec<String>,
+    /// Their new vectors (`changed.len() × dim`).
+    pub vectors: Vec<f32>,
+    /// Their new rows of the matrix (`changed.len() × N`), which are also its columns;
+    /// empty when the answer has no matrix.
+    pub rows: Vec<f32>,
+    /// Indices of all truncated sentences after the change.
+    pub truncated: Vec<usize>,
+    /// New mean similarity between groups.
+    pub group_matrix: Vec<Option<f32>>,
+    /// New misfits.
+    pub misfits: Vec<Misfit>,
+    /// Sentences that had to be embedded.
+    pub embedded: usize,
+    /// Time the job took.
+    pub elapsed: Duration,
+}
+
+impl Computed {
+    /// Applies `patch` in place: texts, vectors, matrix rows and columns, summaries.
+    pub fn apply(&mut self, patch: &Patch) {
+        let n = self.texts.len();
+        let dim = self.embeddings.dim;
+        for (k, &i) in patch.changed.iter().enumerate() {
+            self.texts[i].clone_from(&patch.texts[k]);
+            self.embeddings.data[i * dim..(i + 1) * dim].copy_from_slice(&patch.vectors[k * dim..(k + 1) * dim]);
+            if self.sim.n == n && patch.rows.len() == patch.changed.len() * n {
+                let row = &patch.rows[k * n..(k + 1) * n];
+                self.sim.data[i * n..(i + 1) * n].copy_from_slice(row);
+                for (j, &v) in row.iter().enumerate() {
+                    self.sim.data[j * n + i] = v;
+                }
+            }
+        }
+        self.embeddings.truncated.clone_from(&patch.truncated);
+        self.group_matrix.clone_from(&patch.group_matrix);
+        self.misfits.clone_from(&patch.misfits);
+        self.job = patch.job;
+        self.embedded = patch.embedded;
+        self.elapsed = patch.elapsed;
+        // The map and the clustering describe the old vectors; they are asked for again.
+        self.map = None;
+        self.cluster_order = None;
+    }
 }
 
 /// A finished comparison.
@@ -122,6 +182,8 @@ pub enum Response {
     },
     /// A job finished.
     Done(Box<Computed>),
+    /// A job finished as a change to an earlier answer.
+    Patched(Box<Patch>),
     /// A job failed (never sent for a superseded job).
     Failed {
         /// The job.
@@ -171,15 +233,16 @@ pub struct Worker {
 }
 
 impl Worker {
-    /// Starts the worker. `repaint` is called after every answer.
-    pub fn spawn(loader: Loader, repaint: impl Fn() + Send + 'static) -> Self {
+    /// Starts the worker. `repaint` is called after every answer. With `cache_dir`,
+    /// vectors are also kept in (and read from) the on-disk cache there.
+    pub fn spawn(loader: Loader, cache_dir: Option<PathBuf>, repaint: impl Fn() + Send + 'static) -> Self {
         let (tx, requests) = channel();
         let (answers, rx) = channel();
         let latest = Arc::new(AtomicU64::new(0));
         let shared = latest.clone();
         let handle = std::thread::Builder::new()
             .name("simlens-embedder".into())
-            .spawn(move || run(loader, requests, answers, shared, repaint))
+            .spawn(move || run(loader, cache_dir, requests, answers, shared, repaint))
             .ok();
         Self { tx: Some(tx), rx, latest, handle }
     }
@@ -217,6 +280,8 @@ impl Drop for Worker {
 }
 
 type CacheKey = (String, Pooling, String);
+/// A vector and whether its text was truncated.
+type Cached = (Vec<f32>, bool);
 
 /// Most sentences the app builds a full matrix (and heatmap) for.
 pub const MAX_APP_MATRIX: usize = 12_000;
@@ -235,6 +300,7 @@ fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
 
 fn run(
     loader: Loader,
+    cache_dir: Option<PathBuf>,
     requests: Receiver<Request>,
     answers: Sender<Response>,
     latest: Arc<AtomicU64>,
@@ -242,8 +308,10 @@ fn run(
 ) {
     let mut embedder: Option<Box<dyn Embedder>> = None;
     let mut dir: Option<PathBuf> = None;
-    let mut cache: HashMap<CacheKey, Vec<f32>> = HashMap::new();
+    let mut cache: HashMap<CacheKey, Cached> = HashMap::new();
     let mut last_pooling: Option<Pooling> = None;
+    let mut disk: Option<Disk> = None;
+    let mut last: Option<Last> = None;
     let send = |r: Response| {
         answers.send(r).ok();
         repaint();
@@ -256,6 +324,7 @@ fn run(
         match request {
             Request::Load(d) => {
                 embedder = None;
+                last = None;
                 let result = load(&d);
                 dir = Some(d);
                 match result {
@@ -333,16 +402,49 @@ fn run(
                 if cache.len() > CACHE_LIMIT {
                     cache.clear();
                 }
+                let fingerprint = e.info().fingerprint.clone();
+                if let Some(root) = &cache_dir
+                    && disk.as_ref().is_none_or(|d| d.fingerprint != fingerprint || d.pooling != job.pooling)
+                {
+                    disk = None;
+                    match DiskCache::open(root, &fingerprint, job.pooling, engine::cache::default_limit()) {
+                        Ok(cache) => disk = Some(Disk { fingerprint, pooling: job.pooling, cache }),
+                        Err(e) => log::warn!("embedding cache at {} unavailable: {e}", root.display()),
+                    }
+                }
+                let changed = patchable(last.as_ref(), &job, &e.info().fingerprint);
                 let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| {
-                    embed_job(e.as_mut(), &job, &mut cache, &latest, &|done, total| {
-                        send(Response::Progress { job: job.id, done, total })
-                    })
+                    let disk = disk.as_mut().map(|d| &mut d.cache);
+                    let progress = |done, total| send(Response::Progress { job: job.id, done, total });
+                    match (changed, last.as_mut()) {
+                        (Some(changed), Some(l)) => {
+                            patch_job(e.as_mut(), &job, changed, l, &mut cache, disk, &latest, &progress)
+                                .map(|p| Response::Patched(Box::new(p)))
+                        }
+                        _ => embed_job(e.as_mut(), &job, &mut cache, disk, &latest, &progress).map(|c| {
+                            last = Some(Last {
+                                job: c.job,
+                                fingerprint: c.model.fingerprint.clone(),
+                                pooling: c.pooling,
+                                texts: c.texts.clone(),
+                                groups: c.groups.clone(),
+                                group_names: c.group_names.clone(),
+                                embeddings: c.embeddings.clone(),
+                                has_matrix: c.sim.n == c.texts.len(),
+                            });
+                            Response::Done(Box::new(c))
+                        }),
+                    }
                 }));
                 match outcome {
-                    Ok(Ok(computed)) => send(Response::Done(Box::new(computed))),
+                    Ok(Ok(answer)) => send(answer),
                     Ok(Err(Error::Cancelled)) => {}
-                    Ok(Err(error)) => send(Response::Failed { job: job.id, error }),
+                    Ok(Err(error)) => {
+                        last = None;
+                        send(Response::Failed { job: job.id, error });
+                    }
                     Err(p) => {
+                        last = None;
                         embedder = None;
                         send(Response::Failed { job: job.id, error: Error::WorkerPanic(panic_message(p.as_ref())) });
                     }
@@ -352,64 +454,218 @@ fn run(
     }
 }
 
+/// The on-disk cache of the current model and pooling.
+struct Disk {
+    fingerprint: String,
+    pooling: Pooling,
+    cache: DiskCache,
+}
+
+/// What the worker last answered, so a small edit can be answered with a [`Patch`].
+struct Last {
+    job: u64,
+    fingerprint: String,
+    pooling: Pooling,
+    texts: Vec<String>,
+    groups: Vec<usize>,
+    group_names: Vec<String>,
+    embeddings: Embeddings,
+    has_matrix: bool,
+}
+
+/// Most changed sentences answered with a patch; more get a full recomputation.
+const PATCH_MAX: usize = 64;
+
+/// Makes sure every text of `texts` has its vector in the in-memory cache: from there,
+/// from the disk cache, or embedded. Returns how many were embedded.
+#[expect(clippy::too_many_arguments, reason = "the worker's pieces, passed by the one caller loop")]
+fn ensure_vectors(
+    e: &mut dyn Embedder,
+    texts: &[&str],
+    job: u64,
+    pooling: Pooling,
+    cache: &mut HashMap<CacheKey, Cached>,
+    mut disk: Option<&mut DiskCache>,
+    latest: &AtomicU64,
+    progress: &dyn Fn(usize, usize),
+) -> Result<usize> {
+    let fingerprint = e.info().fingerprint.clone();
+    let key = |t: &str| (fingerprint.clone(), pooling, t.to_owned());
+    let mut seen = std::collections::HashSet::new();
+    let mut missing: Vec<&str> =
+        texts.iter().copied().filter(|t| !cache.contains_key(&key(t)) && seen.insert(*t)).collect();
+    if let Some(d) = disk.as_deref_mut() {
+        missing.retain(|t| match d.get(engine::cache::text_key(t)) {
+            Some(hit) => {
+                cache.insert(key(t), (hit.vector, hit.truncated));
+                false
+            }
+            None => true,
+        });
+    }
+    let total = missing.len();
+    let mut done = 0;
+    let mut last_report = Instant::now();
+    for chunk in missing.chunks(CHUNK) {
+        if job < latest.load(Ordering::SeqCst) {
+            return Err(Error::Cancelled);
+        }
+        let emb = e.embed(chunk, pooling, &mut |d, _| {
+            if last_report.elapsed() > Duration::from_millis(50) {
+                progress(done + d, total);
+                last_report = Instant::now();
+            }
+            job >= latest.load(Ordering::SeqCst)
+        })?;
+        for (i, (t, row)) in chunk.iter().zip(emb.rows()).enumerate() {
+            let cut = emb.truncated.contains(&i);
+            if let Some(d) = disk.as_deref_mut() {
+                d.put(engine::cache::text_key(t), row, cut);
+            }
+            cache.insert(key(t), (row.to_vec(), cut));
+        }
+        if let Some(d) = disk.as_deref_mut() {
+            d.finish();
+        }
+        done += chunk.len();
+        progress(done, total);
+    }
+    Ok(total)
+}
+
+/// Indices where `job` differs from `last`, if the job can be answered with a patch.
+fn patchable(last: Option<&Last>, job: &EmbedJob, fingerprint: &str) -> Option<Vec<usize>> {
+    let last = last?;
+    if job.patch_base != Some(last.job)
+        || job.map
+        || job.cluster
+        || last.fingerprint != fingerprint
+        || last.pooling != job.pooling
+        || last.texts.len() != job.texts.len()
+        || last.groups != job.groups
+        || last.group_names != job.group_names
+    {
+        return None;
+    }
+    let changed: Vec<usize> = (0..job.texts.len()).filter(|&i| last.texts[i] != job.texts[i]).collect();
+    (changed.len() <= PATCH_MAX).then_some(changed)
+}
+
+/// Answers a job that changes a few sentences of the last answer: only their vectors,
+/// their rows (= columns) of the matrix, and the O(N) group summaries are computed.
+#[expect(clippy::too_many_arguments, reason = "the worker's pieces, passed by the one caller loop")]
+fn patch_job(
+    e: &mut dyn Embedder,
+    job: &EmbedJob,
+    changed: Vec<usize>,
+    last: &mut Last,
+    cache: &mut HashMap<CacheKey, Cached>,
+    disk: Option<&mut DiskCache>,
+    latest: &AtomicU64,
+    progress: &dyn Fn(usize, usize),
+) -> Result<Patch> {
+    let start = Instant::now();
+    let texts: Vec<&str> = changed.iter().map(|&i| job.texts[i].as_str()).collect();
+    let embedded = ensure_vectors(e, &texts, job.id, job.pooling, cache, disk, latest, progress)?;
+    let info = e.info().clone();
+    let emb = &mut last.embeddings;
+    let dim = emb.dim;
+    let mut vectors = Vec::with_capacity(changed.len() * dim);
+    let mut now_cut = Vec::new();
+    for (&i, t) in changed.iter().zip(&texts) {
+        let Some((v, cut)) = cache.get(&(info.fingerprint.clone(), job.pooling, (*t).to_owned())) else {
+            return Err(Error::input(None, "a sentence vanished from the cache"));
+        };
+        if *cut {
+            now_cut.push(i);
+        }
+        if v.len() != dim {
+            return Err(Error::input(None, "vector length changed"));
+        }
+        emb.data[i * dim..(i + 1) * dim].copy_from_slice(v);
+        vectors.extend_from_slice(v);
+        last.texts[i] = (*t).to_owned();
+    }
+    emb.truncated.retain(|i| changed.binary_search(i).is_err());
+    emb.truncated.extend(now_cut);
+    emb.truncated.sort_unstable();
+    let n = job.texts.len();
+    let rows = if last.has_matrix {
+        let mut rows = vec![0.0f32; changed.len() * n];
+        engine::similarity::dot_rows(&vectors, &emb.data, changed.len(), n, dim, &mut rows);
+        rows
+    } else {
+        Vec::new()
+    };
+    let group_matrix = engine::group_matrix(emb, &job.groups, job.group_names.len());
+    let misfits = engine::analysis::misfits(emb, &job.groups, job.group_names.len());
+    let patch = Patch {
+        base: last.job,
+        job: job.id,
+        texts: texts.iter().map(|t| (*t).to_owned()).collect(),
+        changed,
+        vectors,
+        rows,
+        truncated: emb.truncated.clone(),
+        group_matrix,
+        misfits,
+        embedded,
+        elapsed: start.elapsed(),
+    };
+    last.job = job.id;
+    log::debug!("job {}: patched {} sentence(s) in {:?}", job.id, patch.changed.len(), patch.elapsed);
+    Ok(patch)
+}
+
 fn embed_job(
     e: &mut dyn Embedder,
     job: &EmbedJob,
-    cache: &mut HashMap<CacheKey, Vec<f32>>,
+    cache: &mut HashMap<CacheKey, Cached>,
+    disk: Option<&mut DiskCache>,
     latest: &AtomicU64,
     progress: &dyn Fn(usize, usize),
 ) -> Result<Computed> {
     let start = Instant::now();
     let info = e.info().clone();
+    let texts: Vec<&str> = job.texts.iter().map(String::as_str).collect();
+    let total = ensure_vectors(e, &texts, job.id, job.pooling, cache, disk, latest, progress)?;
     let key = |t: &str| (info.fingerprint.clone(), job.pooling, t.to_owned());
-    let mut seen = std::collections::HashSet::new();
-    let missing: Vec<&str> =
-        job.texts.iter().map(String::as_str).filter(|t| !cache.contains_key(&key(t)) && seen.insert(*t)).collect();
-    let total = missing.len();
-    let mut done = 0;
-    let mut last_report = Instant::now();
-    let mut truncated = Vec::new();
-    for chunk in missing.chunks(CHUNK) {
-        if job.id < latest.load(Ordering::SeqCst) {
-            return Err(Error::Cancelled);
-        }
-        let emb = e.embed(chunk, job.pooling, &mut |d, _| {
-            if last_report.elapsed() > Duration::from_millis(50) {
-                progress(done + d, total);
-                last_report = Instant::now();
-            }
-            job.id >= latest.load(Ordering::SeqCst)
-        })?;
-        for (i, (t, row)) in chunk.iter().zip(emb.rows()).enumerate() {
-            if emb.truncated.contains(&i) {
-                truncated.push((*t).to_owned());
-            }
-            cache.insert(key(t), row.to_vec());
-        }
-        done += chunk.len();
-        progress(done, total);
-    }
     // The vector length depends on the pooling (a pooled output can be narrower).
-    let dim = job.texts.first().and_then(|t| cache.get(&key(t))).map_or(info.dim, Vec::len);
+    let dim = job.texts.first().and_then(|t| cache.get(&key(t))).map_or(info.dim, |(v, _)| v.len());
     let mut data = Vec::with_capacity(job.texts.len() * dim);
-    for t in &job.texts {
+    let mut truncated = Vec::new();
+    for (i, t) in job.texts.iter().enumerate() {
         match cache.get(&key(t)) {
-            Some(v) => data.extend_from_slice(v),
+            Some((v, cut)) => {
+                data.extend_from_slice(v);
+                if *cut {
+                    truncated.push(i);
+                }
+            }
             None => return Err(Error::input(None, "a sentence vanished from the cache")),
         }
     }
-    let truncated: std::collections::HashSet<String> = truncated.into_iter().collect();
-    let truncated = job.texts.iter().enumerate().filter(|(_, t)| truncated.contains(*t)).map(|(i, _)| i).collect();
     let embeddings = Embeddings { dim, data, truncated };
+    let t_vectors = start.elapsed();
     // Past the limit the heatmap is not drawn; neighbours and group means come from
     // the vectors, so the rest of the app keeps working.
     let sim =
         if job.texts.len() <= MAX_APP_MATRIX { engine::similarity_matrix(&embeddings) } else { SimMatrix::default() };
+    let t_sim = start.elapsed();
     let group_matrix = engine::group_matrix(&embeddings, &job.groups, job.group_names.len());
     let misfits = engine::analysis::misfits(&embeddings, &job.groups, job.group_names.len());
+    let t_groups = start.elapsed();
     let map = job.map.then(|| engine::project::pca_2d(&embeddings));
     let cluster_order =
         if job.cluster && sim.n == job.texts.len() { engine::project::cluster(&sim).map(|c| c.order) } else { None };
+    log::debug!(
+        "job {}: vectors {:?} ({total} embedded), matrix {:?}, groups and misfits {:?}, map and order {:?}",
+        job.id,
+        t_vectors,
+        t_sim - t_vectors,
+        t_groups - t_sim,
+        start.elapsed() - t_groups
+    );
     Ok(Computed {
         misfits,
         map,

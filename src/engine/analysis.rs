@@ -145,15 +145,22 @@ pub fn misfits(emb: &Embeddings, groups: &[usize], n_groups: usize) -> Vec<Misfi
             *s += x;
         }
     }
+    // Every sentence against every group sum at once: one GEMM, N × groups.
+    let n = emb.len();
+    let mut scores = vec![0.0f32; n * n_groups];
+    if n > 0 && n_groups > 0 {
+        crate::engine::similarity::dot_rows(&emb.data, &sums, n, n_groups, d, &mut scores);
+    }
     let mut out = Vec::new();
     for (i, (row, &g)) in emb.rows().zip(groups).enumerate() {
         if counts[g] < 2 {
             continue;
         }
-        let own = (dot(row, &sums[g * d..(g + 1) * d]) - dot(row, row)) / (counts[g] - 1) as f32;
+        let s = &scores[i * n_groups..(i + 1) * n_groups];
+        let own = (s[g] - dot(row, row)) / (counts[g] - 1) as f32;
         let best = (0..n_groups)
             .filter(|&h| h != g && counts[h] > 0)
-            .map(|h| (h, dot(row, &sums[h * d..(h + 1) * d]) / counts[h] as f32))
+            .map(|h| (h, s[h] / counts[h] as f32))
             .max_by(|a, b| a.1.total_cmp(&b.1));
         if let Some((h, closer)) = best
             && closer > own
@@ -301,5 +308,34 @@ mod tests {
         assert_eq!(m.len(), 1);
         assert_eq!((m[0].index, m[0].closer_group), (2, 1));
         assert!(m[0].closer > m[0].own);
+    }
+
+    #[test]
+    fn misfits_match_pairwise_means() {
+        // Large enough for the GEMM path; every flagged sentence and every mean is checked
+        // against the average of its pairwise similarities.
+        let (n, k) = (600, 7);
+        let e = crate::engine::random_unit(n, 384, 11);
+        let groups: Vec<usize> = (0..n).map(|i| (i * 13) % k).collect();
+        let mean_to = |i: usize, g: usize| {
+            let vals: Vec<f32> =
+                (0..n).filter(|&j| j != i && groups[j] == g).map(|j| dot(e.row(i), e.row(j))).collect();
+            vals.iter().sum::<f32>() / vals.len() as f32
+        };
+        let flagged = misfits(&e, &groups, k);
+        let mut expected = 0;
+        for (i, &g) in groups.iter().enumerate() {
+            let own = mean_to(i, g);
+            let (h, best) =
+                (0..k).filter(|&h| h != g).map(|h| (h, mean_to(i, h))).max_by(|a, b| a.1.total_cmp(&b.1)).unwrap();
+            if best > own + 1e-5 {
+                expected += 1;
+                let m = flagged.iter().find(|m| m.index == i).expect("flagged");
+                assert_eq!(m.closer_group, h);
+                assert!((m.own - own).abs() < 1e-5 && (m.closer - best).abs() < 1e-5);
+            }
+        }
+        assert!(expected > 10, "the random data should have misfits");
+        assert!(flagged.len() >= expected && flagged.len() <= expected + 5);
     }
 }

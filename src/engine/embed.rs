@@ -177,14 +177,22 @@ impl OnnxEmbedder {
             options.threads
         };
         let ctx = |what: &str| format!("{what} for {}", folder.onnx.display());
-        let session = Session::builder(runtime.environment())
-            .map_err(|e| Error::ort(ctx("creating a session"), e))?
-            .with_optimization_level(GraphOptimizationLevel::All)
-            .map_err(|e| Error::ort(ctx("setting the optimisation level"), e))?
-            .with_intra_threads(threads)
-            .map_err(|e| Error::ort(ctx("setting threads"), e))?
-            .commit_from_file(&folder.onnx)
-            .map_err(|e| Error::model(&folder.onnx, format!("ONNX Runtime cannot load this graph: {e}")))?;
+        // The content hash (for caches) is read while ONNX Runtime builds the session.
+        let (session, fingerprint) = std::thread::scope(|s| {
+            let hashing = s.spawn(|| fingerprint(&folder.onnx, max_length));
+            let session = (|| {
+                Session::builder(runtime.environment())
+                    .map_err(|e| Error::ort(ctx("creating a session"), e))?
+                    .with_optimization_level(GraphOptimizationLevel::All)
+                    .map_err(|e| Error::ort(ctx("setting the optimisation level"), e))?
+                    .with_intra_threads(threads)
+                    .map_err(|e| Error::ort(ctx("setting threads"), e))?
+                    .commit_from_file(&folder.onnx)
+                    .map_err(|e| Error::model(&folder.onnx, format!("ONNX Runtime cannot load this graph: {e}")))
+            })();
+            let fingerprint = hashing.join().unwrap_or_else(|_| format!("unhashed-{max_length}"));
+            session.map(|s| (s, fingerprint))
+        })?;
 
         let mut has_mask = false;
         let mut has_type_ids = false;
@@ -260,7 +268,6 @@ impl OnnxEmbedder {
             .filter(|p| poolings.contains(p))
             .or(if sequence_output.is_some() { Some(Pooling::Mean) } else { Some(Pooling::Pooled) })
             .unwrap_or_default();
-        let fingerprint = fingerprint(&folder.onnx, max_length);
         let info = ModelInfo {
             name: folder.name.clone(),
             dir: folder.dir.clone(),
@@ -474,16 +481,25 @@ fn pool_row(out: &BatchOutput, r: usize, mask: &[i64], pooling: Pooling, dst: &m
     }
 }
 
-/// A cache key for a graph file: its size and modification time, plus the settings
-/// that change the vectors.
+/// A cache key for a graph file: a hash of its bytes plus the settings that change the
+/// vectors. Content, not path or time, so a copied or re-downloaded model keeps its cache
+/// and a replaced one does not reuse it.
 fn fingerprint(onnx: &Path, max_length: usize) -> String {
-    let meta = std::fs::metadata(onnx).ok();
-    let size = meta.as_ref().map(|m| m.len()).unwrap_or(0);
-    let modified = meta
-        .and_then(|m| m.modified().ok())
-        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
-    let path = onnx.canonicalize().unwrap_or_else(|_| onnx.to_path_buf());
-    format!("{}|{size}|{modified}|{max_length}", path.display())
+    use std::io::Read as _;
+    let hash = (|| -> std::io::Result<u128> {
+        let mut file = std::fs::File::open(onnx)?;
+        let mut hasher = xxhash_rust::xxh3::Xxh3::new();
+        let mut buf = vec![0u8; 1 << 20];
+        loop {
+            match file.read(&mut buf)? {
+                0 => return Ok(hasher.digest128()),
+                k => hasher.update(&buf[..k]),
+            }
+        }
+    })();
+    match hash {
+        Ok(h) => format!("{h:032x}-{max_length}"),
+        // Unreadable here means the session could not load it either; that error wins.
+        Err(_) => format!("unhashed-{max_length}"),
+    }
 }

@@ -1,6 +1,7 @@
 //! The numeric engine: no GUI and no CLI types live here.
 
 pub mod analysis;
+pub mod cache;
 pub mod embed;
 pub mod eval;
 pub mod fake;
@@ -24,9 +25,9 @@ pub fn load_model(dir: impl AsRef<std::path::Path>, options: LoadOptions) -> cra
     OnnxEmbedder::load(&runtime, dir, options)
 }
 
-/// Deterministic random unit vectors (xorshift), for unit tests.
-#[cfg(test)]
-pub(crate) fn random_unit(n: usize, d: usize, seed: u64) -> Embeddings {
+/// Deterministic random unit vectors (xorshift), for tests and benches.
+#[doc(hidden)]
+pub fn random_unit(n: usize, d: usize, seed: u64) -> Embeddings {
     let mut s = seed;
     let mut data: Vec<f32> = (0..n * d)
         .map(|_| {

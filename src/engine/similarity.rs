@@ -1,7 +1,7 @@
 //! Similarity of normalised vectors: the full matrix, group means, neighbours.
 
 use ndarray::linalg::general_mat_mul;
-use ndarray::{ArrayView2, ArrayViewMut2};
+use ndarray::{ArrayView2, ArrayViewMut2, ShapeBuilder as _};
 
 use super::embed::Embeddings;
 
@@ -48,29 +48,78 @@ impl SimMatrix {
 
 /// The matrix of dot products `E · Eᵀ` of normalised vectors (cosine similarity).
 ///
-/// One GEMM call computes it; the result is made exactly symmetric, since rounding
-/// in the blocked product can differ in the last bit between (i, j) and (j, i).
+/// Only the upper triangle is computed (blocked GEMMs on strips of rows, in parallel),
+/// then mirrored, so the work is halved and the result is exactly symmetric. The
+/// matrix is written in place: no N² buffer besides the result.
 pub fn similarity_matrix(emb: &Embeddings) -> SimMatrix {
     let n = emb.len();
     let d = emb.dim;
     let mut data = vec![0.0f32; n * n];
     if n > 0 && d > 0 {
         gemm_aat(&emb.data, n, d, &mut data);
-        for i in 0..n {
-            for j in (i + 1)..n {
-                let v = data[i * n + j];
-                data[j * n + i] = v;
-            }
-        }
     }
     SimMatrix { n, data }
 }
 
+/// Rows per strip of the upper-triangle product.
+const STRIP: usize = 256;
+
 /// `out = a · aᵀ` for row-major `a` (`n × d`).
 fn gemm_aat(a: &[f32], n: usize, d: usize, out: &mut [f32]) {
+    use rayon::prelude::*;
     assert_eq!(a.len(), n * d);
     assert_eq!(out.len(), n * n);
-    dot_rows(a, a, n, n, d, out);
+    if n <= STRIP {
+        dot_rows(a, a, n, n, d, out);
+        mirror(out, n, 0, n);
+        return;
+    }
+    out.par_chunks_mut(STRIP * n).enumerate().for_each(|(s, strip)| {
+        let r0 = s * STRIP;
+        let rows = strip.len() / n;
+        // Columns r0..n of rows r0..r0+rows: the strip's part of the upper triangle.
+        let cols = n - r0;
+        let lhs = ArrayView2::from_shape((rows, d), &a[r0 * d..(r0 + rows) * d]).expect("strip inside a");
+        let rhs = ArrayView2::from_shape((cols, d), &a[r0 * d..]).expect("rows r0.. of a");
+        let mut c = ArrayViewMut2::from_shape((rows, cols).strides((n, 1)), &mut strip[r0..]).expect("strip view");
+        general_mat_mul(1.0, &lhs, &rhs.t(), 0.0, &mut c);
+    });
+    mirror(out, n, 0, n);
+}
+
+/// Copies the upper triangle of the diagonal block `start..start + m` into its lower
+/// triangle. `rows` holds the full rows `start..start + m` of the `n`-wide matrix.
+/// Halves are split with `split_at_mut`, so the off-diagonal copy runs in parallel
+/// while reading the upper half and writing the lower one.
+fn mirror(rows: &mut [f32], n: usize, start: usize, m: usize) {
+    use rayon::prelude::*;
+    const TILE: usize = 64;
+    if m <= 2 * TILE {
+        for i in 1..m {
+            for j in 0..i {
+                rows[i * n + start + j] = rows[j * n + start + i];
+            }
+        }
+        return;
+    }
+    let h = m / 2;
+    let (top, bottom) = rows.split_at_mut(h * n);
+    {
+        let top = &*top;
+        // Bottom-left block (rows h..m, columns 0..h) = transpose of top-right.
+        bottom.par_chunks_mut(TILE * n).enumerate().for_each(|(c, chunk)| {
+            let i0 = h + c * TILE;
+            for jb in (0..h).step_by(TILE) {
+                for (ri, row) in chunk.chunks_mut(n).enumerate() {
+                    let i = i0 + ri;
+                    for j in jb..(jb + TILE).min(h) {
+                        row[start + j] = top[j * n + start + i];
+                    }
+                }
+            }
+        });
+    }
+    rayon::join(|| mirror(top, n, start, h), || mirror(bottom, n, start + h, m - h));
 }
 
 /// `out[i][j] = a_i · b_j` for row-major `a` (`m × d`) and `b` (`k × d`).
@@ -97,11 +146,17 @@ pub(crate) fn dot_rows(a: &[f32], b: &[f32], m: usize, k: usize, d: usize, out: 
         }
         return;
     }
-    let a = ArrayView2::from_shape((m, d), &a[..m * d]).expect("length checked above");
+    use rayon::prelude::*;
     let b = ArrayView2::from_shape((k, d), &b[..k * d]).expect("length checked above");
-    let mut c = ArrayViewMut2::from_shape((m, k), &mut out[..m * k]).expect("length checked above");
-    // ndarray hands this to matrixmultiply's blocked sgemm (bᵀ is a stride change, not a copy).
-    general_mat_mul(1.0, &a, &b.t(), 0.0, &mut c);
+    // Strips of rows in parallel; each is one call to matrixmultiply's blocked sgemm
+    // (bᵀ is a stride change, not a copy).
+    out[..m * k].par_chunks_mut(STRIP * k).enumerate().for_each(|(s, strip)| {
+        let rows = strip.len() / k;
+        let r0 = s * STRIP;
+        let a = ArrayView2::from_shape((rows, d), &a[r0 * d..(r0 + rows) * d]).expect("length checked above");
+        let mut c = ArrayViewMut2::from_shape((rows, k), strip).expect("strip of out");
+        general_mat_mul(1.0, &a, &b.t(), 0.0, &mut c);
+    });
 }
 
 /// Dot product of two equally long vectors.
@@ -236,6 +291,22 @@ mod tests {
                 let want = dot(e.row(i), e.row(j));
                 assert!((s.get(i, j) - want).abs() < 1e-4, "{i},{j}");
                 assert_eq!(s.get(i, j), s.get(j, i));
+            }
+        }
+    }
+
+    #[test]
+    fn strips_and_mirror_match_plain_dot_products() {
+        // Sizes around the strip and tile edges, including a ragged last strip.
+        for n in [129, 256, 257, 300, 777] {
+            let e = crate::engine::random_unit(n, 24, n as u64);
+            let s = similarity_matrix(&e);
+            for i in 0..n {
+                for j in 0..n {
+                    let want = dot(e.row(i), e.row(j));
+                    assert!((s.get(i, j) - want).abs() < 1e-5, "n={n} ({i},{j}): {} vs {want}", s.get(i, j));
+                    assert_eq!(s.get(i, j).to_bits(), s.get(j, i).to_bits(), "n={n} ({i},{j})");
+                }
             }
         }
     }

@@ -3,6 +3,14 @@
 
 use std::path::{Path, PathBuf};
 
+/// The `simlens` binary, with the on-disk embedding cache off so every run takes the
+/// real path (the cache has tests of its own).
+pub fn simlens_command() -> std::process::Command {
+    let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_simlens"));
+    c.env("SIMLENS_NO_CACHE", "1");
+    c
+}
+
 pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
