@@ -57,7 +57,7 @@ fn main() {
         partial
     };
     let start = Instant::now();
-    while app.result.as_ref().is_none_or(|r| r.sim.n != n) {
+    while app.result.as_ref().is_none_or(|r| r.sim.n != n) || !app.heatmap_is_final() {
         frame(&mut app);
         std::thread::sleep(Duration::from_millis(5));
         assert!(start.elapsed() < Duration::from_secs(600), "no first result");

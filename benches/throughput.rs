@@ -18,7 +18,16 @@ fn main() {
     let text = std::fs::read_to_string(&corpus).expect("corpus");
     let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
     let start = Instant::now();
-    let mut m = engine::load_model(engine::bundled_model_dir(), LoadOptions::default()).expect("model");
+    // Batch shape overrides, for exploring the settings: SIMLENS_BENCH_BATCH, SIMLENS_BENCH_TOKENS.
+    let env = |k: &str| std::env::var(k).ok().and_then(|v| v.parse::<usize>().ok());
+    let defaults = LoadOptions::default();
+    let options = LoadOptions {
+        batch_size: env("SIMLENS_BENCH_BATCH").unwrap_or(defaults.batch_size),
+        max_batch_tokens: env("SIMLENS_BENCH_TOKENS").unwrap_or(defaults.max_batch_tokens),
+        threads: env("SIMLENS_BENCH_THREADS").unwrap_or(defaults.threads),
+        ..defaults
+    };
+    let mut m = engine::load_model(engine::bundled_model_dir(), options).expect("model");
     let load_s = start.elapsed().as_secs_f64();
     let tokens: usize = lines.iter().map(|l| m.tokens(l).unwrap().ids.len()).sum();
     // Warm-up: the first run pays for allocator growth and kernel selection.
@@ -33,7 +42,7 @@ fn main() {
     times.sort_by(f64::total_cmp);
     let median = times[times.len() / 2];
     println!(
-        "{{\"pipeline\": \"simlens\", \"sentences\": {}, \"tokens\": {tokens}, \"load_s\": {load_s:.3}, \"median_s\": {median:.3}, \"sentences_per_s\": {:.1}, \"tokens_per_s\": {:.0}}}",
+        "{{\"pipeline\": \"simlens\", \"sentences\": {}, \"tokens\": {tokens}, \"load_s\": {load_s:.3}, \"times_s\": {times:?}, \"median_s\": {median:.3}, \"sentences_per_s\": {:.1}, \"tokens_per_s\": {:.0}}}",
         lines.len(),
         lines.len() as f64 / median,
         tokens as f64 / median

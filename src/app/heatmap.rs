@@ -5,6 +5,9 @@ use egui::{
     Align2, Color32, FontId, Pos2, Rect, Sense, Shape, Stroke, TextureHandle, TextureOptions, Vec2, pos2, vec2,
 };
 
+use std::sync::Arc;
+use std::sync::mpsc::Receiver;
+
 use super::Command;
 use super::groups::{contrast, truncate};
 use super::worker::Computed;
@@ -37,7 +40,7 @@ struct Permuted {
 /// Runtime state of the heatmap: the cached texture and the zoom.
 pub struct HeatmapView {
     texture: Option<TextureHandle>,
-    key: Option<(u64, u32, u32, Colormap, bool)>,
+    key: Option<TextureKey>,
     permuted: Option<Permuted>,
     /// Zoom factor (1 = whole matrix).
     zoom: f32,
@@ -46,11 +49,28 @@ pub struct HeatmapView {
     /// Rows (= columns) changed by patches since the texture was drawn, and the job
     /// that brings them up to date.
     pending: Option<(u64, Vec<usize>)>,
+    /// The full-resolution texture being built off the UI thread, for this key.
+    refining: Option<(TextureKey, Receiver<egui::ColorImage>)>,
 }
+
+/// What the texture shows: job, colour range, colormap, permuted or not.
+type TextureKey = (u64, u32, u32, Colormap, bool);
+
+/// Past this many rows, the full-resolution texture is built in the background and a
+/// preview of at most this many pixels a side is shown meanwhile.
+const PREVIEW_SIDE: usize = 2048;
 
 impl Default for HeatmapView {
     fn default() -> Self {
-        Self { texture: None, key: None, permuted: None, zoom: 1.0, center: vec2(0.5, 0.5), pending: None }
+        Self {
+            texture: None,
+            key: None,
+            permuted: None,
+            zoom: 1.0,
+            center: vec2(0.5, 0.5),
+            pending: None,
+            refining: None,
+        }
     }
 }
 
@@ -59,6 +79,11 @@ impl HeatmapView {
     pub fn invalidate(&mut self) {
         self.key = None;
         self.pending = None;
+    }
+
+    /// Whether the texture is at its final resolution (no background build pending).
+    pub fn is_final(&self) -> bool {
+        self.refining.is_none()
     }
 
     /// The result became `job` by changing sentences `changed`: only their rows and
@@ -90,7 +115,7 @@ fn color_of(cmap: Colormap, v: f32, lo: f32, hi: f32) -> Color32 {
 pub fn heatmap_ui(
     ui: &mut egui::Ui,
     view: &mut HeatmapView,
-    r: &Computed,
+    r: &Arc<Computed>,
     settings: &ViewSettings,
     layout: &Layout<'_>,
     selection: Option<(usize, usize)>,
@@ -162,15 +187,42 @@ pub fn heatmap_ui(
         }
         view.key = Some(key);
     }
+    if let Some((for_key, rx)) = &view.refining {
+        if *for_key != key {
+            view.refining = None;
+        } else if let Ok(image) = rx.try_recv() {
+            if let Some(t) = &mut view.texture {
+                t.set(image, TextureOptions::NEAREST);
+            }
+            view.refining = None;
+        }
+    }
     if view.key != Some(key) || view.texture.is_none() {
-        let (side, pixels) =
-            matrix_pixels(sim, lo, hi, settings.colormap, max_side, |c| Color32::from_rgb(c[0], c[1], c[2]));
+        let rgb = |c: [u8; 3]| Color32::from_rgb(c[0], c[1], c[2]);
+        // A large matrix shows a preview at once; its full resolution follows.
+        let refine = !permute && n > PREVIEW_SIDE && max_side > PREVIEW_SIDE;
+        let side_now = if refine { PREVIEW_SIDE } else { max_side };
+        let (side, pixels) = matrix_pixels(sim, lo, hi, settings.colormap, side_now, rgb);
         let image = egui::ColorImage::new([side, side], pixels);
         match &mut view.texture {
             Some(t) => t.set(image, TextureOptions::NEAREST),
             None => view.texture = Some(ui.ctx().load_texture("simlens-heatmap", image, TextureOptions::NEAREST)),
         }
         view.key = Some(key);
+        view.refining = None;
+        if refine {
+            let (tx, rx) = std::sync::mpsc::channel();
+            let (r, ctx, cmap) = (Arc::clone(r), ui.ctx().clone(), settings.colormap);
+            let spawned = std::thread::Builder::new().name("simlens-heatmap".into()).spawn(move || {
+                let (side, pixels) = matrix_pixels(&r.sim, lo, hi, cmap, max_side, rgb);
+                if tx.send(egui::ColorImage::new([side, side], pixels)).is_ok() {
+                    ctx.request_repaint();
+                }
+            });
+            if spawned.is_ok() {
+                view.refining = Some((key, rx));
+            }
+        }
     }
     let Some(texture) = view.texture.as_ref() else {
         return;

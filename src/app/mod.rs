@@ -216,8 +216,11 @@ pub struct SimlensApp {
     /// When the pending autosave is due (changes are batched for a second).
     save_due: Option<Instant>,
     launched: Instant,
-    /// Time from launch to the first heatmap.
+    /// Time from launch to the first result.
     pub first_result_after: Option<Duration>,
+    /// Time from launch to the end of the first frame that drew a heatmap.
+    pub first_heatmap_after: Option<Duration>,
+    first_heatmap_shown: bool,
 }
 
 impl SimlensApp {
@@ -279,6 +282,8 @@ impl SimlensApp {
             save_due: None,
             launched: PROCESS_START.get().copied().unwrap_or_else(Instant::now),
             first_result_after: None,
+            first_heatmap_after: None,
+            first_heatmap_shown: false,
         }
     }
 
@@ -315,6 +320,11 @@ impl SimlensApp {
         if self.notifications.len() > 6 {
             self.notifications.remove(0);
         }
+    }
+
+    /// Whether the heatmap texture is complete (a large one is refined in the background).
+    pub fn heatmap_is_final(&self) -> bool {
+        self.heatmap.is_final()
     }
 
     /// Queues a command, as a click would.
@@ -375,7 +385,7 @@ impl SimlensApp {
                 if self.first_result_after.is_none() {
                     let after = self.launched.elapsed();
                     log::info!(
-                        "first heatmap {:.0} ms after start ({} sentences)",
+                        "first result {:.0} ms after start ({} sentences)",
                         after.as_secs_f64() * 1000.0,
                         c.texts.len()
                     );
@@ -781,6 +791,17 @@ impl SimlensApp {
     /// Draws one frame and applies what the user did. Works with or without eframe.
     pub fn ui(&mut self, ui: &mut egui::Ui) {
         let ctx = ui.ctx().clone();
+        if let Some(drawn) = self.first_heatmap_after
+            && !self.first_heatmap_shown
+        {
+            // The frame that drew it has been painted (texture uploaded) by now.
+            self.first_heatmap_shown = true;
+            log::info!(
+                "first heatmap on screen {:.0} ms after start (drawn at {:.0} ms)",
+                self.launched.elapsed().as_secs_f64() * 1000.0,
+                drawn.as_secs_f64() * 1000.0
+            );
+        }
         self.ensure_worker(&ctx);
         self.poll_worker();
         self.dropped_files_ui(&ctx);
@@ -916,6 +937,13 @@ impl SimlensApp {
     }
 
     fn status_ui(&mut self, ui: &mut egui::Ui) {
+        /// A busy label that repaints four times a second, not every frame like a
+        /// spinner: the work it waits for needs the cores more than the animation.
+        fn slow_busy_ui(ui: &mut egui::Ui, text: &str) {
+            ui.label(format!("⏳ {text}"));
+            ui.ctx().request_repaint_after(Duration::from_millis(250));
+        }
+
         ui.horizontal(|ui| {
             // Progress bars, not spinners, for long work: a spinner repaints every frame,
             // which on a software-rendered display costs the worker a whole core.
@@ -933,12 +961,10 @@ impl SimlensApp {
                     progress_ui(ui, r.done, r.total);
                     ui.label(format!("embedding {}/{}… {:.1} s", r.done, r.total, r.started.elapsed().as_secs_f32()));
                 } else {
-                    ui.spinner();
-                    ui.label("comparing…");
+                    slow_busy_ui(ui, &format!("comparing… {:.1} s", r.started.elapsed().as_secs_f32()));
                 }
             } else if matches!(self.model, ModelStatus::Loading(_)) {
-                ui.spinner();
-                ui.label("loading model…");
+                slow_busy_ui(ui, "loading model…");
             } else if matches!(self.model, ModelStatus::Failed(_)) {
                 ui.colored_label(ui.visuals().error_fg_color, "no model loaded");
             } else if self.dirty_since.is_some() {
@@ -1085,7 +1111,18 @@ impl SimlensApp {
                     },
                     self.selection,
                     &mut self.commands,
-                )
+                );
+                if self.first_heatmap_after.is_none() && result.sim.n > 0 {
+                    let after = self.launched.elapsed();
+                    log::info!(
+                        "first heatmap drawn {:.0} ms after start ({} sentences; the GPU upload follows)",
+                        after.as_secs_f64() * 1000.0,
+                        result.sim.n
+                    );
+                    self.first_heatmap_after = Some(after);
+                    // One more frame, to log when this one reached the screen.
+                    ui.ctx().request_repaint();
+                }
             }
             state::Tab::Groups => groups::groups_ui(ui, &result, &self.state.view),
             state::Tab::Pairs => {

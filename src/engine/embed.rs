@@ -157,9 +157,41 @@ pub struct OnnxEmbedder {
 impl OnnxEmbedder {
     /// Loads the model folder `dir` and checks that its graph can be fed and read.
     pub fn load(runtime: &Runtime, dir: impl AsRef<Path>, options: LoadOptions) -> Result<Self> {
+        let started = std::time::Instant::now();
         let folder = ModelFolder::open(dir)?;
         let max_length = options.max_length.unwrap_or(folder.max_length);
-        let tokenizer = TextTokenizer::from_file(&folder.tokenizer, max_length)?;
+        let threads = if options.threads == 0 {
+            std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
+        } else {
+            options.threads
+        };
+        let ctx = |what: &str| format!("{what} for {}", folder.onnx.display());
+        // The tokenizer is parsed and the graph's content hash (for caches) is read while
+        // ONNX Runtime builds the session: start-up is the longest of the three.
+        let (session, tokenizer, fingerprint) = std::thread::scope(|s| {
+            let side = s.spawn(|| {
+                (TextTokenizer::from_file(&folder.tokenizer, max_length), fingerprint(&folder.onnx, max_length))
+            });
+            let t = std::time::Instant::now();
+            let session = (|| {
+                Session::builder(runtime.environment())
+                    .map_err(|e| Error::ort(ctx("creating a session"), e))?
+                    .with_optimization_level(GraphOptimizationLevel::All)
+                    .map_err(|e| Error::ort(ctx("setting the optimisation level"), e))?
+                    .with_intra_threads(threads)
+                    .map_err(|e| Error::ort(ctx("setting threads"), e))?
+                    .commit_from_file(&folder.onnx)
+                    .map_err(|e| Error::model(&folder.onnx, format!("ONNX Runtime cannot load this graph: {e}")))
+            })();
+            log::debug!("ONNX Runtime session built in {:.0} ms", t.elapsed().as_secs_f64() * 1000.0);
+            let (tokenizer, fingerprint) = side.join().unwrap_or_else(|_| {
+                (Err(Error::model(&folder.tokenizer, "reading it crashed")), format!("unhashed-{max_length}"))
+            });
+            (session, tokenizer, fingerprint)
+        });
+        // A broken tokenizer is reported before a broken graph, as the pipeline reads them.
+        let tokenizer = tokenizer?;
+        let session = session?;
         if let Some(vocab) = folder.vocab_size
             && tokenizer.vocab_size() > vocab
         {
@@ -171,28 +203,6 @@ impl OnnxEmbedder {
                 ),
             ));
         }
-        let threads = if options.threads == 0 {
-            std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
-        } else {
-            options.threads
-        };
-        let ctx = |what: &str| format!("{what} for {}", folder.onnx.display());
-        // The content hash (for caches) is read while ONNX Runtime builds the session.
-        let (session, fingerprint) = std::thread::scope(|s| {
-            let hashing = s.spawn(|| fingerprint(&folder.onnx, max_length));
-            let session = (|| {
-                Session::builder(runtime.environment())
-                    .map_err(|e| Error::ort(ctx("creating a session"), e))?
-                    .with_optimization_level(GraphOptimizationLevel::All)
-                    .map_err(|e| Error::ort(ctx("setting the optimisation level"), e))?
-                    .with_intra_threads(threads)
-                    .map_err(|e| Error::ort(ctx("setting threads"), e))?
-                    .commit_from_file(&folder.onnx)
-                    .map_err(|e| Error::model(&folder.onnx, format!("ONNX Runtime cannot load this graph: {e}")))
-            })();
-            let fingerprint = hashing.join().unwrap_or_else(|_| format!("unhashed-{max_length}"));
-            session.map(|s| (s, fingerprint))
-        })?;
 
         let mut has_mask = false;
         let mut has_type_ids = false;
@@ -294,6 +304,7 @@ impl OnnxEmbedder {
         };
         // A first run finds the vector length and proves the graph works end to end,
         // so a broken model fails here, at load, and not in the middle of a job.
+        let session_ready = started.elapsed();
         let probe = embedder.tokenizer.encode("simlens")?;
         let out = embedder.run_batch(&[&probe]).map_err(|e| match e {
             Error::Ort { message, .. } => Error::model(&folder.onnx, format!("a test run failed: {message}")),
@@ -302,6 +313,12 @@ impl OnnxEmbedder {
         embedder.sequence_dim = out.dim;
         embedder.pooled_dim = out.pooled_dim;
         embedder.info.dim = embedder.dim_for(embedder.info.default_pooling);
+        log::debug!(
+            "{}: tokenizer and session {:.0} ms, first run {:.0} ms",
+            embedder.info.name,
+            session_ready.as_secs_f64() * 1000.0,
+            (started.elapsed() - session_ready).as_secs_f64() * 1000.0
+        );
         Ok(embedder)
     }
 
