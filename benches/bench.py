@@ -129,12 +129,51 @@ def cpuinfo():
     return info
 
 
+MEASURE_CLOCK_C = r"""
+#include <stdio.h>
+#include <time.h>
+int main(void) {
+    /* A chain of dependent adds runs at one add per cycle: iterations / seconds = clock. */
+    volatile unsigned long seed = 1;
+    unsigned long x = seed, n = 400000000UL;
+    struct timespec a, b;
+    clock_gettime(CLOCK_MONOTONIC, &a);
+    for (unsigned long i = 0; i < n; i++) {
+        __asm__ volatile("add $1, %0" : "+r"(x));
+    }
+    clock_gettime(CLOCK_MONOTONIC, &b);
+    double s = (b.tv_sec - a.tv_sec) + (b.tv_nsec - a.tv_nsec) / 1e9;
+    printf("%.0f\n", n / s / 1e6 + 0 * (double)x);
+    return 0;
+}
+"""
+
+
+def measured_clock_mhz():
+    """The running clock from a dependent-add loop (x86-64 with gcc), best of 3; None if it cannot run."""
+    if platform.machine() not in ("x86_64", "AMD64"):
+        return None
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            src, exe = Path(tmp) / "clock.c", Path(tmp) / "clock"
+            src.write_text(MEASURE_CLOCK_C)
+            subprocess.run(["gcc", "-O1", "-o", str(exe), str(src)], check=True, capture_output=True, timeout=60)
+            runs = [float(subprocess.run([str(exe)], check=True, capture_output=True, text=True, timeout=60).stdout) for _ in range(3)]
+        return max(runs)
+    except (OSError, subprocess.SubprocessError, ValueError):
+        return None
+
+
 def machine(args):
     ci = cpuinfo()
     flags = set(ci.get("flags", "").split())
     cores = os.cpu_count() or 1
     mhz = float(ci.get("cpu MHz", "0") or 0)
     clock_src = "the `cpu MHz` of /proc/cpuinfo (the reported base/TSC clock, not a measured boost clock)"
+    measured = None if args.clock_mhz else measured_clock_mhz()
+    if measured:
+        clock_src = f"measured: a chain of dependent adds, one per cycle, best of 3 (/proc/cpuinfo reports {mhz:.0f} MHz)"
+        mhz = measured
     if args.clock_mhz:
         mhz, clock_src = args.clock_mhz, f"given with --clock-mhz (/proc/cpuinfo reports {mhz:.0f} MHz)"
     if "avx512f" in flags or {"avx2", "fma"} <= flags:
@@ -416,7 +455,7 @@ def main():
     ap.add_argument("--model-dir", type=Path, default=ROOT / "models" / "all-MiniLM-L6-v2", help="model folder for the onnxruntime peer")
     ap.add_argument("--json", type=Path, help="also write the raw results here")
     ap.add_argument("--simlens-extra", default="--no-cache", help="extra arguments of `simlens embed`, one string (default: --no-cache; write --simlens-extra='...' when it starts with -)")
-    ap.add_argument("--clock-mhz", type=float, help="clock for the FP32 peak estimate (default: `cpu MHz` of /proc/cpuinfo)")
+    ap.add_argument("--clock-mhz", type=float, help="clock for the FP32 peak estimate (default: measured with a dependent-add loop, else `cpu MHz` of /proc/cpuinfo)")
     ap.add_argument("--pipelines", default="simlens,ort,st", help="comma-separated subset of simlens, ort, st")
     args = ap.parse_args()
 

@@ -341,10 +341,21 @@ fn similarity(input: &Path, args: &ModelArgs, format: MatrixFormat, output: Opti
 }
 
 fn embed(input: &Path, args: &ModelArgs, format: EmbeddingFormat, output: Option<&Path>) -> Result<()> {
+    let t = Instant::now();
     let set = read_set(input)?;
+    let read = t.elapsed();
     let (mut embedder, pooling) = load(args)?;
+    let loaded = t.elapsed();
     let (texts, groups) = set.flatten();
     let emb = embed_set(&mut embedder, pooling, &texts, args)?;
+    let embedded = t.elapsed();
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    log::debug!(
+        "read {:.0} ms, runtime and model {:.0} ms, embedding {:.0} ms",
+        ms(read),
+        ms(loaded - read),
+        ms(embedded - loaded)
+    );
     let export = EmbeddingExport {
         model: &embedder.info().name,
         pooling,
