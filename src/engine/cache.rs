@@ -36,6 +36,8 @@ const MAGIC: &[u8; 8] = b"SLEMB01\0";
 const HEADER: usize = 32;
 /// A writer starts a new segment past this size, so eviction has a fine grain.
 const SEGMENT_BYTES: u64 = 32 << 20;
+/// Past this many segment files in one context, opening it compacts them into one.
+const COMPACT_SEGMENTS: usize = 64;
 /// The default bound on the whole cache.
 pub const DEFAULT_LIMIT_BYTES: u64 = 1 << 30;
 
@@ -148,7 +150,39 @@ impl DiskCache {
                 log::warn!("embedding cache: skipping {}: {e}", path.display());
             }
         }
+        if cache.segments.len() > COMPACT_SEGMENTS {
+            cache.compact();
+        }
         Ok(cache)
+    }
+
+    /// Rewrites every live record into one new segment and deletes the old segments, so
+    /// many small runs do not leave many small files (each indexed segment stays open).
+    fn compact(&mut self) {
+        let keys: Vec<u128> = self.index.keys().copied().collect();
+        let old: Vec<PathBuf> = self.segments.iter().map(|s| s.path.clone()).collect();
+        let mut moved = 0usize;
+        for key in keys {
+            if let Some(hit) = self.get(key) {
+                if let Err(e) = self.try_put(key, &hit.vector, hit.truncated) {
+                    log::warn!("embedding cache: compaction stopped: {e}");
+                    self.writer = None;
+                    return;
+                }
+                moved += 1;
+            }
+        }
+        if let Some(w) = &mut self.writer
+            && w.out.flush().is_err()
+        {
+            return;
+        }
+        // Only now are the old files redundant. Another process may still read them
+        // through handles it holds; on Unix that keeps working.
+        for path in &old {
+            std::fs::remove_file(path).ok();
+        }
+        log::info!("embedding cache: compacted {} segments into one ({moved} vectors)", old.len());
     }
 
     fn index_segment(&mut self, path: &Path) -> std::io::Result<()> {
@@ -537,5 +571,29 @@ mod tests {
         let (second, embedded) = embed_cached(&mut e, Some(&mut c), &more, Pooling::Mean, &mut |_, _| true).unwrap();
         assert_eq!(embedded, 1);
         assert_eq!(second.data, e.embed(&more, Pooling::Mean, &mut |_, _| true).unwrap().data);
+    }
+
+    #[test]
+    fn many_small_segments_are_compacted_into_one() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            // One record a segment, as many short runs would leave behind.
+            let mut c = DiskCache::open(dir.path(), "m", Pooling::Mean, 1 << 30).unwrap();
+            c.segment_bytes = record_len(8);
+            for k in 0..(COMPACT_SEGMENTS as u32 + 6) {
+                c.put(text_key(&format!("s{k}")), &vec_of(k, 8), k == 3);
+            }
+        }
+        assert!(segments(dir.path()).len() > COMPACT_SEGMENTS);
+        let mut c = DiskCache::open(dir.path(), "m", Pooling::Mean, 1 << 30).unwrap();
+        assert_eq!(segments(dir.path()).len(), 1, "compacted on open");
+        for k in 0..(COMPACT_SEGMENTS as u32 + 6) {
+            let hit = c.get(text_key(&format!("s{k}"))).unwrap();
+            assert_eq!((hit.vector, hit.truncated), (vec_of(k, 8), k == 3));
+        }
+        drop(c);
+        let mut c = DiskCache::open(dir.path(), "m", Pooling::Mean, 1 << 30).unwrap();
+        assert_eq!(c.len(), COMPACT_SEGMENTS + 6);
+        assert_eq!(c.get(text_key("s5")).unwrap().vector, vec_of(5, 8));
     }
 }
