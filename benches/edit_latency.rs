@@ -32,8 +32,8 @@ fn sentences(n: usize) -> SentenceSet {
 
 fn main() {
     let args: Vec<usize> = std::env::args().skip(1).filter_map(|a| a.parse().ok()).collect();
-    let n = args.first().copied().unwrap_or(5000);
-    let edits = args.get(1).copied().unwrap_or(20);
+    let n = args.first().copied().unwrap_or(5000).max(100);
+    let edits = args.get(1).copied().unwrap_or(20).max(1);
     let cache = tempfile::tempdir().unwrap();
     let options = AppOptions {
         session_path: None,

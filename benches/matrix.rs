@@ -17,7 +17,7 @@ fn median(mut t: Vec<f64>) -> f64 {
 fn main() {
     let args: Vec<usize> = std::env::args().skip(1).filter_map(|a| a.parse().ok()).collect();
     let n = args.first().copied().unwrap_or(10_000);
-    let passes = args.get(1).copied().unwrap_or(3);
+    let passes = args.get(1).copied().unwrap_or(3).max(1);
     let d = 384;
     let emb = random_unit(n, d, 7);
     std::hint::black_box(similarity_matrix(&random_unit(512, d, 1)));

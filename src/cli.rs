@@ -294,7 +294,7 @@ fn embed_set(
 /// The on-disk cache for this model and pooling, unless `--no-cache` or it cannot be
 /// opened (then the run goes on without it, with a note).
 fn open_cache(info: &engine::ModelInfo, pooling: Pooling, args: &ModelArgs) -> Option<engine::cache::DiskCache> {
-    if args.no_cache || info.fingerprint.starts_with("unhashed") {
+    if args.no_cache {
         return None;
     }
     let root = engine::cache::default_root()?;

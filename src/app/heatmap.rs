@@ -102,7 +102,7 @@ pub fn range_of(r: &Computed, range: ColorRange) -> (f32, f32) {
     match range {
         ColorRange::Unit => (0.0, 1.0),
         ColorRange::Signed => (-1.0, 1.0),
-        ColorRange::Auto => r.sim.off_diagonal_range().filter(|(lo, hi)| hi > lo).unwrap_or((0.0, 1.0)),
+        ColorRange::Auto => r.off_diagonal_range().filter(|(lo, hi)| hi > lo).unwrap_or((0.0, 1.0)),
     }
 }
 

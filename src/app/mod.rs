@@ -417,9 +417,19 @@ impl SimlensApp {
                 }
                 match self.result.as_mut().filter(|r| r.job == p.base) {
                     Some(r) => {
+                        let cut = p.changed.iter().filter(|i| p.truncated.binary_search(i).is_ok()).count();
+                        let note = (cut > 0).then(|| {
+                            format!(
+                                "{cut} edited sentence(s) are longer than {} tokens; only their start was used.",
+                                r.model.max_length
+                            )
+                        });
                         // Unshared unless another view holds the old answer; then it is copied once.
                         Arc::make_mut(r).apply(&p);
                         self.patches += 1;
+                        if let Some(note) = note {
+                            self.notify(note, false);
+                        }
                         self.heatmap.patched(p.job, &p.changed);
                         self.rank_search();
                         self.request_tokens();

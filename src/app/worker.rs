@@ -115,6 +115,7 @@ impl Computed {
         // The map and the clustering describe the old vectors; they are asked for again.
         self.map = None;
         self.cluster_order = None;
+        self.auto_range = std::sync::OnceLock::new();
     }
 }
 
@@ -149,6 +150,15 @@ pub struct Computed {
     pub embedded: usize,
     /// Time the job took.
     pub elapsed: Duration,
+    /// The off-diagonal value range, found once on first use (an N² scan).
+    pub auto_range: std::sync::OnceLock<Option<(f32, f32)>>,
+}
+
+impl Computed {
+    /// Smallest and largest similarity off the diagonal, computed once per result.
+    pub fn off_diagonal_range(&self) -> Option<(f32, f32)> {
+        *self.auto_range.get_or_init(|| self.sim.off_diagonal_range())
+    }
 }
 
 /// Requests to the worker.
@@ -311,6 +321,7 @@ fn run(
     let mut cache: HashMap<CacheKey, Cached> = HashMap::new();
     let mut last_pooling: Option<Pooling> = None;
     let mut disk: Option<Disk> = None;
+    let mut disk_failed: Option<(String, Pooling)> = None;
     let mut last: Option<Last> = None;
     let send = |r: Response| {
         answers.send(r).ok();
@@ -403,13 +414,21 @@ fn run(
                     cache.clear();
                 }
                 let fingerprint = e.info().fingerprint.clone();
-                if let Some(root) = &cache_dir
-                    && disk.as_ref().is_none_or(|d| d.fingerprint != fingerprint || d.pooling != job.pooling)
-                {
+                let context = (fingerprint.clone(), job.pooling);
+                if disk.as_ref().is_some_and(|d| d.fingerprint != fingerprint || d.pooling != job.pooling) {
                     disk = None;
+                }
+                if let Some(root) = &cache_dir
+                    && disk.is_none()
+                    && disk_failed.as_ref() != Some(&context)
+                {
                     match DiskCache::open(root, &fingerprint, job.pooling, engine::cache::default_limit()) {
                         Ok(cache) => disk = Some(Disk { fingerprint, pooling: job.pooling, cache }),
-                        Err(e) => log::warn!("embedding cache at {} unavailable: {e}", root.display()),
+                        Err(e) => {
+                            // Said once per model and pooling; the jobs go on without it.
+                            log::warn!("embedding cache at {} unavailable: {e}", root.display());
+                            disk_failed = Some(context);
+                        }
                     }
                 }
                 let changed = patchable(last.as_ref(), &job, &e.info().fingerprint);
@@ -538,7 +557,8 @@ fn patchable(last: Option<&Last>, job: &EmbedJob, fingerprint: &str) -> Option<V
     let last = last?;
     if job.patch_base != Some(last.job)
         || job.map
-        || job.cluster
+        // Clustering runs only up to MAX_CLUSTER; past it a clustered view is patched too.
+        || (job.cluster && job.texts.len() <= engine::project::MAX_CLUSTER)
         || last.fingerprint != fingerprint
         || last.pooling != job.pooling
         || last.texts.len() != job.texts.len()
@@ -681,5 +701,6 @@ fn embed_job(
         group_matrix,
         embedded: total,
         elapsed: start.elapsed(),
+        auto_range: std::sync::OnceLock::new(),
     })
 }

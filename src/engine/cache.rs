@@ -36,8 +36,10 @@ const MAGIC: &[u8; 8] = b"SLEMB01\0";
 const HEADER: usize = 32;
 /// A writer starts a new segment past this size, so eviction has a fine grain.
 const SEGMENT_BYTES: u64 = 32 << 20;
-/// Past this many segment files in one context, opening it compacts them into one.
+/// Past this many small, settled segment files in one context, opening it merges them.
 const COMPACT_SEGMENTS: usize = 64;
+/// Age after which no process is assumed to append to a segment any more.
+const SETTLED: std::time::Duration = std::time::Duration::from_secs(600);
 /// The default bound on the whole cache.
 pub const DEFAULT_LIMIT_BYTES: u64 = 1 << 30;
 
@@ -67,13 +69,16 @@ pub fn default_limit() -> u64 {
     std::env::var("SIMLENS_CACHE_MAX_MB")
         .ok()
         .and_then(|v| v.parse::<u64>().ok())
-        .map_or(DEFAULT_LIMIT_BYTES, |mb| mb << 20)
+        .map_or(DEFAULT_LIMIT_BYTES, |mb| mb.saturating_mul(1 << 20))
 }
 
 struct Segment {
     path: PathBuf,
-    file: File,
+    /// `None` once compaction has moved its records and deleted it.
+    file: Option<File>,
     dim: usize,
+    bytes: u64,
+    modified: SystemTime,
 }
 
 #[derive(Clone, Copy)]
@@ -101,6 +106,12 @@ pub struct DiskCache {
     written: u64,
     /// A writer starts a new segment past this size.
     segment_bytes: u64,
+    /// Set after a write failed: the cache is still read, never written again.
+    read_only: bool,
+    /// Set while compaction rewrites records (no eviction meanwhile).
+    compacting: bool,
+    /// Size of the whole cache at the last scan plus what was written since.
+    approx_total: Option<u64>,
 }
 
 /// One cached vector.
@@ -120,6 +131,9 @@ impl DiskCache {
     /// Opens the context `fingerprint`/`pooling` under `root`, indexing what earlier runs
     /// stored. Fails only when the folder cannot be created or listed.
     pub fn open(root: &Path, fingerprint: &str, pooling: Pooling, limit: u64) -> std::io::Result<Self> {
+        if fingerprint.starts_with("unhashed") {
+            return Err(std::io::Error::other("the model's files could not be hashed"));
+        }
         let context: String = format!("{fingerprint}-{pooling}")
             .chars()
             .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' })
@@ -144,45 +158,69 @@ impl DiskCache {
             writer: None,
             written: 0,
             segment_bytes: SEGMENT_BYTES,
+            read_only: false,
+            compacting: false,
+            approx_total: None,
         };
         for (_, path) in paths {
             if let Err(e) = cache.index_segment(&path) {
                 log::warn!("embedding cache: skipping {}: {e}", path.display());
             }
         }
-        if cache.segments.len() > COMPACT_SEGMENTS {
-            cache.compact();
-        }
+        cache.compact();
         Ok(cache)
     }
 
     /// Rewrites every live record into one new segment and deletes the old segments, so
     /// many small runs do not leave many small files (each indexed segment stays open).
     fn compact(&mut self) {
-        let keys: Vec<u128> = self.index.keys().copied().collect();
-        let old: Vec<PathBuf> = self.segments.iter().map(|s| s.path.clone()).collect();
+        let small: Vec<u32> = self.compactable();
+        if small.len() <= COMPACT_SEGMENTS {
+            return;
+        }
+        let chosen: std::collections::HashSet<u32> = small.iter().copied().collect();
+        let keys: Vec<u128> =
+            self.index.iter().filter(|(_, loc)| chosen.contains(&loc.segment)).map(|(k, _)| *k).collect();
+        self.compacting = true;
         let mut moved = 0usize;
         for key in keys {
             if let Some(hit) = self.get(key) {
                 if let Err(e) = self.try_put(key, &hit.vector, hit.truncated) {
                     log::warn!("embedding cache: compaction stopped: {e}");
                     self.writer = None;
+                    self.compacting = false;
                     return;
                 }
                 moved += 1;
             }
         }
-        if let Some(w) = &mut self.writer
-            && w.out.flush().is_err()
-        {
+        let flushed = self.writer.as_mut().is_none_or(|w| w.out.flush().is_ok());
+        self.compacting = false;
+        if !flushed {
             return;
         }
         // Only now are the old files redundant. Another process may still read them
         // through handles it holds; on Unix that keeps working.
-        for path in &old {
-            std::fs::remove_file(path).ok();
+        for &s in &small {
+            if let Some(seg) = self.segments.get_mut(s as usize) {
+                std::fs::remove_file(&seg.path).ok();
+                seg.file = None;
+            }
         }
-        log::info!("embedding cache: compacted {} segments into one ({moved} vectors)", old.len());
+        log::info!("embedding cache: compacted {} small segments into one ({moved} vectors)", small.len());
+    }
+
+    /// Segments worth merging: small, and old enough that no process still appends to them.
+    fn compactable(&self) -> Vec<u32> {
+        let now = SystemTime::now();
+        (0..self.segments.len() as u32)
+            .filter(|&s| {
+                let seg = &self.segments[s as usize];
+                seg.file.is_some()
+                    && seg.bytes < SEGMENT_BYTES / 4
+                    && now.duration_since(seg.modified).is_ok_and(|age| age >= SETTLED)
+            })
+            .collect()
     }
 
     fn index_segment(&mut self, path: &Path) -> std::io::Result<()> {
@@ -199,7 +237,7 @@ impl DiskCache {
         let len = record_len(dim) as usize;
         let segment = self.segments.len() as u32;
         // Only the keys are needed now: read the file in large chunks and pick them out.
-        let mut buf = vec![0u8; len * 4096];
+        let mut buf = vec![0u8; len * (4usize << 20).div_ceil(len)];
         let mut record = 0u32;
         loop {
             let mut filled = 0;
@@ -220,7 +258,9 @@ impl DiskCache {
                 break;
             }
         }
-        self.segments.push(Segment { path: path.to_path_buf(), file, dim });
+        let meta = file.metadata()?;
+        let modified = meta.modified().unwrap_or(SystemTime::UNIX_EPOCH);
+        self.segments.push(Segment { path: path.to_path_buf(), file: Some(file), dim, bytes: meta.len(), modified });
         Ok(())
     }
 
@@ -236,15 +276,16 @@ impl DiskCache {
 
     /// The cached vector of `key`, if present and intact.
     pub fn get(&mut self, key: u128) -> Option<Hit> {
-        if let Some(w) = &mut self.writer {
+        let loc = *self.index.get(&key)?;
+        if let Some(w) = self.writer.as_mut().filter(|w| w.segment == loc.segment) {
             // Records of this process are read back through the file, so flush first.
             w.out.flush().ok();
         }
-        let loc = *self.index.get(&key)?;
         let seg = self.segments.get(loc.segment as usize)?;
+        let file = seg.file.as_ref()?;
         let len = record_len(seg.dim) as usize;
         let mut buf = vec![0u8; len];
-        let ok = seg.file.read_exact_at(&mut buf, HEADER as u64 + loc.record as u64 * len as u64).is_ok()
+        let ok = file.read_exact_at(&mut buf, HEADER as u64 + loc.record as u64 * len as u64).is_ok()
             && u128::from_le_bytes(buf[..16].try_into().unwrap_or([0; 16])) == key
             && xxh3_64(&buf[..len - 8]).to_le_bytes() == buf[len - 8..];
         if !ok {
@@ -259,10 +300,14 @@ impl DiskCache {
 
     /// Stores `vector` for `key`. Errors are logged and the write is skipped.
     pub fn put(&mut self, key: u128, vector: &[f32], truncated: bool) {
+        if self.read_only {
+            return;
+        }
         if let Err(e) = self.try_put(key, vector, truncated) {
-            log::warn!("embedding cache: cannot write to {}: {e}", self.dir.display());
-            // A half-written record is ignored by readers; stop writing to this file.
+            log::warn!("embedding cache: cannot write to {} ({e}); reading only from now on", self.dir.display());
+            // A half-written record is ignored by readers.
             self.writer = None;
+            self.read_only = true;
         }
     }
 
@@ -300,7 +345,7 @@ impl DiskCache {
         let mut out = BufWriter::with_capacity(1 << 20, file.try_clone()?);
         out.write_all(&header)?;
         let segment = self.segments.len() as u32;
-        self.segments.push(Segment { path, file, dim });
+        self.segments.push(Segment { path, file: Some(file), dim, bytes: 0, modified: SystemTime::now() });
         self.writer = Some(Writer { segment, out, dim, records: 0 });
         self.written += HEADER as u64;
         Ok(())
@@ -312,18 +357,26 @@ impl DiskCache {
         if let Some(w) = &mut self.writer
             && let Err(e) = w.out.flush()
         {
-            log::warn!("embedding cache: cannot write to {}: {e}", self.dir.display());
+            log::warn!("embedding cache: cannot write to {} ({e}); reading only from now on", self.dir.display());
             self.writer = None;
+            self.read_only = true;
         }
-        if self.written > 0 {
+        if self.written > 0 && !self.compacting {
+            let total = self.approx_total.map(|t| t + self.written);
             self.written = 0;
-            self.evict();
+            // The folders are listed only when the running estimate passes the bound.
+            match total {
+                Some(t) if t <= self.limit => self.approx_total = Some(t),
+                _ => self.approx_total = Some(self.evict()),
+            }
         }
     }
 
-    fn evict(&mut self) {
+    /// Deletes the oldest settled segments until the cache is under 80% of its bound;
+    /// returns the size left.
+    fn evict(&mut self) -> u64 {
         let mut all: Vec<(SystemTime, u64, PathBuf)> = Vec::new();
-        let Ok(contexts) = std::fs::read_dir(&self.root) else { return };
+        let Ok(contexts) = std::fs::read_dir(&self.root) else { return 0 };
         for ctx in contexts.filter_map(|e| e.ok()) {
             let Ok(files) = std::fs::read_dir(ctx.path()) else { continue };
             for f in files.filter_map(|e| e.ok()) {
@@ -337,15 +390,19 @@ impl DiskCache {
         }
         let mut total: u64 = all.iter().map(|(_, len, _)| len).sum();
         if total <= self.limit {
-            return;
+            return total;
         }
         all.sort();
+        let now = SystemTime::now();
         let current = self.writer.as_ref().and_then(|w| self.segments.get(w.segment as usize)).map(|s| s.path.clone());
-        for (_, len, path) in all {
+        for (modified, len, path) in all {
             if total <= self.limit / 10 * 8 {
                 break;
             }
-            if Some(&path) == current.as_ref() {
+            // A recent file may be another process's open segment: its records would go
+            // to a file without a name. It becomes fair game once it has settled.
+            let settled = now.duration_since(modified).is_ok_and(|age| age >= SETTLED);
+            if Some(&path) == current.as_ref() || !(settled || self.owns(&path)) {
                 continue;
             }
             // Another process may delete it at the same time; either way it is gone.
@@ -354,6 +411,13 @@ impl DiskCache {
                 log::info!("embedding cache: evicted {}", path.display());
             }
         }
+        total
+    }
+
+    /// Whether `path` is a segment this cache wrote (and no longer writes to).
+    fn owns(&self, path: &Path) -> bool {
+        let pid = format!("-{}-", std::process::id());
+        path.file_name().is_some_and(|n| n.to_string_lossy().contains(&pid))
     }
 }
 
@@ -400,8 +464,9 @@ pub fn embed_cached(
             return Ok((emb, texts.len()));
         }
         dim = f.dim;
+        let cut: std::collections::HashSet<usize> = f.truncated.iter().copied().collect();
         for (j, text) in missing.iter().enumerate() {
-            cache.put(text_key(text), f.row(j), f.truncated.contains(&j));
+            cache.put(text_key(text), f.row(j), cut.contains(&j));
         }
         cache.finish();
     } else {
@@ -422,7 +487,7 @@ pub fn embed_cached(
                     return Err(crate::Error::input(None, "a sentence vanished from the cache"));
                 };
                 data.extend_from_slice(f.row(j));
-                if f.truncated.contains(&j) {
+                if f.truncated.binary_search(&j).is_ok() {
                     truncated.push(i);
                 }
             }
@@ -585,6 +650,13 @@ mod tests {
             }
         }
         assert!(segments(dir.path()).len() > COMPACT_SEGMENTS);
+        // Fresh segments may still be written by their process: they are left alone.
+        drop(DiskCache::open(dir.path(), "m", Pooling::Mean, 1 << 30).unwrap());
+        assert!(segments(dir.path()).len() > COMPACT_SEGMENTS);
+        let hour_ago = SystemTime::now() - std::time::Duration::from_secs(3600);
+        for path in segments(dir.path()) {
+            File::options().write(true).open(path).unwrap().set_modified(hour_ago).unwrap();
+        }
         let mut c = DiskCache::open(dir.path(), "m", Pooling::Mean, 1 << 30).unwrap();
         assert_eq!(segments(dir.path()).len(), 1, "compacted on open");
         for k in 0..(COMPACT_SEGMENTS as u32 + 6) {
@@ -595,5 +667,30 @@ mod tests {
         let mut c = DiskCache::open(dir.path(), "m", Pooling::Mean, 1 << 30).unwrap();
         assert_eq!(c.len(), COMPACT_SEGMENTS + 6);
         assert_eq!(c.get(text_key("s5")).unwrap().vector, vec_of(5, 8));
+    }
+
+    #[test]
+    fn eviction_spares_another_process_s_recent_segment() {
+        let dir = tempfile::tempdir().unwrap();
+        let dim = 64;
+        // Another process's segment in another context, written just now.
+        let other = dir.path().join("v1").join("other-mean");
+        std::fs::create_dir_all(&other).unwrap();
+        let foreign = other.join("00000000000000000000000000000001-999999999-0.seg");
+        std::fs::write(&foreign, vec![0u8; 40 * record_len(dim) as usize]).unwrap();
+        let limit = 30 * record_len(dim);
+        let mut c = DiskCache::open(dir.path(), "m", Pooling::Mean, limit).unwrap();
+        c.segment_bytes = 10 * record_len(dim);
+        for k in 0..30u32 {
+            c.put(text_key(&format!("s{k}")), &vec_of(k, dim), false);
+        }
+        c.finish();
+        assert!(foreign.exists(), "a recent foreign segment is never deleted");
+        File::options().write(true).open(&foreign).unwrap().set_modified(SystemTime::UNIX_EPOCH).unwrap();
+        c.approx_total = None;
+        c.put(text_key("one more"), &vec_of(99, dim), false);
+        c.finish();
+        assert!(!foreign.exists(), "once settled, the oldest file goes first");
+        assert_eq!(c.get(text_key("one more")).unwrap().vector, vec_of(99, dim));
     }
 }

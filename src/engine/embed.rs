@@ -170,7 +170,10 @@ impl OnnxEmbedder {
         // ONNX Runtime builds the session: start-up is the longest of the three.
         let (session, tokenizer, fingerprint) = std::thread::scope(|s| {
             let side = s.spawn(|| {
-                (TextTokenizer::from_file(&folder.tokenizer, max_length), fingerprint(&folder.onnx, max_length))
+                (
+                    TextTokenizer::from_file(&folder.tokenizer, max_length),
+                    fingerprint(&folder.onnx, &folder.tokenizer, max_length),
+                )
             });
             let t = std::time::Instant::now();
             let session = (|| {
@@ -498,25 +501,45 @@ fn pool_row(out: &BatchOutput, r: usize, mask: &[i64], pooling: Pooling, dst: &m
     }
 }
 
-/// A cache key for a graph file: a hash of its bytes plus the settings that change the
-/// vectors. Content, not path or time, so a copied or re-downloaded model keeps its cache
-/// and a replaced one does not reuse it.
-fn fingerprint(onnx: &Path, max_length: usize) -> String {
+/// A cache key for a model: a hash of the bytes of everything that shapes its vectors
+/// (the graph, its external weight files, the tokenizer) plus the maximum length.
+/// Content, not path or time, so a copied model keeps its cache and a changed one does
+/// not reuse it. `unhashed-…` when a file cannot be read (the caches then stay off).
+fn fingerprint(onnx: &Path, tokenizer: &Path, max_length: usize) -> String {
     use std::io::Read as _;
     let hash = (|| -> std::io::Result<u128> {
-        let mut file = std::fs::File::open(onnx)?;
+        let mut files = vec![onnx.to_path_buf(), tokenizer.to_path_buf()];
+        // External weights sit beside the graph (`model.onnx_data`, `model.onnx.data`, …).
+        let stem = onnx.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        if let Some(dir) = onnx.parent() {
+            let mut extra: Vec<PathBuf> = std::fs::read_dir(dir)?
+                .filter_map(|e| e.ok())
+                .map(|e| e.path())
+                .filter(|p| {
+                    let name = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+                    p.is_file() && name != stem && (name.starts_with(&stem) || name.ends_with(".onnx_data"))
+                })
+                .collect();
+            extra.sort();
+            files.extend(extra);
+        }
         let mut hasher = xxhash_rust::xxh3::Xxh3::new();
         let mut buf = vec![0u8; 1 << 20];
-        loop {
-            match file.read(&mut buf)? {
-                0 => return Ok(hasher.digest128()),
-                k => hasher.update(&buf[..k]),
+        for path in files {
+            let mut file = std::fs::File::open(&path)?;
+            hasher.update(path.file_name().map(|n| n.as_encoded_bytes()).unwrap_or_default());
+            loop {
+                match file.read(&mut buf)? {
+                    0 => break,
+                    k => hasher.update(&buf[..k]),
+                }
             }
         }
+        Ok(hasher.digest128())
     })();
     match hash {
         Ok(h) => format!("{h:032x}-{max_length}"),
-        // Unreadable here means the session could not load it either; that error wins.
+        // Unreadable here means the session or tokenizer could not load either; that error wins.
         Err(_) => format!("unhashed-{max_length}"),
     }
 }
