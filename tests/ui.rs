@@ -625,3 +625,21 @@ fn a_reopened_session_reads_its_vectors_from_the_disk_cache() {
     assert_eq!(first.embeddings, second.embeddings);
     assert_eq!(first.sim, second.sim);
 }
+
+#[test]
+fn a_large_heatmap_is_refined_in_the_background_and_then_patched_in_place() {
+    let fake = FakeEmbedder::new("fake-model", 32);
+    let state = State { set: many_sentences(2300, 4), ..State::default() };
+    let mut h = harness(SimlensApp::with_state(state, options(fake_loader(fake), "fake-model".into()), vec![]));
+    // A desktop GPU's texture limit (a bare egui context says 2048, which would downsample).
+    h.input_mut().max_texture_side = Some(4096);
+    settle(&mut h, Duration::from_secs(60));
+    assert_eq!(h.state().result.as_ref().unwrap().sim.n, 2300);
+    // The preview is on screen at once; the full-resolution texture follows.
+    wait_until(&mut h, "the full-resolution heatmap", Duration::from_secs(60), |h| h.state().heatmap_is_final());
+    h.state_mut().state.set.groups[2].sentences[10].push_str(" edited");
+    h.state_mut().push_command(Command::Edited);
+    wait_until(&mut h, "the patch", Duration::from_secs(30), |h| h.state().patches == 1);
+    h.step();
+    assert!(h.state().heatmap_is_final(), "a patch redraws rows in place, with no new background build");
+}

@@ -49,8 +49,17 @@ pub struct HeatmapView {
     /// Rows (= columns) changed by patches since the texture was drawn, and the job
     /// that brings them up to date.
     pending: Option<(u64, Vec<usize>)>,
-    /// The full-resolution texture being built off the UI thread, for this key.
-    refining: Option<(TextureKey, Receiver<egui::ColorImage>)>,
+    /// The full-resolution texture being built off the UI thread.
+    refining: Option<Refining>,
+}
+
+/// A full-resolution texture on its way from a background thread.
+struct Refining {
+    /// What it was built for.
+    key: TextureKey,
+    rx: Receiver<egui::ColorImage>,
+    /// Rows patched since it started, to draw again once it lands.
+    rows: Vec<usize>,
 }
 
 /// What the texture shows: job, colour range, colormap, permuted or not.
@@ -170,29 +179,39 @@ pub fn heatmap_ui(
     }
     let key = (r.job, lo.to_bits(), hi.to_bits(), settings.colormap, permute);
     let max_side = ui.ctx().input(|i| i.max_texture_side).max(256);
-    let pending = view.pending.take();
-    if let (Some((job, rows)), Some(old), Some(texture)) = (&pending, view.key, view.texture.as_mut())
-        && *job == r.job
-        && (old.1, old.2, old.3, old.4) == (key.1, key.2, key.3, key.4)
-        && !permute
-        && texture.size() == [n, n]
-    {
+    // Same colours and order, whatever the job: a patch can be drawn into the texture.
+    let same_look = |k: TextureKey| (k.1, k.2, k.3, k.4) == (key.1, key.2, key.3, key.4);
+    let paint_rows = |texture: &mut TextureHandle, rows: &[usize]| {
         // One row and one column of pixels per changed sentence.
         let color = crate::render::cell_color(lo, hi, settings.colormap, |c| Color32::from_rgb(c[0], c[1], c[2]));
         for &i in rows {
-            let row = sim.row(i);
-            let pixels: Vec<Color32> = row.iter().map(|&v| color(v)).collect();
+            let pixels: Vec<Color32> = sim.row(i).iter().map(|&v| color(v)).collect();
             texture.set_partial([0, i], egui::ColorImage::new([n, 1], pixels.clone()), TextureOptions::NEAREST);
             texture.set_partial([i, 0], egui::ColorImage::new([1, n], pixels), TextureOptions::NEAREST);
         }
-        view.key = Some(key);
+    };
+    if let Some((job, rows)) = view.pending.take()
+        && job == r.job
+        && !permute
+        && view.key.is_some_and(same_look)
+    {
+        if let Some(refining) = view.refining.as_mut().filter(|f| same_look(f.key)) {
+            // The preview stays until the full texture lands; these rows are redrawn then.
+            refining.rows.extend(rows);
+            view.key = Some(key);
+        } else if let Some(texture) = view.texture.as_mut().filter(|t| t.size() == [n, n]) {
+            paint_rows(texture, &rows);
+            view.key = Some(key);
+        }
     }
-    if let Some((for_key, rx)) = &view.refining {
-        if *for_key != key {
+    if let Some(refining) = &view.refining {
+        if !same_look(refining.key) || view.key != Some(key) {
             view.refining = None;
-        } else if let Ok(image) = rx.try_recv() {
+        } else if let Ok(image) = refining.rx.try_recv() {
             if let Some(t) = &mut view.texture {
+                // Built from the result as it was; rows patched since are drawn again.
                 t.set(image, TextureOptions::NEAREST);
+                paint_rows(t, &refining.rows);
             }
             view.refining = None;
         }
@@ -220,7 +239,7 @@ pub fn heatmap_ui(
                 }
             });
             if spawned.is_ok() {
-                view.refining = Some((key, rx));
+                view.refining = Some(Refining { key, rx, rows: Vec::new() });
             }
         }
     }
