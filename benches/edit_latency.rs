@@ -57,7 +57,7 @@ fn main() {
         partial
     };
     let start = Instant::now();
-    while app.result.as_ref().is_none_or(|r| r.sim.n != n) || !app.heatmap_is_final() {
+    while app.result().is_none_or(|r| r.matrix_len() != n) || !app.heatmap_is_final() {
         frame(&mut app);
         std::thread::sleep(Duration::from_millis(5));
         assert!(start.elapsed() < Duration::from_secs(600), "no first result");
@@ -68,13 +68,13 @@ fn main() {
     let mut worker = Vec::new();
     for k in 0..edits {
         let (g, i) = ((k * 3) % 10, (k * 37) % (n / 10));
-        let before = app.result.as_ref().unwrap().job;
+        let before = app.result().unwrap().job;
         let t = Instant::now();
-        app.state.set.groups[g].sentences[i].push_str(&format!(" (edited {k})"));
-        app.push_command(Command::Edited);
+        let text = format!("{} (edited {k})", app.state.set.groups[g].sentences[i]);
+        app.push_command(Command::EditSentence { group: g, index: i, text });
         loop {
             let partial = frame(&mut app);
-            let r = app.result.as_ref().unwrap();
+            let r = app.result().unwrap();
             if r.job != before {
                 assert!(partial, "the edit redrew the whole texture");
                 worker.push(r.elapsed);

@@ -77,8 +77,9 @@ fn main() {
     let start = Instant::now();
     let first_frame_with_result = loop {
         let t = frame(&mut app, vec![]);
-        let ready = app.result.as_ref().is_some_and(|r| {
-            r.texts.len() == app.state.set.len() && if map { r.map.is_some() } else { r.sim.n == r.texts.len() }
+        let ready = app.result().is_some_and(|r| {
+            r.table.texts.len() == app.state.set.len()
+                && if map { r.map.is_some() } else { r.matrix_len() == r.table.texts.len() }
         });
         if ready {
             // This frame received the result and built the heatmap texture.

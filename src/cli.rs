@@ -260,25 +260,29 @@ fn embed_set(
     texts: &[&str],
     args: &ModelArgs,
 ) -> Result<engine::Embeddings> {
-    let mut cache = open_cache(embedder.info(), pooling, args);
+    let root = if args.no_cache { None } else { engine::cache::default_root() };
+    let mut store = engine::store::VectorStore::new(root);
     let mut progress = Progress::new("embedding");
     let mut emb = engine::Embeddings::empty(0);
     emb.data.reserve(texts.len() * embedder.info().dim);
     let mut embedded = 0;
     for (c, chunk) in texts.chunks(EMBED_CHUNK).enumerate() {
         let offset = c * EMBED_CHUNK;
-        let (part, fresh) = engine::cache::embed_cached(embedder, cache.as_mut(), chunk, pooling, &mut |d, _| {
-            progress.update(offset + d, texts.len())
-        })?;
-        embedded += fresh;
-        emb.dim = part.dim;
-        emb.data.extend_from_slice(&part.data);
-        emb.truncated.extend(part.truncated.iter().map(|i| i + offset));
+        let part = store.embed(embedder, chunk, pooling, &mut |d, _| progress.update(offset + d, texts.len()))?;
+        if let Some(note) = store.take_disk_note() {
+            warn(&format!("note: {note}"));
+        }
+        progress.update(offset + chunk.len(), texts.len());
+        embedded += part.embedded;
+        emb.dim = part.embeddings.dim;
+        emb.data.extend_from_slice(&part.embeddings.data);
+        emb.truncated.extend(part.embeddings.truncated.iter().map(|i| i + offset));
     }
     drop(progress);
-    match cache {
-        Some(_) => log::info!("{embedded} of {} sentences embedded, the rest read from the cache", texts.len()),
-        None => log::info!("{embedded} sentences embedded (no embedding cache)"),
+    if store.has_disk() {
+        log::info!("{embedded} of {} sentences embedded, the rest read from the cache", texts.len());
+    } else {
+        log::info!("{embedded} sentences embedded (no embedding cache)");
     }
     if !emb.truncated.is_empty() {
         warn(&format!(
@@ -289,22 +293,6 @@ fn embed_set(
         ));
     }
     Ok(emb)
-}
-
-/// The on-disk cache for this model and pooling, unless `--no-cache` or it cannot be
-/// opened (then the run goes on without it, with a note).
-fn open_cache(info: &engine::ModelInfo, pooling: Pooling, args: &ModelArgs) -> Option<engine::cache::DiskCache> {
-    if args.no_cache {
-        return None;
-    }
-    let root = engine::cache::default_root()?;
-    match engine::cache::DiskCache::open(&root, &info.fingerprint, pooling, engine::cache::default_limit()) {
-        Ok(c) => Some(c),
-        Err(e) => {
-            warn(&format!("note: embedding cache at {} unavailable ({e}); embedding without it", root.display()));
-            None
-        }
-    }
 }
 
 fn warn(msg: &str) {

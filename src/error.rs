@@ -89,6 +89,15 @@ pub enum Error {
         source: std::io::Error,
     },
 
+    /// A request needed a model, and none is loaded (the app's worker, before or after
+    /// a failed load). A state of the program, not a fault in the user's data.
+    #[error("no model is loaded: open a model folder, or use the bundled model (Model menu)")]
+    NoModel,
+
+    /// simlens reached a state it should never reach. Not the user's data: a bug.
+    #[error("internal error: {0}. This is a bug in simlens; please report it with the steps that led here.")]
+    Internal(String),
+
     /// A background worker panicked; the job failed and the worker restarts.
     #[error("the embedding worker crashed: {0}. The model will be reloaded; try again.")]
     WorkerPanic(String),
@@ -121,6 +130,11 @@ impl Error {
     /// An [`Error::Input`] without a file.
     pub fn input(line: Option<usize>, message: impl Into<String>) -> Self {
         Self::Input { path: None, line, message: message.into() }
+    }
+
+    /// An [`Error::Internal`]: a broken invariant, never the user's input.
+    pub fn internal(what: impl Into<String>) -> Self {
+        Self::Internal(what.into())
     }
 
     /// An [`Error::Ort`] from any ONNX Runtime error.

@@ -261,46 +261,56 @@ impl Autosaver {
     pub fn new() -> Self {
         let (tx, rx) = mpsc::channel::<SaveMsg>();
         let (etx, errors) = mpsc::channel();
-        let handle = std::thread::Builder::new()
-            .name("simlens-autosave".into())
-            .spawn(move || {
-                let mut last = String::new();
-                while let Ok(mut msg) = rx.recv() {
-                    // Only the newest pending state matters.
-                    while let Ok(newer) = rx.try_recv() {
-                        if let (SaveMsg::Remember(_), SaveMsg::Save(..)) = (&newer, &msg) {
-                            continue;
-                        }
-                        msg = newer;
-                    }
-                    let (path, state) = match msg {
-                        SaveMsg::Remember(state) => {
-                            last = serde_json::to_string_pretty(&state).unwrap_or_default();
-                            continue;
-                        }
-                        SaveMsg::Save(path, state) => (path, state),
-                    };
-                    let Ok(json) = serde_json::to_string_pretty(&state) else { continue };
-                    if json == last {
+        let report = etx.clone();
+        let spawned = std::thread::Builder::new().name("simlens-autosave".into()).spawn(move || {
+            let mut last = String::new();
+            while let Ok(mut msg) = rx.recv() {
+                // Only the newest pending state matters.
+                while let Ok(newer) = rx.try_recv() {
+                    if let (SaveMsg::Remember(_), SaveMsg::Save(..)) = (&newer, &msg) {
                         continue;
                     }
-                    if let Some(dir) = path.parent() {
-                        std::fs::create_dir_all(dir).ok();
+                    msg = newer;
+                }
+                let (path, state) = match msg {
+                    SaveMsg::Remember(state) => {
+                        last = serde_json::to_string_pretty(&state).unwrap_or_default();
+                        continue;
                     }
-                    let mut result = atomic_write(&path, |w| w.write_all(json.as_bytes()));
-                    if result.is_ok() && !last.is_empty() {
-                        result = atomic_write(&previous_path(&path), |w| w.write_all(last.as_bytes()));
-                    }
-                    match result {
-                        Ok(()) => last = json,
-                        Err(e) => {
-                            etx.send(format!("Autosave failed: {e}")).ok();
-                        }
+                    SaveMsg::Save(path, state) => (path, state),
+                };
+                let Ok(json) = serde_json::to_string_pretty(&state) else { continue };
+                if json == last {
+                    continue;
+                }
+                if let Some(dir) = path.parent() {
+                    std::fs::create_dir_all(dir).ok();
+                }
+                let mut result = atomic_write(&path, |w| w.write_all(json.as_bytes()));
+                if result.is_ok() && !last.is_empty() {
+                    result = atomic_write(&previous_path(&path), |w| w.write_all(last.as_bytes()));
+                }
+                match result {
+                    Ok(()) => last = json,
+                    Err(e) => {
+                        etx.send(format!("Autosave failed: {e}")).ok();
                     }
                 }
-            })
-            .ok();
-        Self { tx: Some(tx), errors, handle }
+            }
+        });
+        let handle = match spawned {
+            Ok(h) => Some(h),
+            Err(e) => {
+                // Said once, in the window; the receiver is ours, so this cannot fail.
+                report
+                    .send(format!(
+                        "Autosave is off: its thread could not start ({e}). Save with File → Save sentences…"
+                    ))
+                    .ok();
+                None
+            }
+        };
+        Self { tx: handle.is_some().then_some(tx), errors, handle }
     }
 
     /// Queues `state` for saving to `path` (skipped by the thread if unchanged).

@@ -78,7 +78,7 @@ fn settle(h: &mut Harness<'_, SimlensApp>, limit: Duration) {
 }
 
 fn n(h: &Harness<'_, SimlensApp>) -> usize {
-    h.state().result.as_ref().map(|r| r.sim.n).unwrap_or(0)
+    h.state().result().map(|r| r.matrix_len()).unwrap_or(0)
 }
 
 #[test]
@@ -94,9 +94,9 @@ fn typing_a_sentence_adds_a_row_and_column() {
     settle(&mut h, Duration::from_secs(10));
     assert_eq!(h.state().state.set.groups[0].sentences.len(), 3);
     assert_eq!(n(&h), 7);
-    let r = h.state().result.clone().unwrap();
-    assert_eq!(r.texts[2], "My new phone is great");
-    assert_eq!(r.groups[2], 0);
+    let r = h.state().result().cloned().unwrap();
+    assert_eq!(r.table.texts[2], "My new phone is great");
+    assert_eq!(r.table.groups[2], 0);
     // Only the new sentence was embedded; the six others came from the cache.
     assert_eq!(r.embedded, 1);
 }
@@ -116,30 +116,30 @@ fn renaming_and_deleting_a_group_updates_labels() {
         .type_text("Climate");
     settle(&mut h, Duration::from_secs(10));
     assert_eq!(h.state().state.set.groups[1].name, "Climate");
-    assert_eq!(h.state().result.as_ref().unwrap().group_names[1], "Climate");
+    assert_eq!(h.state().result().unwrap().table.group_names[1], "Climate");
 
     let delete = h.get_all_by_label("🗑").next().expect("delete buttons");
     delete.click();
     settle(&mut h, Duration::from_secs(10));
-    let r = h.state().result.clone().unwrap();
-    assert_eq!(r.group_names, vec!["Climate", "Asking about age"]);
-    assert_eq!(r.sim.n, 4);
+    let r = h.state().result().cloned().unwrap();
+    assert_eq!(r.table.group_names, vec!["Climate", "Asking about age"]);
+    assert_eq!(r.matrix_len(), 4);
 }
 
 #[test]
 fn changing_pooling_re_embeds() {
     let mut h = harness(fake_app());
     settle(&mut h, Duration::from_secs(10));
-    let before = h.state().result.clone().unwrap();
+    let before = h.state().result().cloned().unwrap();
     assert_eq!(before.pooling, Pooling::Mean);
     h.get_by_role_and_label(Role::ComboBox, "Pooling:").click();
     h.run_steps(3);
     h.get_by_label("cls").click();
     settle(&mut h, Duration::from_secs(10));
-    let after = h.state().result.clone().unwrap();
+    let after = h.state().result().cloned().unwrap();
     assert_eq!(after.pooling, Pooling::Cls);
     assert_eq!(after.embedded, 6, "a new pooling is a new cache key");
-    assert_ne!(after.sim.data, before.sim.data);
+    assert_ne!(after.matrix().unwrap().data, before.matrix().unwrap().data);
 }
 
 #[test]
@@ -147,7 +147,7 @@ fn exports_parse_back_to_the_same_matrix() {
     let mut h = harness(fake_app());
     settle(&mut h, Duration::from_secs(10));
     let dir = tempfile::tempdir().unwrap();
-    let r = h.state().result.clone().unwrap();
+    let r = h.state().result().cloned().unwrap();
     let (csv_p, json_p, npy_p, png_p) =
         (dir.path().join("m.csv"), dir.path().join("m.json"), dir.path().join("m.npy"), dir.path().join("m.png"));
     for (kind, p) in [
@@ -164,16 +164,16 @@ fn exports_parse_back_to_the_same_matrix() {
     let j: serde_json::Value = serde_json::from_slice(&std::fs::read(&json_p).unwrap()).unwrap();
     assert_eq!(j["model"], "fake-model");
     let m: Vec<f32> = j["matrix"].as_array().unwrap().iter().flat_map(common::f32s).collect();
-    assert_eq!(m, r.sim.data);
+    assert_eq!(m, r.matrix().unwrap().data);
     let (rows, cols, v) = simlens::io::npy::read_f32(&std::fs::read(&npy_p).unwrap()).unwrap();
     assert_eq!((rows, cols), (6, 6));
-    assert_eq!(v, r.sim.data);
+    assert_eq!(v, r.matrix().unwrap().data);
     let mut rd = csv::Reader::from_reader(std::fs::File::open(&csv_p).unwrap());
     let vals: Vec<f32> = rd
         .records()
         .flat_map(|rec| rec.unwrap().iter().skip(1).map(|x| x.parse::<f32>().unwrap()).collect::<Vec<_>>())
         .collect();
-    assert_eq!(vals, r.sim.data);
+    assert_eq!(vals, r.matrix().unwrap().data);
     let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(&png_p).unwrap()));
     let info = decoder.read_info().unwrap();
     assert!(info.info().width > 6 * 40 && info.info().height > 6 * 40);
@@ -181,7 +181,7 @@ fn exports_parse_back_to_the_same_matrix() {
     // An unwritable destination is reported in the window, and nothing else changes.
     h.state_mut().push_command(Command::Export(ExportKind::MatrixCsv, "/nonexistent-simlens/m.csv".into()));
     wait_until(&mut h, "an error message", Duration::from_secs(10), |h| {
-        h.state().notifications.iter().any(|n| n.is_error)
+        h.state().notifications().iter().any(|n| n.is_error)
     });
     h.step();
     assert!(h.query_by_label_contains("Export failed").is_some());
@@ -225,8 +225,8 @@ fn a_panicking_model_is_reported_and_the_worker_recovers() {
     });
     let mut h = harness(SimlensApp::with_state(State::default(), options(loader, "fake".into()), vec![]));
     settle(&mut h, Duration::from_secs(10));
-    assert!(h.state().notifications.iter().any(|n| n.is_error && n.text.contains("crashed")));
-    assert!(h.state().result.is_none());
+    assert!(h.state().notifications().iter().any(|n| n.is_error && n.text.contains("crashed")));
+    assert!(h.state().result().is_none());
     // The next job reloads the model and works.
     h.state_mut().push_command(Command::AddSentence(0, "Another phone sentence".into()));
     settle(&mut h, Duration::from_secs(10));
@@ -323,9 +323,9 @@ fn pasting_a_hundred_thousand_lines_stays_responsive() {
     }
     h.run_steps(2);
     assert_eq!(h.state().state.set.len(), 100_006);
-    let r = h.state().result.clone().unwrap();
-    assert_eq!(r.texts.len(), 100_006);
-    assert_eq!(r.sim.n, 0, "no 100,000² matrix");
+    let r = h.state().result().cloned().unwrap();
+    assert_eq!(r.table.texts.len(), 100_006);
+    assert_eq!(r.matrix_len(), 0, "no 100,000² matrix");
     assert!(r.group_matrix[4].is_some(), "group means still computed");
     assert!(h.query_by_label_contains("more than the heatmap shows").is_some());
     // Generous, for a loaded CI machine running the debug build.
@@ -352,7 +352,7 @@ fn the_session_is_autosaved_and_restored() {
     let restored = SimlensApp::new(opts());
     assert_eq!(restored.state.set.groups[2].sentences.last().unwrap(), "When is your birthday?");
     assert_eq!(restored.state.view.tab, Tab::Groups);
-    assert!(restored.notifications.is_empty());
+    assert!(restored.notifications().is_empty());
 }
 
 // ---- the real bundled model -----------------------------------------------------
@@ -365,14 +365,14 @@ fn real_app() -> SimlensApp {
 fn seed_example_with_the_bundled_model_matches_the_reference() {
     let mut h = harness(real_app());
     settle(&mut h, Duration::from_secs(60));
-    let r = h.state().result.clone().expect("a result");
+    let r = h.state().result().cloned().expect("a result");
     let want: Vec<f32> = common::read_json(&common::data("minilm_reference.json"))["similarity"]["matrix"]
         .as_array()
         .unwrap()
         .iter()
         .flat_map(common::f32s)
         .collect();
-    assert!(common::max_abs_diff(&r.sim.data, &want) < 1e-4);
+    assert!(common::max_abs_diff(&r.matrix().unwrap().data, &want) < 1e-4);
     assert_eq!(r.model.name, "all-MiniLM-L6-v2");
 }
 
@@ -416,8 +416,8 @@ fn search_ranks_and_marks_sentences() {
     wait_until(&mut h, "the search results", Duration::from_secs(10), |h| h.state().search_hits().is_some());
     h.run_steps(2);
     let hits = h.state().search_hits().unwrap().to_vec();
-    let r = h.state().result.clone().unwrap();
-    assert!(r.texts[hits[0].0].to_lowercase().contains("phone"), "{:?}", r.texts[hits[0].0]);
+    let r = h.state().result().cloned().unwrap();
+    assert!(r.table.texts[hits[0].0].to_lowercase().contains("phone"), "{:?}", r.table.texts[hits[0].0]);
     assert!(hits.windows(2).all(|w| w[0].1 >= w[1].1), "best first");
     assert!(h.query_by_label("Most similar to “my phone”").is_some());
 }
@@ -432,14 +432,17 @@ fn pairs_tab_lists_pairs_above_the_threshold_and_selects_them() {
     wait_until(&mut h, "the pair list", Duration::from_secs(10), |h| {
         h.query_by_label_contains("pair(s) at or above").is_some()
     });
-    let r = h.state().result.clone().unwrap();
-    let want = (0..5).flat_map(|i| (i + 1..5).map(move |j| (i, j))).filter(|&(i, j)| r.sim.get(i, j) >= 0.5).count();
+    let r = h.state().result().cloned().unwrap();
+    let want = (0..5)
+        .flat_map(|i| (i + 1..5).map(move |j| (i, j)))
+        .filter(|&(i, j)| r.matrix().unwrap().get(i, j) >= 0.5)
+        .count();
     assert!(h.query_by_label_contains(&format!("{want} pair(s) at or above 0.50")).is_some());
     assert!(want > 0, "the example has similar pairs");
     // Clicking a pair selects it and shows the heatmap.
     h.get_all_by_label("how old are you now").next().expect("a pair row").click();
     h.run_steps(2);
-    assert!(h.state().selection.is_some());
+    assert!(h.state().selection().is_some());
     assert_eq!(h.state().state.view.tab, Tab::Heatmap);
 }
 
@@ -449,9 +452,11 @@ fn misfits_are_marked_and_listed() {
     let app = SimlensApp::with_state(mixed_state(), options(fake_loader(fake), "fake-model".into()), vec![]);
     let mut h = harness(app);
     settle(&mut h, Duration::from_secs(10));
-    let r = h.state().result.clone().unwrap();
+    let r = h.state().result().cloned().unwrap();
     assert!(
-        r.misfits.iter().any(|m| r.texts[m.index] == "how old are you" && r.group_names[m.closer_group] == "Age"),
+        r.misfits
+            .iter()
+            .any(|m| r.table.texts[m.index] == "how old are you" && r.table.group_names[m.closer_group] == "Age"),
         "{:?}",
         r.misfits
     );
@@ -467,11 +472,11 @@ fn map_and_clustered_order_are_computed_when_shown() {
     let app = SimlensApp::with_state(mixed_state(), options(fake_loader(fake), "fake-model".into()), vec![]);
     let mut h = harness(app);
     settle(&mut h, Duration::from_secs(10));
-    assert!(h.state().result.as_ref().unwrap().map.is_none(), "not computed until shown");
+    assert!(h.state().result().unwrap().map.is_none(), "not computed until shown");
     h.state_mut().state.view.tab = Tab::Map;
     h.step();
     settle(&mut h, Duration::from_secs(10));
-    let r = h.state().result.clone().unwrap();
+    let r = h.state().result().cloned().unwrap();
     let map = r.map.as_ref().expect("the map");
     assert_eq!(map.points.len(), 5);
     assert!(map.explained[0] >= map.explained[1] && map.explained[0] + map.explained[1] <= 1.0 + 1e-6);
@@ -482,7 +487,7 @@ fn map_and_clustered_order_are_computed_when_shown() {
     h.state_mut().state.view.order = simlens::session::Order::Clustered;
     h.step();
     settle(&mut h, Duration::from_secs(10));
-    let order = h.state().result.as_ref().unwrap().cluster_order.clone().expect("a clustering");
+    let order = h.state().result().unwrap().cluster_order.clone().expect("a clustering");
     let mut sorted = order.clone();
     sorted.sort();
     assert_eq!(sorted, vec![0, 1, 2, 3, 4]);
@@ -499,11 +504,11 @@ fn compare_tab_shows_the_rank_correlation_of_two_poolings() {
     });
     // The same numbers computed directly from the fake embedder.
     use simlens::engine::Embedder as _;
-    let r = h.state().result.clone().unwrap();
-    let texts: Vec<&str> = r.texts.iter().map(String::as_str).collect();
+    let r = h.state().result().cloned().unwrap();
+    let texts: Vec<&str> = r.table.texts.iter().map(String::as_str).collect();
     let mut fake = FakeEmbedder::new("fake-model", 64).with_pooled_output();
     let b = simlens::engine::similarity_matrix(&fake.embed(&texts, Pooling::Cls, &mut |_, _| true).unwrap());
-    let want = simlens::engine::analysis::compare(&r.sim, &b).unwrap();
+    let want = simlens::engine::analysis::compare(r.matrix().unwrap(), &b).unwrap();
     let label = format!("Spearman rank correlation of the pair similarities: {:.3}", want.spearman);
     assert!(h.query_by_label(&label).is_some(), "expected “{label}”");
 }
@@ -573,32 +578,38 @@ fn an_edit_is_answered_with_a_patch_equal_to_a_full_recomputation() {
     let state = State { set: many_sentences(400, 5), ..State::default() };
     let mut h = harness(SimlensApp::with_state(state, options(fake_loader(fake), "fake-model".into()), vec![]));
     settle(&mut h, Duration::from_secs(20));
-    let first = h.state().result.clone().unwrap();
-    assert_eq!(first.sim.n, 400);
+    let first = h.state().result().cloned().unwrap();
+    assert_eq!(first.matrix_len(), 400);
     for (k, (g, i)) in [(1, 3), (4, 70), (1, 3)].into_iter().enumerate() {
         h.state_mut().state.set.groups[g].sentences[i].push_str(" edited");
         h.state_mut().push_command(Command::Edited);
-        let before = h.state().result.as_ref().unwrap().job;
+        let before = h.state().result().unwrap().job;
         wait_until(&mut h, "the patched result", Duration::from_secs(20), |h| {
-            h.state().result.as_ref().is_some_and(|r| r.job != before)
+            h.state().result().is_some_and(|r| r.job != before)
         });
-        let r = h.state().result.clone().unwrap();
+        let r = h.state().result().cloned().unwrap();
         assert_eq!(r.embedded, 1, "only the edited sentence is embedded");
-        assert_eq!(h.state().patches, k as u64 + 1, "answered with a patch");
-        assert!(r.texts.iter().any(|t| t.ends_with(" edited")));
+        assert_eq!(h.state().patches(), k as u64 + 1, "answered with a patch");
+        assert!(r.table.texts.iter().any(|t| t.ends_with(" edited")));
         // The patched answer equals what a full job computes from the same vectors.
         let full = simlens::engine::similarity_matrix(&r.embeddings);
-        let worst = full.data.iter().zip(&r.sim.data).map(|(a, b)| (a - b).abs()).fold(0.0, f32::max);
+        let worst = full.data.iter().zip(&r.matrix().unwrap().data).map(|(a, b)| (a - b).abs()).fold(0.0, f32::max);
         assert!(worst < 1e-6, "matrix differs by {worst}");
-        for i in 0..r.sim.n {
-            for j in 0..r.sim.n {
-                assert_eq!(r.sim.get(i, j).to_bits(), r.sim.get(j, i).to_bits());
+        for i in 0..r.matrix_len() {
+            for j in 0..r.matrix_len() {
+                assert_eq!(r.matrix().unwrap().get(i, j).to_bits(), r.matrix().unwrap().get(j, i).to_bits());
             }
         }
-        assert_eq!(r.group_matrix, simlens::engine::group_matrix(&r.embeddings, &r.groups, r.group_names.len()));
-        assert_eq!(r.misfits, simlens::engine::analysis::misfits(&r.embeddings, &r.groups, r.group_names.len()));
+        assert_eq!(
+            r.group_matrix,
+            simlens::engine::group_matrix(&r.embeddings, &r.table.groups, r.table.group_names.len())
+        );
+        assert_eq!(
+            r.misfits,
+            simlens::engine::analysis::misfits(&r.embeddings, &r.table.groups, r.table.group_names.len())
+        );
         let mut fake = FakeEmbedder::new("fake-model", 64);
-        let texts: Vec<&str> = r.texts.iter().map(String::as_str).collect();
+        let texts: Vec<&str> = r.table.texts.iter().map(String::as_str).collect();
         let direct = simlens::engine::Embedder::embed(&mut fake, &texts, Pooling::Mean, &mut |_, _| true).unwrap();
         assert_eq!(direct.data, r.embeddings.data);
     }
@@ -616,7 +627,7 @@ fn a_reopened_session_reads_its_vectors_from_the_disk_cache() {
         };
         let mut h = harness(SimlensApp::with_state(state, opts, vec![]));
         settle(&mut h, Duration::from_secs(20));
-        h.state().result.clone().unwrap()
+        h.state().result().cloned().unwrap()
     };
     let first = open();
     assert_eq!(first.embedded, 300);
@@ -634,12 +645,12 @@ fn a_large_heatmap_is_refined_in_the_background_and_then_patched_in_place() {
     // A desktop GPU's texture limit (a bare egui context says 2048, which would downsample).
     h.input_mut().max_texture_side = Some(4096);
     settle(&mut h, Duration::from_secs(60));
-    assert_eq!(h.state().result.as_ref().unwrap().sim.n, 2300);
+    assert_eq!(h.state().result().unwrap().matrix_len(), 2300);
     // The preview is on screen at once; the full-resolution texture follows.
     wait_until(&mut h, "the full-resolution heatmap", Duration::from_secs(60), |h| h.state().heatmap_is_final());
     h.state_mut().state.set.groups[2].sentences[10].push_str(" edited");
     h.state_mut().push_command(Command::Edited);
-    wait_until(&mut h, "the patch", Duration::from_secs(30), |h| h.state().patches == 1);
+    wait_until(&mut h, "the patch", Duration::from_secs(30), |h| h.state().patches() == 1);
     h.step();
     assert!(h.state().heatmap_is_final(), "a patch redraws rows in place, with no new background build");
 }

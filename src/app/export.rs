@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use super::worker::Computed;
+use super::result::Computed;
 use crate::io::SentenceSet;
 use crate::io::export::{EmbeddingExport, EmbeddingFormat, MatrixFormat, SimilarityReport};
 use crate::render::{HeatmapPicture, save_heatmap_png};
@@ -77,7 +77,7 @@ pub fn prepare(kind: ExportKind, path: &Path, result: Option<Arc<Computed>>, sta
     if kind == ExportKind::Sentences {
         let set: SentenceSet = state.set.clone();
         return Some(Box::new(move || {
-            let format = super::set_format(&path);
+            let format = crate::io::sentences::SetFormat::from_path(&path);
             crate::io::atomic_write(&path, |w| set.write(w, format))?;
             Ok(format!("Saved {} sentences to {}.", set.len(), path.display()))
         }));
@@ -85,8 +85,8 @@ pub fn prepare(kind: ExportKind, path: &Path, result: Option<Arc<Computed>>, sta
     let r = result?;
     let needs_matrix =
         matches!(kind, ExportKind::MatrixCsv | ExportKind::MatrixJson | ExportKind::MatrixNpy | ExportKind::HeatmapPng);
-    if needs_matrix && r.sim.n != r.texts.len() {
-        let n = r.texts.len();
+    if needs_matrix && r.matrix_len() != r.table.len() {
+        let n = r.table.len();
         return Some(Box::new(move || {
             Err(crate::Error::input(
                 None,
@@ -94,12 +94,14 @@ pub fn prepare(kind: ExportKind, path: &Path, result: Option<Arc<Computed>>, sta
             ))
         }));
     }
-    let range = super::heatmap::range_of(&r, state.view.range);
+    let range = super::paint::range_of(&r, state.view.range);
     let colormap = state.view.colormap;
     Some(Box::new(move || {
-        let labels: Vec<&str> = r.texts.iter().map(String::as_str).collect();
+        let t = &r.table;
+        let labels: Vec<&str> = t.texts.iter().map(String::as_str).collect();
+        let sim = || r.sim.as_ref().ok_or_else(|| crate::Error::internal("a matrix export without a matrix"));
         let matrix = |format| {
-            SimilarityReport::new(&r.model.name, r.pooling, &labels, &r.groups, &r.group_names, &r.sim, &r.group_matrix)
+            SimilarityReport::new(&r.model.name, r.pooling, &labels, &t.groups, &t.group_names, sim()?, &r.group_matrix)
                 .save(&path, format)
         };
         let embeddings = |format| {
@@ -107,7 +109,7 @@ pub fn prepare(kind: ExportKind, path: &Path, result: Option<Arc<Computed>>, sta
                 model: &r.model.name,
                 pooling: r.pooling,
                 labels: &labels,
-                groups: r.groups.iter().map(|&g| r.group_names[g].as_str()).collect(),
+                groups: t.groups.iter().map(|&g| t.group_names[g].as_str()).collect(),
                 embeddings: &r.embeddings,
             }
             .save(&path, format)
@@ -120,15 +122,15 @@ pub fn prepare(kind: ExportKind, path: &Path, result: Option<Arc<Computed>>, sta
             ExportKind::EmbeddingsTsv => embeddings(EmbeddingFormat::Tsv)?,
             ExportKind::HeatmapPng => {
                 let mut starts: Vec<(usize, String)> = Vec::new();
-                for (i, &g) in r.groups.iter().enumerate() {
-                    if i == 0 || r.groups[i - 1] != g {
-                        starts.push((i, r.group_names[g].clone()));
+                for (i, &g) in t.groups.iter().enumerate() {
+                    if i == 0 || t.groups[i - 1] != g {
+                        starts.push((i, t.group_names[g].clone()));
                     }
                 }
-                let pic = HeatmapPicture { sim: &r.sim, labels: &r.texts, group_starts: &starts, range, colormap };
+                let pic = HeatmapPicture { sim: sim()?, labels: &t.texts, group_starts: &starts, range, colormap };
                 save_heatmap_png(&pic, &path)?;
             }
-            ExportKind::Sentences => unreachable!("handled above"),
+            ExportKind::Sentences => return Err(crate::Error::internal("sentences are saved without a result")),
         }
         Ok(format!("Exported {} to {}.", kind.menu_label().trim_end_matches('…'), path.display()))
     }))

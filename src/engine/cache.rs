@@ -28,9 +28,7 @@ use std::time::SystemTime;
 
 use xxhash_rust::xxh3::{xxh3_64, xxh3_128};
 
-use super::embed::{Embedder, Embeddings, Progress};
 use super::pooling::Pooling;
-use crate::Result;
 
 const MAGIC: &[u8; 8] = b"SLEMB01\0";
 const HEADER: usize = 32;
@@ -427,79 +425,9 @@ impl Drop for DiskCache {
     }
 }
 
-/// Embeds `texts`, taking what it can from `cache` and storing what it computes there.
-/// Returns the vectors in input order and how many texts had to be embedded.
-pub fn embed_cached(
-    embedder: &mut dyn Embedder,
-    cache: Option<&mut DiskCache>,
-    texts: &[&str],
-    pooling: Pooling,
-    progress: Progress<'_>,
-) -> Result<(Embeddings, usize)> {
-    let Some(cache) = cache else {
-        let emb = embedder.embed(texts, pooling, progress)?;
-        return Ok((emb, texts.len()));
-    };
-    let keys: Vec<u128> = texts.iter().map(|t| text_key(t)).collect();
-    let mut hits: Vec<Option<Hit>> = keys.iter().map(|&k| cache.get(k)).collect();
-    // A vector of another length (a changed graph under the same name) is a miss.
-    let mut dim = hits.iter().flatten().map(|h| h.vector.len()).next().unwrap_or(0);
-    if dim != 0 && hits.iter().flatten().any(|h| h.vector.len() != dim) {
-        hits.iter_mut().for_each(|h| *h = None);
-        dim = 0;
-    }
-    let mut first_of: HashMap<u128, usize> = HashMap::new();
-    let mut missing: Vec<&str> = Vec::new();
-    for (i, h) in hits.iter().enumerate() {
-        if h.is_none() && !first_of.contains_key(&keys[i]) {
-            first_of.insert(keys[i], missing.len());
-            missing.push(texts[i]);
-        }
-    }
-    let fresh = if missing.is_empty() { None } else { Some(embedder.embed(&missing, pooling, progress)?) };
-    if let Some(f) = &fresh {
-        if dim != 0 && f.dim != dim {
-            // The cache holds vectors of another length: embed everything afresh.
-            let emb = embedder.embed(texts, pooling, &mut |_, _| true)?;
-            return Ok((emb, texts.len()));
-        }
-        dim = f.dim;
-        let cut: std::collections::HashSet<usize> = f.truncated.iter().copied().collect();
-        for (j, text) in missing.iter().enumerate() {
-            cache.put(text_key(text), f.row(j), cut.contains(&j));
-        }
-        cache.finish();
-    } else {
-        progress(texts.len(), texts.len());
-    }
-    let mut data = Vec::with_capacity(texts.len() * dim);
-    let mut truncated = Vec::new();
-    for (i, h) in hits.iter().enumerate() {
-        match h {
-            Some(h) => {
-                data.extend_from_slice(&h.vector);
-                if h.truncated {
-                    truncated.push(i);
-                }
-            }
-            None => {
-                let (Some(f), Some(&j)) = (&fresh, first_of.get(&keys[i])) else {
-                    return Err(crate::Error::input(None, "a sentence vanished from the cache"));
-                };
-                data.extend_from_slice(f.row(j));
-                if f.truncated.binary_search(&j).is_ok() {
-                    truncated.push(i);
-                }
-            }
-        }
-    }
-    Ok((Embeddings { dim, data, truncated }, missing.len()))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::fake::FakeEmbedder;
 
     fn vec_of(seed: u32, dim: usize) -> Vec<f32> {
         (0..dim).map(|i| ((seed as usize * 31 + i) % 17) as f32 / 17.0).collect()
@@ -618,24 +546,6 @@ mod tests {
                 assert_eq!(c.get(text_key(&format!("s{key}"))).unwrap().vector, vec_of(key, 16));
             }
         }
-    }
-
-    #[test]
-    fn embed_cached_equals_embedding_and_counts_misses() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut e = FakeEmbedder::new("fake", 32);
-        let texts = ["a b", "c d", "a b", "e f"];
-        let direct = e.embed(&texts, Pooling::Mean, &mut |_, _| true).unwrap();
-        let mut c = DiskCache::open(dir.path(), "fake", Pooling::Mean, 1 << 30).unwrap();
-        let (first, embedded) = embed_cached(&mut e, Some(&mut c), &texts, Pooling::Mean, &mut |_, _| true).unwrap();
-        assert_eq!(embedded, 3);
-        assert_eq!(first.data, direct.data);
-        drop(c);
-        let mut c = DiskCache::open(dir.path(), "fake", Pooling::Mean, 1 << 30).unwrap();
-        let more = ["e f", "g h", "a b"];
-        let (second, embedded) = embed_cached(&mut e, Some(&mut c), &more, Pooling::Mean, &mut |_, _| true).unwrap();
-        assert_eq!(embedded, 1);
-        assert_eq!(second.data, e.embed(&more, Pooling::Mean, &mut |_, _| true).unwrap().data);
     }
 
     #[test]

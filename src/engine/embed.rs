@@ -145,10 +145,8 @@ pub struct OnnxEmbedder {
     tokenizer: TextTokenizer,
     info: ModelInfo,
     options: LoadOptions,
-    has_mask: bool,
-    has_type_ids: bool,
-    sequence_output: Option<String>,
-    pooled_output: Option<String>,
+    inputs: GraphInputs,
+    outputs: GraphOutputs,
     vocab_limit: Option<usize>,
     sequence_dim: usize,
     pooled_dim: usize,
@@ -165,39 +163,7 @@ impl OnnxEmbedder {
         } else {
             options.threads
         };
-        let ctx = |what: &str| format!("{what} for {}", folder.onnx.display());
-        // The tokenizer is parsed and the graph's content hash (for caches) is read while
-        // ONNX Runtime builds the session: start-up is the longest of the three.
-        let (session, tokenizer, fingerprint) = std::thread::scope(|s| {
-            let side = s.spawn(|| {
-                (
-                    TextTokenizer::from_file(&folder.tokenizer, max_length),
-                    fingerprint(&folder.onnx, &folder.tokenizer, max_length),
-                )
-            });
-            let t = std::time::Instant::now();
-            let session = (|| {
-                Session::builder(runtime.environment())
-                    .map_err(|e| Error::ort(ctx("creating a session"), e))?
-                    // Extended: every fusion a transformer encoder benefits from (attention,
-                    // layer norm, GELU). The layout passes of "all" only serve convolutions;
-                    // leaving them out saved 20–40 ms of session creation here.
-                    .with_optimization_level(GraphOptimizationLevel::Level2)
-                    .map_err(|e| Error::ort(ctx("setting the optimisation level"), e))?
-                    .with_intra_threads(threads)
-                    .map_err(|e| Error::ort(ctx("setting threads"), e))?
-                    .commit_from_file(&folder.onnx)
-                    .map_err(|e| Error::model(&folder.onnx, format!("ONNX Runtime cannot load this graph: {e}")))
-            })();
-            log::debug!("ONNX Runtime session built in {:.0} ms", t.elapsed().as_secs_f64() * 1000.0);
-            let (tokenizer, fingerprint) = side.join().unwrap_or_else(|_| {
-                (Err(Error::model(&folder.tokenizer, "reading it crashed")), format!("unhashed-{max_length}"))
-            });
-            (session, tokenizer, fingerprint)
-        });
-        // A broken tokenizer is reported before a broken graph, as the pipeline reads them.
-        let tokenizer = tokenizer?;
-        let session = session?;
+        let Opened { session, tokenizer, fingerprint } = open_session(runtime, &folder, threads, max_length)?;
         if let Some(vocab) = folder.vocab_size
             && tokenizer.vocab_size() > vocab
         {
@@ -209,81 +175,13 @@ impl OnnxEmbedder {
                 ),
             ));
         }
-
-        let mut has_mask = false;
-        let mut has_type_ids = false;
-        let mut has_ids = false;
-        for input in session.inputs() {
-            match input.name() {
-                "input_ids" => has_ids = true,
-                "attention_mask" => has_mask = true,
-                "token_type_ids" => has_type_ids = true,
-                other => {
-                    return Err(Error::model(
-                        &folder.onnx,
-                        format!(
-                            "graph input `{other}` is not one simlens can feed (input_ids, attention_mask, token_type_ids)"
-                        ),
-                    ));
-                }
-            }
-            if !matches!(input.dtype(), ValueType::Tensor { ty: TensorElementType::Int64, shape, .. } if shape.len() == 2)
-            {
-                return Err(Error::model(
-                    &folder.onnx,
-                    format!(
-                        "graph input `{}` is {}; simlens feeds int64 [batch, sequence]",
-                        input.name(),
-                        input.dtype()
-                    ),
-                ));
-            }
-        }
-        if !has_ids {
-            return Err(Error::model(&folder.onnx, "graph has no `input_ids` input"));
-        }
-        let output_names: Vec<String> = session.outputs().iter().map(|o| o.name().to_owned()).collect();
-        let find = |names: &[&str], rank: usize| -> Result<Option<String>> {
-            for name in names {
-                if let Some(o) = session.outputs().iter().find(|o| o.name() == *name) {
-                    return match o.dtype() {
-                        ValueType::Tensor { ty: TensorElementType::Float32, shape, .. } if shape.len() == rank => {
-                            Ok(Some((*name).to_owned()))
-                        }
-                        other => Err(Error::model(
-                            &folder.onnx,
-                            format!("graph output `{name}` is {other}; expected float32 of rank {rank}"),
-                        )),
-                    };
-                }
-            }
-            Ok(None)
-        };
-        let sequence_output = find(&SEQUENCE_OUTPUTS, 3)?;
-        let pooled_output = find(&POOLED_OUTPUTS, 2)?;
-        if sequence_output.is_none() && pooled_output.is_none() {
-            return Err(Error::model(
-                &folder.onnx,
-                format!(
-                    "graph has none of the outputs simlens reads ({} or {}); it has: {}",
-                    SEQUENCE_OUTPUTS.join(", "),
-                    POOLED_OUTPUTS.join(", "),
-                    output_names.join(", ")
-                ),
-            ));
-        }
-        let mut poolings = Vec::new();
-        if sequence_output.is_some() {
-            poolings.extend([Pooling::Mean, Pooling::Cls]);
-        }
-        if pooled_output.is_some() {
-            poolings.push(Pooling::Pooled);
-        }
+        let inputs = GraphInputs::detect(&session, &folder.onnx)?;
+        let outputs = GraphOutputs::detect(&session, &folder.onnx)?;
+        let poolings = outputs.poolings();
         let default_pooling = folder
             .configured_pooling
             .filter(|p| poolings.contains(p))
-            .or(if sequence_output.is_some() { Some(Pooling::Mean) } else { Some(Pooling::Pooled) })
-            .unwrap_or_default();
+            .unwrap_or(if outputs.sequence.is_some() { Pooling::Mean } else { Pooling::Pooled });
         let info = ModelInfo {
             name: folder.name.clone(),
             dir: folder.dir.clone(),
@@ -292,7 +190,7 @@ impl OnnxEmbedder {
             default_pooling,
             poolings,
             inputs: session.inputs().iter().map(|i| i.name().to_owned()).collect(),
-            outputs: output_names,
+            outputs: outputs.names.clone(),
             fingerprint,
         };
         let mut embedder = Self {
@@ -300,25 +198,14 @@ impl OnnxEmbedder {
             tokenizer,
             info,
             options: LoadOptions { threads, max_length: Some(max_length), ..options },
-            has_mask,
-            has_type_ids,
-            sequence_output,
-            pooled_output,
+            inputs,
+            outputs,
             vocab_limit: folder.vocab_size,
             sequence_dim: 0,
             pooled_dim: 0,
         };
-        // A first run finds the vector length and proves the graph works end to end,
-        // so a broken model fails here, at load, and not in the middle of a job.
         let session_ready = started.elapsed();
-        let probe = embedder.tokenizer.encode("simlens")?;
-        let out = embedder.run_batch(&[&probe]).map_err(|e| match e {
-            Error::Ort { message, .. } => Error::model(&folder.onnx, format!("a test run failed: {message}")),
-            other => other,
-        })?;
-        embedder.sequence_dim = out.dim;
-        embedder.pooled_dim = out.pooled_dim;
-        embedder.info.dim = embedder.dim_for(embedder.info.default_pooling);
+        embedder.probe(&folder.onnx)?;
         log::debug!(
             "{}: tokenizer and session {:.0} ms, first run {:.0} ms",
             embedder.info.name,
@@ -326,6 +213,20 @@ impl OnnxEmbedder {
             (started.elapsed() - session_ready).as_secs_f64() * 1000.0
         );
         Ok(embedder)
+    }
+
+    /// A first run finds the vector length and proves the graph works end to end, so a
+    /// broken model fails at load and not in the middle of a job.
+    fn probe(&mut self, onnx: &Path) -> Result<()> {
+        let probe = self.tokenizer.encode("simlens")?;
+        let out = self.run_batch(&[&probe]).map_err(|e| match e {
+            Error::Ort { message, .. } => Error::model(onnx, format!("a test run failed: {message}")),
+            other => other,
+        })?;
+        self.sequence_dim = out.dim;
+        self.pooled_dim = out.pooled_dim;
+        self.info.dim = self.dim_for(self.info.default_pooling);
+        Ok(())
     }
 
     /// The tokenizer in use.
@@ -338,7 +239,7 @@ impl OnnxEmbedder {
         let batch = rows.len();
         let seq_len = rows.iter().map(|r| r.ids.len()).max().unwrap_or(0);
         if batch == 0 || seq_len == 0 {
-            return Err(Error::input(None, "nothing to embed"));
+            return Err(Error::internal("a batch with no tokens reached the model"));
         }
         let mut ids = vec![0i64; batch * seq_len];
         let mut mask = vec![0i64; batch * seq_len];
@@ -361,17 +262,17 @@ impl OnnxEmbedder {
             TensorRef::from_array_view((shape, data)).map_err(|e| Error::ort("building an input tensor", e))
         }
         let mut inputs = vec![("input_ids", tensor(shape, &ids)?)];
-        if self.has_mask {
+        if self.inputs.attention_mask {
             inputs.push(("attention_mask", tensor(shape, &mask)?));
         }
-        if self.has_type_ids {
+        if self.inputs.token_type_ids {
             inputs.push(("token_type_ids", tensor(shape, &types)?));
         }
         let outputs = self.session.run(inputs).map_err(|e| Error::ort("running the model", e))?;
 
         let mut dim = 0;
         let mut pooled_dim = 0;
-        let sequence = match &self.sequence_output {
+        let sequence = match &self.outputs.sequence {
             Some(name) => {
                 let (shape, data) = outputs[name.as_str()]
                     .try_extract_tensor::<f32>()
@@ -387,7 +288,7 @@ impl OnnxEmbedder {
             }
             None => None,
         };
-        let pooled = match &self.pooled_output {
+        let pooled = match &self.outputs.pooled {
             Some(name) => {
                 let (shape, data) = outputs[name.as_str()]
                     .try_extract_tensor::<f32>()
@@ -476,6 +377,152 @@ impl Embedder for OnnxEmbedder {
 
     fn tokens(&self, text: &str) -> Result<TokenInfo> {
         self.tokenizer.encode(text)
+    }
+}
+
+/// A built session with the tokenizer and the content hash read beside it.
+struct Opened {
+    session: Session,
+    tokenizer: TextTokenizer,
+    fingerprint: String,
+}
+
+/// Builds the ONNX Runtime session. The tokenizer is parsed and the graph's content hash
+/// (for caches) is read meanwhile: start-up is the longest of the three.
+fn open_session(runtime: &Runtime, folder: &ModelFolder, threads: usize, max_length: usize) -> Result<Opened> {
+    let ctx = |what: &str| format!("{what} for {}", folder.onnx.display());
+    let (session, tokenizer, fingerprint) = std::thread::scope(|s| {
+        let side = s.spawn(|| {
+            (
+                TextTokenizer::from_file(&folder.tokenizer, max_length),
+                fingerprint(&folder.onnx, &folder.tokenizer, max_length),
+            )
+        });
+        let t = std::time::Instant::now();
+        let session = (|| {
+            Session::builder(runtime.environment())
+                .map_err(|e| Error::ort(ctx("creating a session"), e))?
+                // Extended: every fusion a transformer encoder benefits from (attention,
+                // layer norm, GELU). The layout passes of "all" only serve convolutions;
+                // leaving them out saved 20–40 ms of session creation here.
+                .with_optimization_level(GraphOptimizationLevel::Level2)
+                .map_err(|e| Error::ort(ctx("setting the optimisation level"), e))?
+                .with_intra_threads(threads)
+                .map_err(|e| Error::ort(ctx("setting threads"), e))?
+                .commit_from_file(&folder.onnx)
+                .map_err(|e| Error::model(&folder.onnx, format!("ONNX Runtime cannot load this graph: {e}")))
+        })();
+        log::debug!("ONNX Runtime session built in {:.0} ms", t.elapsed().as_secs_f64() * 1000.0);
+        let (tokenizer, fingerprint) = side.join().unwrap_or_else(|_| {
+            (Err(Error::model(&folder.tokenizer, "reading it crashed")), format!("unhashed-{max_length}"))
+        });
+        (session, tokenizer, fingerprint)
+    });
+    // A broken tokenizer is reported before a broken graph, as the pipeline reads them.
+    let tokenizer = tokenizer?;
+    Ok(Opened { session: session?, tokenizer, fingerprint })
+}
+
+/// The optional inputs the graph takes, detected from the session (`input_ids` is required).
+#[derive(Debug, Clone, Copy)]
+struct GraphInputs {
+    attention_mask: bool,
+    token_type_ids: bool,
+}
+
+impl GraphInputs {
+    fn detect(session: &Session, onnx: &Path) -> Result<Self> {
+        let mut found = Self { attention_mask: false, token_type_ids: false };
+        let mut has_ids = false;
+        for input in session.inputs() {
+            match input.name() {
+                "input_ids" => has_ids = true,
+                "attention_mask" => found.attention_mask = true,
+                "token_type_ids" => found.token_type_ids = true,
+                other => {
+                    return Err(Error::model(
+                        onnx,
+                        format!(
+                            "graph input `{other}` is not one simlens can feed (input_ids, attention_mask, token_type_ids)"
+                        ),
+                    ));
+                }
+            }
+            if !matches!(input.dtype(), ValueType::Tensor { ty: TensorElementType::Int64, shape, .. } if shape.len() == 2)
+            {
+                return Err(Error::model(
+                    onnx,
+                    format!(
+                        "graph input `{}` is {}; simlens feeds int64 [batch, sequence]",
+                        input.name(),
+                        input.dtype()
+                    ),
+                ));
+            }
+        }
+        if !has_ids {
+            return Err(Error::model(onnx, "graph has no `input_ids` input"));
+        }
+        Ok(found)
+    }
+}
+
+/// The outputs simlens reads, found by name.
+#[derive(Debug, Clone)]
+struct GraphOutputs {
+    /// The rank-3 sequence output, if any.
+    sequence: Option<String>,
+    /// The rank-2 pooled output, if any.
+    pooled: Option<String>,
+    /// Every output's name, for messages.
+    names: Vec<String>,
+}
+
+impl GraphOutputs {
+    fn detect(session: &Session, onnx: &Path) -> Result<Self> {
+        let names: Vec<String> = session.outputs().iter().map(|o| o.name().to_owned()).collect();
+        let find = |wanted: &[&str], rank: usize| -> Result<Option<String>> {
+            for name in wanted {
+                if let Some(o) = session.outputs().iter().find(|o| o.name() == *name) {
+                    return match o.dtype() {
+                        ValueType::Tensor { ty: TensorElementType::Float32, shape, .. } if shape.len() == rank => {
+                            Ok(Some((*name).to_owned()))
+                        }
+                        other => Err(Error::model(
+                            onnx,
+                            format!("graph output `{name}` is {other}; expected float32 of rank {rank}"),
+                        )),
+                    };
+                }
+            }
+            Ok(None)
+        };
+        let sequence = find(&SEQUENCE_OUTPUTS, 3)?;
+        let pooled = find(&POOLED_OUTPUTS, 2)?;
+        if sequence.is_none() && pooled.is_none() {
+            return Err(Error::model(
+                onnx,
+                format!(
+                    "graph has none of the outputs simlens reads ({} or {}); it has: {}",
+                    SEQUENCE_OUTPUTS.join(", "),
+                    POOLED_OUTPUTS.join(", "),
+                    names.join(", ")
+                ),
+            ));
+        }
+        Ok(Self { sequence, pooled, names })
+    }
+
+    /// The poolings these outputs allow.
+    fn poolings(&self) -> Vec<Pooling> {
+        let mut poolings = Vec::new();
+        if self.sequence.is_some() {
+            poolings.extend([Pooling::Mean, Pooling::Cls]);
+        }
+        if self.pooled.is_some() {
+            poolings.push(Pooling::Pooled);
+        }
+        poolings
     }
 }
 

@@ -6,7 +6,17 @@ use super::embed::{Embedder, Progress};
 use super::pooling::Pooling;
 use super::similarity::{dot, pearson, spearman};
 use crate::Result;
-use crate::io::pairs::ScoredPair;
+
+/// Two sentences and a gold similarity score.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScoredPair {
+    /// First sentence.
+    pub a: String,
+    /// Second sentence.
+    pub b: String,
+    /// Gold score (any scale: only its ranks matter).
+    pub score: f64,
+}
 
 /// Agreement of a model's cosine similarities with gold scores.
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -4,12 +4,14 @@ pub mod analysis;
 pub mod cache;
 pub mod embed;
 pub mod eval;
+#[cfg(any(test, feature = "test-support"))]
 pub mod fake;
 pub mod model;
 pub mod pooling;
 pub mod project;
 pub mod runtime;
 pub mod similarity;
+pub mod store;
 pub mod tokenize;
 
 pub use embed::{Embedder, Embeddings, LoadOptions, ModelInfo, OnnxEmbedder};

@@ -6,7 +6,7 @@
 //! ```text
 //! model.onnx | onnx/model.onnx      the graph (required)
 //! tokenizer.json                    the tokenizer (required)
-//! config.json                       max_position_embeddings, vocab_size, hidden_size (optional)
+//! config.json                       max_position_embeddings, vocab_size (optional)
 //! sentence_bert_config.json         max_seq_length (optional)
 //! 1_Pooling/config.json             pooling_mode_* (optional)
 //! ```
@@ -38,15 +38,12 @@ pub struct ModelFolder {
     pub configured_pooling: Option<Pooling>,
     /// `vocab_size` from `config.json`: the size of the embedding table.
     pub vocab_size: Option<usize>,
-    /// `hidden_size` from `config.json`.
-    pub hidden_size: Option<usize>,
 }
 
 #[derive(Deserialize, Default)]
 struct HfConfig {
     max_position_embeddings: Option<usize>,
     vocab_size: Option<usize>,
-    hidden_size: Option<usize>,
 }
 
 #[derive(Deserialize)]
@@ -118,7 +115,6 @@ impl ModelFolder {
             max_length,
             configured_pooling,
             vocab_size: config.vocab_size,
-            hidden_size: config.hidden_size,
         })
     }
 }

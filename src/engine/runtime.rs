@@ -115,11 +115,6 @@ pub fn load() -> Result<Runtime> {
     Ok(rt)
 }
 
-/// Whether ONNX Runtime has been loaded in this process.
-pub fn is_loaded() -> bool {
-    RUNTIME.lock().map(|s| s.is_some()).unwrap_or(false)
-}
-
 /// Rejects files that cannot be a shared library before the dynamic loader sees them.
 ///
 /// `dlopen` on a truncated or foreign file fails cleanly, but checking the magic

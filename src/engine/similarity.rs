@@ -122,17 +122,6 @@ fn mirror(rows: &mut [f32], n: usize, start: usize, m: usize) {
     rayon::join(|| mirror(top, n, start, h), || mirror(bottom, n, start + h, m - h));
 }
 
-/// `out[i][j] = a_i · b_j` for row-major `a` (`m × d`) and `b` (`k × d`).
-pub fn cross_similarity(a: &Embeddings, b: &Embeddings) -> Vec<f32> {
-    assert_eq!(a.dim, b.dim, "vectors of different length");
-    let (m, k, d) = (a.len(), b.len(), a.dim);
-    let mut out = vec![0.0f32; m * k];
-    if m > 0 && k > 0 && d > 0 {
-        dot_rows(&a.data, &b.data, m, k, d, &mut out);
-    }
-    out
-}
-
 /// `out[i][j] = a_i · b_j` for row-major slices `a` (`m × d`) and `b` (`k × d`).
 pub(crate) fn dot_rows(a: &[f32], b: &[f32], m: usize, k: usize, d: usize, out: &mut [f32]) {
     assert!(a.len() >= m * d && b.len() >= k * d && out.len() >= m * k);

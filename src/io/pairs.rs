@@ -2,18 +2,8 @@
 
 use std::path::Path;
 
+pub use crate::engine::eval::ScoredPair;
 use crate::{Error, Result};
-
-/// Two sentences and a gold similarity score.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ScoredPair {
-    /// First sentence.
-    pub a: String,
-    /// Second sentence.
-    pub b: String,
-    /// Gold score (any scale: only its ranks matter).
-    pub score: f64,
-}
 
 /// Reads pairs from `path`.
 ///

@@ -1,0 +1,100 @@
+//! The details panel: the selected pair, the sentence's tokens and its nearest neighbours.
+
+use super::ViewCtx;
+use crate::app::Command;
+use crate::app::jobs::TokensOf;
+use crate::app::result::Computed;
+use crate::engine::similarity::dot;
+use crate::engine::{TokenInfo, top_k};
+use crate::render::truncate;
+
+/// The details panel (no state of its own yet).
+#[derive(Default)]
+pub struct DetailsView;
+
+impl DetailsView {
+    /// Draws the search results and the details of the selected cell.
+    pub fn ui(&mut self, ui: &mut egui::Ui, ctx: &ViewCtx<'_>, out: &mut Vec<Command>) {
+        ui.heading("Details");
+        ui.separator();
+        let result = ctx.result.map(|r| r.as_ref());
+        if let (Some(r), Some(hits)) = (result, &ctx.search.hits) {
+            ui.strong(format!("Most similar to “{}”", ctx.search.query));
+            for &(i, score) in hits.iter().filter(|(i, _)| *i < r.table.len()) {
+                score_link(ui, score, &r.table.texts[i], || out.push(Command::Select(i, i)));
+            }
+            ui.separator();
+        }
+        let (Some(r), Some(sel)) = (result, ctx.selection) else {
+            ui.label(
+                "Click a cell of the heatmap to see the pair, the tokens the model read, and the nearest sentences.",
+            );
+            return;
+        };
+        let (i, j) = (sel.row, sel.col);
+        if i >= r.table.len() || j >= r.table.len() {
+            return;
+        }
+        egui::ScrollArea::vertical().auto_shrink([false, false]).show(ui, |ui| {
+            pair_ui(ui, r, i, j);
+            ui.separator();
+            ui.strong("Most similar to the row sentence");
+            let row: Vec<f32> = r.embeddings.rows().map(|v| dot(r.embeddings.row(i), v)).collect();
+            for (n, score) in top_k(&row, 5, Some(i)) {
+                score_link(ui, score, &r.table.texts[n], || out.push(Command::Select(i, n)));
+            }
+            ui.separator();
+            ui.strong("What the model reads");
+            match ctx.tokens {
+                Some(TokensOf { text, result: Ok(t) }) if *text == r.table.texts[i] => tokens_ui(ui, t),
+                Some(TokensOf { text, result: Err(e) }) if *text == r.table.texts[i] => {
+                    ui.colored_label(ui.visuals().error_fg_color, e);
+                }
+                _ => {
+                    ui.spinner();
+                }
+            }
+        });
+    }
+}
+
+/// The pair's score (from the vectors: past the heatmap's limit there is no matrix) and
+/// both sentences.
+fn pair_ui(ui: &mut egui::Ui, r: &Computed, i: usize, j: usize) {
+    let score = dot(r.embeddings.row(i), r.embeddings.row(j));
+    ui.label(egui::RichText::new(format!("{score:.3}")).size(28.0).strong())
+        .on_hover_text("cosine similarity (dot product of normalised vectors)");
+    for (k, idx) in [i, j].into_iter().enumerate() {
+        let side = if k == 0 { "Row" } else { "Column" };
+        ui.label(egui::RichText::new(format!("{side} · {}", r.table.group_of(idx))).weak());
+        ui.label(&r.table.texts[idx]);
+    }
+}
+
+/// A score and a sentence that selects something when clicked.
+fn score_link(ui: &mut egui::Ui, score: f32, text: &str, on_click: impl FnOnce()) {
+    ui.horizontal(|ui| {
+        ui.monospace(format!("{score:.3}"));
+        if ui.link(truncate(text, 60)).on_hover_text(text).clicked() {
+            on_click();
+        }
+    });
+}
+
+fn tokens_ui(ui: &mut egui::Ui, t: &TokenInfo) {
+    ui.label(format!("{} tokens{}", t.ids.len(), if t.truncated { " (truncated to the model's maximum)" } else { "" }));
+    egui::Grid::new("token_grid").striped(true).num_columns(5).show(ui, |ui| {
+        for h in ["#", "token", "id", "mask", "segment"] {
+            ui.label(egui::RichText::new(h).weak());
+        }
+        ui.end_row();
+        for (k, token) in t.tokens.iter().enumerate() {
+            ui.monospace(k.to_string());
+            ui.monospace(token);
+            ui.monospace(t.ids[k].to_string());
+            ui.monospace(t.attention_mask[k].to_string());
+            ui.monospace(t.type_ids[k].to_string());
+            ui.end_row();
+        }
+    });
+}

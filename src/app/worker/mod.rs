@@ -1,0 +1,194 @@
+//! The one thread that owns the model: typed requests in, answers out, a repaint on each.
+//!
+//! A newer embed job supersedes an older one: the older job stops at its next batch.
+//! A panic inside the model is caught, reported on that job, and the model is reloaded
+//! for the next one. What the thread does with each request is in [`state`]; the
+//! computations of an embed job are in [`compute`].
+
+mod compute;
+mod state;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{Receiver, Sender, channel};
+use std::thread::JoinHandle;
+use std::time::Instant;
+
+use super::result::{Computed, JobId, Patch, SentenceTable};
+use crate::engine::{self, Embedder, ModelInfo, Pooling, TokenInfo};
+use crate::{Error, Result};
+
+/// Most sentences the app builds a full matrix (and heatmap) for.
+pub const MAX_APP_MATRIX: usize = 12_000;
+
+/// Makes an embedder for a model folder (the real ONNX loader, or a fake in UI tests).
+pub type Loader = Arc<dyn Fn(&Path) -> Result<Box<dyn Embedder>> + Send + Sync>;
+
+/// The loader for real model folders through ONNX Runtime.
+pub fn onnx_loader() -> Loader {
+    Arc::new(|dir: &Path| {
+        let start = Instant::now();
+        let runtime = engine::runtime::load()?;
+        let loaded = start.elapsed();
+        let e = engine::OnnxEmbedder::load(&runtime, dir, engine::LoadOptions::default())?;
+        log::info!(
+            "ONNX Runtime ready in {:.0} ms, model {} loaded in {:.0} ms",
+            loaded.as_secs_f64() * 1000.0,
+            e.info().name,
+            (start.elapsed() - loaded).as_secs_f64() * 1000.0
+        );
+        Ok(Box::new(e) as Box<dyn Embedder>)
+    })
+}
+
+/// A job: embed these sentences and compare them.
+#[derive(Debug, Clone)]
+pub struct EmbedJob {
+    /// Supersedes every lower id.
+    pub id: JobId,
+    /// The sentences, in matrix order.
+    pub table: SentenceTable,
+    /// The pooling.
+    pub pooling: Pooling,
+    /// Also compute the 2-D map.
+    pub map: bool,
+    /// Also compute the clustering order.
+    pub cluster: bool,
+    /// The job whose answer the app shows; when only a few sentences differ from it,
+    /// the worker answers with a [`Patch`] against it.
+    pub patch_base: Option<JobId>,
+}
+
+/// Requests to the worker.
+#[derive(Debug)]
+pub enum Request {
+    /// Load a model folder, replacing the current model.
+    Load(PathBuf),
+    /// Embed and compare.
+    Embed(EmbedJob),
+    /// Tokenize one sentence for inspection.
+    Tokens(String),
+    /// Embed a search query.
+    Query(String),
+    /// Score the model on a scored-pairs file with this pooling.
+    Score(PathBuf, Pooling),
+}
+
+/// Answers from the worker.
+#[derive(Debug)]
+pub enum Response {
+    /// A model finished loading (or failed to).
+    Loaded(Result<ModelInfo>),
+    /// Progress of the running job.
+    Progress {
+        /// The job.
+        job: JobId,
+        /// Sentences done.
+        done: usize,
+        /// Sentences to do.
+        total: usize,
+    },
+    /// A job finished.
+    Done(Box<Computed>),
+    /// A job finished as a change to an earlier answer.
+    Patched(Box<Patch>),
+    /// A request failed (never sent for a superseded job).
+    Failed {
+        /// The embed job, or `None` for a request outside the embed jobs (a query or
+        /// a quality check).
+        job: Option<JobId>,
+        /// Why.
+        error: Error,
+    },
+    /// Tokens of a sentence.
+    Tokens(String, Result<TokenInfo>),
+    /// Progress of a quality check.
+    ScoreProgress {
+        /// Sentences embedded.
+        done: usize,
+        /// Sentences to embed.
+        total: usize,
+    },
+    /// A quality check finished.
+    Scored {
+        /// The model.
+        model: ModelInfo,
+        /// The pooling.
+        pooling: Pooling,
+        /// The pairs file.
+        file: PathBuf,
+        /// The scores, or why not.
+        result: Result<crate::engine::eval::PairScore>,
+    },
+    /// A query's vector, with the model and pooling it was made with.
+    Query {
+        /// The query text.
+        text: String,
+        /// Its normalised vector.
+        result: Result<Vec<f32>>,
+        /// The model's fingerprint.
+        fingerprint: String,
+        /// The pooling.
+        pooling: Pooling,
+    },
+}
+
+/// Handle to the worker thread; dropping it stops and joins the thread.
+pub struct Worker {
+    tx: Option<Sender<Request>>,
+    rx: Receiver<Response>,
+    latest: Arc<AtomicU64>,
+    handle: Option<JoinHandle<()>>,
+}
+
+impl Worker {
+    /// Starts the worker. `repaint` is called after every answer. With `cache_dir`,
+    /// vectors are also kept in (and read from) the on-disk cache there. Fails only when
+    /// the system cannot start a thread.
+    pub fn spawn(
+        loader: Loader,
+        cache_dir: Option<PathBuf>,
+        repaint: impl Fn() + Send + 'static,
+    ) -> std::io::Result<Self> {
+        let (tx, requests) = channel();
+        let (answers, rx) = channel();
+        let latest = Arc::new(AtomicU64::new(0));
+        let shared = latest.clone();
+        let handle = std::thread::Builder::new().name("simlens-embedder".into()).spawn(move || {
+            let mut worker = state::WorkerState::new(loader, cache_dir, shared, answers, Box::new(repaint));
+            while let Ok(request) = requests.recv() {
+                worker.handle(request);
+            }
+        })?;
+        Ok(Self { tx: Some(tx), rx, latest, handle: Some(handle) })
+    }
+
+    /// Sends a request. An embed job supersedes every earlier one at once.
+    pub fn send(&self, request: Request) {
+        if let Request::Embed(job) = &request {
+            self.latest.fetch_max(job.id.0, Ordering::SeqCst);
+        }
+        if let Some(tx) = &self.tx {
+            // The thread only ends when this handle drops, so the channel stays open;
+            // were it gone, its last answer (a panic report) has already been shown.
+            tx.send(request).ok();
+        }
+    }
+
+    /// The next answer, if any.
+    pub fn try_recv(&self) -> Option<Response> {
+        self.rx.try_recv().ok()
+    }
+}
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        // Supersede any running job so the thread notices quickly, then close and join.
+        self.latest.store(u64::MAX, Ordering::SeqCst);
+        self.tx = None;
+        if let Some(h) = self.handle.take() {
+            h.join().ok();
+        }
+    }
+}

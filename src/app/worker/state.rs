@@ -1,0 +1,203 @@
+//! What the worker thread holds between requests, and one method per request.
+
+use std::panic::AssertUnwindSafe;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::Sender;
+use std::time::{Duration, Instant};
+
+use super::compute::{self, Last};
+use super::{EmbedJob, Loader, Request, Response};
+use crate::engine::store::VectorStore;
+use crate::engine::{Embedder, Pooling};
+use crate::{Error, Result};
+
+/// Vectors kept in memory before the worker's store starts again.
+const MEMORY_LIMIT: usize = 200_000;
+/// Sentences embedded between cache updates and supersede checks.
+const CHUNK: usize = 256;
+
+/// The worker's model, vectors and last answer.
+pub(super) struct WorkerState {
+    loader: Loader,
+    embedder: Option<Box<dyn Embedder>>,
+    /// The folder last asked for, to reload it after a crash.
+    dir: Option<PathBuf>,
+    store: VectorStore,
+    /// The pooling of the last embed job; queries are embedded with it.
+    last_pooling: Option<Pooling>,
+    /// The last full answer, so a small edit can be answered with a patch.
+    last: Option<Last>,
+    /// The highest job id sent; lower jobs stop at their next batch.
+    latest: Arc<AtomicU64>,
+    answers: Sender<Response>,
+    repaint: Box<dyn Fn() + Send>,
+}
+
+impl WorkerState {
+    pub(super) fn new(
+        loader: Loader,
+        cache_dir: Option<PathBuf>,
+        latest: Arc<AtomicU64>,
+        answers: Sender<Response>,
+        repaint: Box<dyn Fn() + Send>,
+    ) -> Self {
+        Self {
+            loader,
+            embedder: None,
+            dir: None,
+            store: VectorStore::new(cache_dir).with_memory(MEMORY_LIMIT).with_chunk(CHUNK),
+            last_pooling: None,
+            last: None,
+            latest,
+            answers,
+            repaint,
+        }
+    }
+
+    pub(super) fn handle(&mut self, request: Request) {
+        match request {
+            Request::Load(dir) => self.load(dir),
+            Request::Tokens(text) => self.tokens(text),
+            Request::Score(file, pooling) => self.score(file, pooling),
+            Request::Query(text) => self.query(text),
+            Request::Embed(job) => self.embed(job),
+        }
+    }
+
+    fn send(&self, r: Response) {
+        // The app drops its receiver only when it closes; nothing is left to tell then.
+        self.answers.send(r).ok();
+        (self.repaint)();
+    }
+
+    fn load_guarded(&self, dir: &Path) -> Result<Box<dyn Embedder>> {
+        guarded(|| (self.loader)(dir))
+    }
+
+    fn load(&mut self, dir: PathBuf) {
+        self.embedder = None;
+        self.last = None;
+        let result = self.load_guarded(&dir);
+        self.dir = Some(dir);
+        match result {
+            Ok(e) => {
+                self.send(Response::Loaded(Ok(e.info().clone())));
+                self.embedder = Some(e);
+            }
+            Err(e) => self.send(Response::Loaded(Err(e))),
+        }
+    }
+
+    fn tokens(&self, text: String) {
+        let result = match &self.embedder {
+            Some(e) => guarded(|| e.tokens(&text)),
+            None => Err(Error::NoModel),
+        };
+        self.send(Response::Tokens(text, result));
+    }
+
+    fn score(&mut self, file: PathBuf, pooling: Pooling) {
+        let Some(e) = self.embedder.as_mut() else {
+            self.send(Response::Failed { job: None, error: Error::NoModel });
+            return;
+        };
+        let model = e.info().clone();
+        let mut last = Instant::now();
+        let (answers, repaint) = (&self.answers, &self.repaint);
+        let result = guarded(|| {
+            let pairs = crate::io::pairs::read_pairs(&file)?;
+            crate::engine::eval::score_pairs(e.as_mut(), pooling, &pairs, &mut |done, total| {
+                if last.elapsed() > Duration::from_millis(100) {
+                    answers.send(Response::ScoreProgress { done, total }).ok();
+                    repaint();
+                    last = Instant::now();
+                }
+                true
+            })
+        });
+        self.send(Response::Scored { model, pooling, file, result });
+    }
+
+    fn query(&mut self, text: String) {
+        let Some(e) = self.embedder.as_mut() else {
+            self.send(Response::Failed { job: None, error: Error::NoModel });
+            return;
+        };
+        let pooling = self.last_pooling.unwrap_or(e.info().default_pooling);
+        let fingerprint = e.info().fingerprint.clone();
+        let result = guarded(|| e.embed(&[text.as_str()], pooling, &mut |_, _| true).map(|v| v.data));
+        self.send(Response::Query { text, result, fingerprint, pooling });
+    }
+
+    fn embed(&mut self, job: EmbedJob) {
+        self.last_pooling = Some(job.pooling);
+        if job.id.0 < self.latest.load(Ordering::SeqCst) {
+            return;
+        }
+        // After a crash the model is reloaded: the worker restarts itself.
+        if self.embedder.is_none()
+            && let Some(d) = &self.dir
+        {
+            match self.load_guarded(d) {
+                // The same model again: no `Loaded`, which would make the app resend the
+                // job that just crashed.
+                Ok(e) => self.embedder = Some(e),
+                Err(error) => {
+                    self.send(Response::Failed { job: Some(job.id), error });
+                    return;
+                }
+            }
+        }
+        let Some(e) = self.embedder.as_mut() else {
+            self.send(Response::Failed { job: Some(job.id), error: Error::NoModel });
+            return;
+        };
+        let changed = compute::patchable(self.last.as_ref(), &job, &e.info().fingerprint);
+        let (answers, repaint, latest) = (&self.answers, &self.repaint, &self.latest);
+        let mut last_report = Instant::now();
+        let mut progress = |done: usize, total: usize| {
+            if last_report.elapsed() > Duration::from_millis(50) || done == total {
+                answers.send(Response::Progress { job: job.id, done, total }).ok();
+                repaint();
+                last_report = Instant::now();
+            }
+            job.id.0 >= latest.load(Ordering::SeqCst)
+        };
+        let (store, last) = (&mut self.store, &mut self.last);
+        let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| match (changed, last.as_mut()) {
+            (Some(changed), Some(l)) => compute::patch_job(e.as_mut(), store, &job, changed, l, &mut progress)
+                .map(|p| Response::Patched(Box::new(p))),
+            _ => compute::embed_job(e.as_mut(), store, &job, &mut progress).map(|c| {
+                *last = Some(Last::of(&c));
+                Response::Done(Box::new(c))
+            }),
+        }));
+        match outcome {
+            Ok(Ok(answer)) => self.send(answer),
+            Ok(Err(Error::Cancelled)) => {}
+            Ok(Err(error)) => {
+                self.last = None;
+                self.send(Response::Failed { job: Some(job.id), error });
+            }
+            Err(p) => {
+                self.last = None;
+                self.embedder = None;
+                self.send(Response::Failed { job: Some(job.id), error: Error::WorkerPanic(panic_message(p.as_ref())) });
+            }
+        }
+    }
+}
+
+/// Runs `f`, turning a panic (as a broken native library might raise) into an error.
+fn guarded<T>(f: impl FnOnce() -> Result<T>) -> Result<T> {
+    std::panic::catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|p| Err(Error::WorkerPanic(panic_message(p.as_ref()))))
+}
+
+fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
+    p.downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| p.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".to_owned())
+}
