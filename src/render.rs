@@ -179,6 +179,14 @@ struct Canvas {
     px: Vec<[u8; 3]>,
 }
 
+/// A font at a size and colour, for [`Canvas::text`].
+#[derive(Clone, Copy)]
+struct Pen<'a> {
+    font: &'a FontRef<'a>,
+    size: f32,
+    color: [u8; 3],
+}
+
 impl Canvas {
     fn fill(&mut self, x0: usize, y0: usize, w: usize, h: usize, c: [u8; 3]) {
         for y in y0..(y0 + h).min(self.h) {
@@ -188,8 +196,9 @@ impl Canvas {
         }
     }
 
-    #[expect(clippy::too_many_arguments, reason = "a private drawing helper; a struct would only rename them")]
-    fn text(&mut self, font: &FontRef<'_>, size: f32, x: f32, y: f32, s: &str, max_w: f32, color: [u8; 3]) {
+    /// Draws `s` at (`x`, `y`) in `pen`'s font, size and colour, cut at `max_w` points.
+    fn text(&mut self, pen: &Pen<'_>, x: f32, y: f32, s: &str, max_w: f32) {
+        let Pen { font, size, color } = *pen;
         let scaled = font.as_scaled(PxScale::from(size));
         let mut caret = x;
         let base = y + scaled.ascent();
@@ -261,11 +270,17 @@ pub fn heatmap_png(pic: &HeatmapPicture<'_>, w: &mut dyn Write) -> std::io::Resu
         for (i, l) in pic.labels.iter().enumerate() {
             let text = truncate(&format!("{}. {l}", i + 1), 48);
             let y = (top + i * cell) as f32 + (cell as f32 - font_size) / 2.0 - 1.0;
-            cv.text(&font, font_size, 4.0, y, &text, label_w as f32 - 8.0, dark);
+            cv.text(&Pen { font: &font, size: font_size, color: dark }, 4.0, y, &text, label_w as f32 - 8.0);
         }
         for j in 0..n {
             let x = (label_w + j * cell) as f32 + 2.0;
-            cv.text(&font, font_size.min(12.0), x, (top - 16) as f32, &(j + 1).to_string(), cell as f32, dark);
+            cv.text(
+                &Pen { font: &font, size: font_size.min(12.0), color: dark },
+                x,
+                (top - 16) as f32,
+                &(j + 1).to_string(),
+                cell as f32,
+            );
         }
     }
     for (k, (start, name)) in pic.group_starts.iter().enumerate() {
@@ -276,7 +291,7 @@ pub fn heatmap_png(pic: &HeatmapPicture<'_>, w: &mut dyn Write) -> std::io::Resu
         if !labels {
             let end = pic.group_starts.get(k + 1).map(|g| g.0).unwrap_or(n);
             let y = top as f32 + ((start + end) * cell) as f32 / 2.0 - 7.0;
-            cv.text(&font, 13.0, 4.0, y, &truncate(name, 24), label_w as f32 - 8.0, dark);
+            cv.text(&Pen { font: &font, size: 13.0, color: dark }, 4.0, y, &truncate(name, 24), label_w as f32 - 8.0);
         }
     }
     // Colour bar with its range.
@@ -285,9 +300,10 @@ pub fn heatmap_png(pic: &HeatmapPicture<'_>, w: &mut dyn Write) -> std::io::Resu
         let t = 1.0 - y as f32 / (bar_h - 1).max(1) as f32;
         cv.fill(bar_x, top + y, 20, 1, pic.colormap.rgb(t));
     }
-    cv.text(&font, 13.0, (bar_x + 24) as f32, top as f32 - 6.0, &format!("{hi:.2}"), 60.0, dark);
-    cv.text(&font, 13.0, (bar_x + 24) as f32, (top + bar_h) as f32 - 10.0, &format!("{lo:.2}"), 60.0, dark);
-    cv.text(&font, 13.0, 4.0, 4.0, "cosine similarity", 300.0, dark);
+    let pen = Pen { font: &font, size: 13.0, color: dark };
+    cv.text(&pen, (bar_x + 24) as f32, top as f32 - 6.0, &format!("{hi:.2}"), 60.0);
+    cv.text(&pen, (bar_x + 24) as f32, (top + bar_h) as f32 - 10.0, &format!("{lo:.2}"), 60.0);
+    cv.text(&pen, 4.0, 4.0, "cosine similarity", 300.0);
 
     let mut enc = png::Encoder::new(w, width as u32, height as u32);
     enc.set_color(png::ColorType::Rgb);

@@ -1,14 +1,16 @@
 //! Job scheduling: the debounce, what was last sent, the worker's answers, and the
 //! small requests (search query, tokens, quality check) that go beside the embed jobs.
 
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::command::{Command, ResultChange};
-use super::result::{Computed, JobId, SentenceTable};
+use super::result::{Computed, JobId, Patch, SentenceTable};
 use super::worker::{EmbedJob, Request, Response, Worker};
-use super::{AppOptions, ModelStatus, Selection};
-use crate::engine::{Pooling, TokenInfo};
+use super::{AppOptions, ModelStatus, Notification, Selection};
+use crate::engine::eval::PairScore;
+use crate::engine::{ModelInfo, Pooling, TokenInfo};
 use crate::session::{self, State};
 
 /// What makes two embed jobs the same; an identical job is never sent twice.
@@ -168,7 +170,7 @@ impl JobScheduler {
     }
 
     /// Loads `dir`, replacing the model.
-    pub fn load_model(&mut self, dir: std::path::PathBuf) {
+    pub fn load_model(&mut self, dir: PathBuf) {
         self.last_sent = None;
         match &self.worker {
             Some(w) => {
@@ -235,31 +237,7 @@ impl JobScheduler {
                 }
             }
             Response::Done(c) => self.done(*c, out),
-            Response::Patched(p) => {
-                self.finished(p.job);
-                match self.result.as_mut().filter(|r| r.job == p.base) {
-                    Some(r) => {
-                        let cut = p.changed.iter().filter(|i| p.truncated.binary_search(i).is_ok()).count();
-                        if cut > 0 {
-                            out.push(Command::Notify(super::Notification::info(format!(
-                                "{cut} edited sentence(s) are longer than {} tokens; only their start was used.",
-                                r.model.max_length
-                            ))));
-                        }
-                        // Unshared unless another view holds the old answer; then it is copied once.
-                        Arc::make_mut(r).apply(&p);
-                        self.patches += 1;
-                        out.push(Command::ResultChanged(ResultChange::Patched { job: p.job, changed: p.changed }));
-                        self.rank_search();
-                        self.request_tokens();
-                    }
-                    None => {
-                        // The answer it changes is gone: ask for a full one.
-                        self.last_sent = None;
-                        self.mark_dirty_now();
-                    }
-                }
-            }
+            Response::Patched(p) => self.patched(*p, out),
             Response::Failed { job, error } => {
                 self.last_job_failed = true;
                 match job {
@@ -268,33 +246,10 @@ impl JobScheduler {
                     None => self.scoring = None,
                 }
                 self.last_sent = None;
-                out.push(Command::Notify(super::Notification::error(error.to_string())));
+                out.push(Command::Notify(Notification::error(error.to_string())));
             }
             Response::ScoreProgress { done, total } => self.scoring = Some(Scoring { done, total }),
-            Response::Scored { model, pooling, file, result } => {
-                self.scoring = None;
-                match result {
-                    Ok(score) => {
-                        let name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-                        out.push(Command::Notify(super::Notification::info(format!(
-                            "Quality check of {} ({pooling}) on {name}: Spearman × 100 = {:.2} over {} pairs.",
-                            model.name, score.spearman, score.pairs
-                        ))));
-                        out.push(Command::RecordQuality(session::QualityScore {
-                            fingerprint: model.fingerprint,
-                            model: model.name,
-                            pooling,
-                            file,
-                            spearman: score.spearman,
-                            pearson: score.pearson,
-                            pairs: score.pairs,
-                        }));
-                    }
-                    Err(e) => {
-                        out.push(Command::Notify(super::Notification::error(format!("Quality check failed: {e}"))))
-                    }
-                }
-            }
+            Response::Scored { model, pooling, file, result } => self.scored(model, pooling, file, result, out),
             Response::Query { text, result, fingerprint, pooling } => match result {
                 // A reply to an older query is dropped: the newer one is on its way.
                 Ok(_) if text != self.search.query => {}
@@ -302,12 +257,70 @@ impl JobScheduler {
                     self.search.vector = Some(QueryVector { vector, fingerprint, pooling });
                     self.rank_search();
                 }
-                Err(e) => out.push(Command::Notify(super::Notification::error(format!("Search failed: {e}")))),
+                Err(e) => out.push(Command::Notify(Notification::error(format!("Search failed: {e}")))),
             },
             Response::Tokens(text, result) => {
                 self.tokens = Some(TokensOf { text, result: result.map_err(|e| e.to_string()) });
             }
         }
+    }
+
+    fn patched(&mut self, p: Patch, out: &mut Vec<Command>) {
+        self.finished(p.job);
+        match self.result.as_mut().filter(|r| r.job == p.base) {
+            Some(r) => {
+                let cut = p.changed.iter().filter(|i| p.truncated.binary_search(i).is_ok()).count();
+                if cut > 0 {
+                    out.push(Command::Notify(Notification::info(format!(
+                        "{cut} edited sentence(s) are longer than {} tokens; only their start was used.",
+                        r.model.max_length
+                    ))));
+                }
+                // Unshared unless another view holds the old answer; then it is copied once.
+                Arc::make_mut(r).apply(&p);
+                self.patches += 1;
+                out.push(Command::ResultChanged(ResultChange::Patched { job: p.job, changed: p.changed }));
+                self.rank_search();
+                self.request_tokens();
+            }
+            None => {
+                // The answer it changes is gone: ask for a full one.
+                self.last_sent = None;
+                self.mark_dirty_now();
+            }
+        }
+    }
+
+    fn scored(
+        &mut self,
+        model: ModelInfo,
+        pooling: Pooling,
+        file: PathBuf,
+        result: crate::Result<PairScore>,
+        out: &mut Vec<Command>,
+    ) {
+        self.scoring = None;
+        let score = match result {
+            Ok(score) => score,
+            Err(e) => {
+                out.push(Command::Notify(Notification::error(format!("Quality check failed: {e}"))));
+                return;
+            }
+        };
+        let name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        out.push(Command::Notify(Notification::info(format!(
+            "Quality check of {} ({pooling}) on {name}: Spearman × 100 = {:.2} over {} pairs.",
+            model.name, score.spearman, score.pairs
+        ))));
+        out.push(Command::RecordQuality(session::QualityScore {
+            fingerprint: model.fingerprint,
+            model: model.name,
+            pooling,
+            file,
+            spearman: score.spearman,
+            pearson: score.pearson,
+            pairs: score.pairs,
+        }));
     }
 
     fn finished(&mut self, job: JobId) {
@@ -320,7 +333,7 @@ impl JobScheduler {
     fn done(&mut self, c: Computed, out: &mut Vec<Command>) {
         self.finished(c.job);
         if !c.embeddings.truncated.is_empty() {
-            out.push(Command::Notify(super::Notification::info(format!(
+            out.push(Command::Notify(Notification::info(format!(
                 "{} sentence(s) are longer than {} tokens; only their start was used.",
                 c.embeddings.truncated.len(),
                 c.model.max_length
@@ -439,13 +452,13 @@ impl JobScheduler {
     }
 
     /// Starts a quality check on `path`.
-    pub fn check_quality(&mut self, path: std::path::PathBuf, pooling: Pooling) {
+    pub fn check_quality(&mut self, path: PathBuf, pooling: Pooling) {
         self.scoring = Some(Scoring::default());
         self.send(Request::Score(path, pooling));
     }
 }
 
 /// The model folder the state names, or the bundled one.
-pub fn model_dir(state: &State, options: &AppOptions) -> std::path::PathBuf {
+pub fn model_dir(state: &State, options: &AppOptions) -> PathBuf {
     state.model_dir.clone().unwrap_or_else(|| options.bundled_model.clone())
 }

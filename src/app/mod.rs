@@ -6,14 +6,14 @@
 //! and prompts around the views; [`result`] is what the views read.
 
 mod autosave;
-pub mod chrome;
-pub mod command;
-pub mod export;
-pub mod jobs;
-pub mod paint;
+mod chrome;
+mod command;
+mod export;
+mod jobs;
+mod paint;
 pub mod result;
 mod startup;
-pub mod views;
+mod views;
 pub mod worker;
 
 use std::path::PathBuf;

@@ -89,3 +89,13 @@ pub fn waiting_ui(ui: &mut egui::Ui, text: &str) {
         ui.label(text);
     });
 }
+
+/// A tooltip at the pointer, for hovers that egui's own response tooltips do not cover
+/// (painted labels, thumbnails); at most 420 points wide.
+pub fn pointer_tooltip(ui: &egui::Ui, id: &str, add: impl FnOnce(&mut egui::Ui)) {
+    egui::Tooltip::always_open(ui.ctx().clone(), ui.layer_id(), ui.make_persistent_id(id), egui::PopupAnchor::Pointer)
+        .show(|ui| {
+            ui.set_max_width(420.0);
+            add(ui);
+        });
+}

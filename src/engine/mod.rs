@@ -28,7 +28,7 @@ pub fn load_model(dir: impl AsRef<std::path::Path>, options: LoadOptions) -> cra
 }
 
 /// Deterministic random unit vectors (xorshift), for tests and benches.
-#[doc(hidden)]
+#[cfg(any(test, feature = "test-support"))]
 pub fn random_unit(n: usize, d: usize, seed: u64) -> Embeddings {
     let mut s = seed;
     let mut data: Vec<f32> = (0..n * d)

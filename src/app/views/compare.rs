@@ -9,7 +9,7 @@ use egui::{Color32, Rect, Sense, Stroke, TextureHandle, Vec2, vec2};
 
 use super::ViewCtx;
 use crate::app::Command;
-use crate::app::paint::{matrix_image, max_texture_side, range_of, truncate, upload, waiting_ui};
+use crate::app::paint::{matrix_image, max_texture_side, pointer_tooltip, range_of, truncate, upload, waiting_ui};
 use crate::app::result::{Computed, JobId};
 use crate::app::worker::{EmbedJob, Request, Response, Worker};
 use crate::engine::analysis::{Comparison, compare};
@@ -296,14 +296,7 @@ impl CompareView {
             }
         });
         if let Some((i, j)) = hovered {
-            egui::Tooltip::always_open(
-                ui.ctx().clone(),
-                ui.layer_id(),
-                ui.make_persistent_id("compare-tip"),
-                egui::PopupAnchor::Pointer,
-            )
-            .show(|ui| {
-                ui.set_max_width(420.0);
+            pointer_tooltip(ui, "compare-tip", |ui| {
                 ui.label(&a.table.texts[i]);
                 ui.label(&a.table.texts[j]);
                 ui.monospace(format!(

@@ -2,13 +2,24 @@
 
 use egui::{Align2, Color32, FontId, Rect, Sense, Stroke, Vec2, pos2, vec2};
 
+use super::ViewCtx;
 use crate::app::paint::{color_of, contrast, range_of, truncate};
 use crate::app::result::Computed;
 use crate::engine::separation;
 use crate::session::ViewSettings;
 
-/// Draws the group matrix and the separation table.
-pub fn groups_ui(ui: &mut egui::Ui, r: &Computed, view: &ViewSettings) {
+/// The group × group view (no state of its own yet).
+#[derive(Default)]
+pub struct GroupsView;
+
+impl GroupsView {
+    /// Draws the group matrix, the separation table and the misfits.
+    pub fn ui(&mut self, ui: &mut egui::Ui, ctx: &ViewCtx<'_>, r: &Computed) {
+        groups_ui(ui, r, &ctx.state.view);
+    }
+}
+
+fn groups_ui(ui: &mut egui::Ui, r: &Computed, view: &ViewSettings) {
     let g = r.table.group_names.len();
     if g == 0 {
         ui.label("No groups.");

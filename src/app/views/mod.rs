@@ -61,6 +61,8 @@ pub struct Views {
     pub editor: editor::EditorView,
     /// The sentence × sentence heatmap.
     pub heatmap: heatmap::HeatmapView,
+    /// The group × group view.
+    pub groups: groups::GroupsView,
     /// The details panel.
     pub details: details::DetailsView,
     /// The paraphrase pairs.
@@ -134,7 +136,7 @@ impl Views {
                 self.heatmap.ui(ui, ctx, result, out);
                 return result.matrix_len() > 0;
             }
-            Tab::Groups => groups::groups_ui(ui, result, &ctx.state.view),
+            Tab::Groups => self.groups.ui(ui, ctx, result),
             Tab::Pairs => self.pairs.ui(ui, ctx, result, out),
             Tab::Map => self.map.ui(ui, ctx, result, out),
             Tab::Compare => self.compare.ui(ui, ctx, result, out),

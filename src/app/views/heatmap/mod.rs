@@ -11,7 +11,7 @@ use egui::{Color32, Rect, Sense, Shape, Stroke, pos2};
 
 use super::ViewCtx;
 use crate::app::Command;
-use crate::app::paint::range_of;
+use crate::app::paint::{pointer_tooltip, range_of};
 use crate::app::result::{Computed, JobId};
 use crate::app::worker::MAX_APP_MATRIX;
 use crate::engine::SimMatrix;
@@ -225,14 +225,7 @@ fn pointer_ui(ui: &egui::Ui, scene: &Scene<'_>, ctx: &ViewCtx<'_>, resp: egui::R
         && g.frame.labels
         && let Some(i) = g.label_at(p)
     {
-        egui::Tooltip::always_open(
-            ui.ctx().clone(),
-            ui.layer_id(),
-            ui.make_persistent_id("axis-label"),
-            egui::PopupAnchor::Pointer,
-        )
-        .show(|ui| {
-            ui.set_max_width(420.0);
+        pointer_tooltip(ui, "axis-label", |ui| {
             ui.label(egui::RichText::new(&r.table.group_names[shown.groups[i]]).weak());
             ui.label(&shown.texts[i]);
         });
