@@ -157,12 +157,21 @@ pub struct ModelArgs {
     /// Pooling: mean, cls or pooled (default: the model's own, else mean).
     #[arg(long, value_parser = clap::value_parser!(PoolingArg))]
     pub pooling: Option<PoolingArg>,
-    /// Sentences per inference batch.
-    #[arg(long, default_value_t = 32)]
+    /// Sentences per inference batch (at least 1).
+    #[arg(long, default_value_t = 32, value_parser = batch_size)]
     pub batch_size: usize,
     /// Neither read nor write the on-disk embedding cache (see `SIMLENS_CACHE_DIR`).
     #[arg(long)]
     pub no_cache: bool,
+}
+
+/// A batch size: a whole number of at least 1.
+fn batch_size(s: &str) -> std::result::Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(0) => Err("a batch needs at least 1 sentence; give --batch-size 1 or more (default 32)".to_owned()),
+        Ok(n) => Ok(n),
+        Err(_) => Err(format!("`{s}` is not a whole number; give --batch-size 1 or more (default 32)")),
+    }
 }
 
 macro_rules! clap_value {
@@ -205,8 +214,10 @@ pub fn run(command: Command) -> Result<()> {
 
 fn load(args: &ModelArgs) -> Result<(OnnxEmbedder, Pooling)> {
     let dir = args.model.clone().unwrap_or_else(engine::bundled_model_dir);
-    let embedder =
-        engine::load_model(&dir, LoadOptions { batch_size: args.batch_size.max(1), ..LoadOptions::default() })?;
+    let embedder = engine::load_model(&dir, LoadOptions { batch_size: args.batch_size, ..LoadOptions::default() })?;
+    for note in &embedder.info().notes {
+        warn(&format!("note: {note}"));
+    }
     let pooling = args.pooling.map(|p| p.0).unwrap_or(embedder.info().default_pooling);
     Ok((embedder, pooling))
 }

@@ -20,12 +20,52 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        // The reader of our output went away (`simlens embed … | head`): like any Unix tool,
+        // stop quietly, with the status a shell gives a program ended by SIGPIPE.
+        Err(err) if is_broken_pipe(&err) => ExitCode::from(141),
         Err(err) => {
             #[expect(clippy::print_stderr, reason = "the one place a fatal error is reported")]
             {
-                eprintln!("error: {err:#}");
+                eprintln!("error: {}", message(&err));
             }
             ExitCode::FAILURE
         }
     }
+}
+
+/// The error and its causes, each said once: a message that already quotes its cause
+/// (as "cannot write X: Is a directory" does) does not get it appended again.
+fn message(err: &anyhow::Error) -> String {
+    let mut text = err.to_string();
+    for cause in err.chain().skip(1) {
+        let cause = cause.to_string();
+        if !text.contains(&cause) {
+            text.push_str(": ");
+            text.push_str(&cause);
+        }
+    }
+    text
+}
+
+fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(broken_pipe)
+}
+
+/// Whether `e` is, or wraps, a write to a closed pipe. Writers such as the csv crate's
+/// wrap the I/O error in their own, inside an `io::Error` of another kind.
+fn broken_pipe(e: &(dyn std::error::Error + 'static)) -> bool {
+    if let Some(io) = e.downcast_ref::<std::io::Error>() {
+        if io.kind() == std::io::ErrorKind::BrokenPipe {
+            return true;
+        }
+        if io.get_ref().is_some_and(|inner| broken_pipe(inner)) {
+            return true;
+        }
+    }
+    if let Some(c) = e.downcast_ref::<csv::Error>()
+        && let csv::ErrorKind::Io(io) = c.kind()
+    {
+        return io.kind() == std::io::ErrorKind::BrokenPipe;
+    }
+    false
 }

@@ -222,6 +222,7 @@ impl JobScheduler {
     fn handle(&mut self, r: Response, out: &mut Vec<Command>) {
         match r {
             Response::Loaded(Ok(info)) => {
+                out.extend(info.notes.iter().map(|n| Command::Notify(Notification::info(n.clone()))));
                 self.model = ModelStatus::Ready(info);
                 self.last_sent = None;
                 self.mark_dirty_now();

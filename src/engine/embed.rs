@@ -77,6 +77,8 @@ pub struct ModelInfo {
     /// Identifies the exact weights and settings, for caches: changes when the
     /// graph file or the maximum length changes.
     pub fingerprint: String,
+    /// What the user should know about how the model was read (a capped length).
+    pub notes: Vec<String>,
 }
 
 /// Progress callback: called with (done, total) sentences; returning `false` cancels.
@@ -156,8 +158,12 @@ impl OnnxEmbedder {
     /// Loads the model folder `dir` and checks that its graph can be fed and read.
     pub fn load(runtime: &Runtime, dir: impl AsRef<Path>, options: LoadOptions) -> Result<Self> {
         let started = std::time::Instant::now();
-        let folder = ModelFolder::open(dir)?;
-        let max_length = options.max_length.unwrap_or(folder.max_length);
+        let mut folder = ModelFolder::open(dir)?;
+        if let Some(wanted) = options.max_length {
+            folder.notes.clear();
+            folder = folder.capped(wanted);
+        }
+        let max_length = folder.max_length;
         let threads = if options.threads == 0 {
             std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
         } else {
@@ -192,6 +198,7 @@ impl OnnxEmbedder {
             inputs: session.inputs().iter().map(|i| i.name().to_owned()).collect(),
             outputs: outputs.names.clone(),
             fingerprint,
+            notes: folder.notes.clone(),
         };
         let mut embedder = Self {
             session,

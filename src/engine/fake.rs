@@ -52,6 +52,7 @@ impl FakeEmbedder {
                 inputs: vec!["input_ids".into(), "attention_mask".into()],
                 outputs: vec!["last_hidden_state".into()],
                 fingerprint: format!("fake:{name}:{dim}"),
+                notes: Vec::new(),
             },
             mode: FakeMode::Normal,
             delay: Duration::ZERO,

@@ -38,12 +38,33 @@ pub struct ModelFolder {
     pub configured_pooling: Option<Pooling>,
     /// `vocab_size` from `config.json`: the size of the embedding table.
     pub vocab_size: Option<usize>,
+    /// Most tokens the model's position table can place, from `config.json`.
+    pub position_limit: Option<usize>,
+    /// Notes for the user about how the folder was read (a length that was capped).
+    pub notes: Vec<String>,
 }
 
 #[derive(Deserialize, Default)]
 struct HfConfig {
     max_position_embeddings: Option<usize>,
     vocab_size: Option<usize>,
+    model_type: Option<String>,
+    pad_token_id: Option<usize>,
+}
+
+impl HfConfig {
+    /// Tokens the position table can place. RoBERTa-style models (RoBERTa, XLM-R, MPNet…)
+    /// number positions from `pad_token_id + 1`, so their first rows are not usable.
+    fn position_limit(&self) -> Option<usize> {
+        let table = self.max_position_embeddings?;
+        let offset_style = ["roberta", "xlm-roberta", "camembert", "mpnet", "longformer", "data2vec-text"];
+        match &self.model_type {
+            Some(t) if offset_style.contains(&t.as_str()) => {
+                Some(table.saturating_sub(self.pad_token_id.unwrap_or(1) + 1))
+            }
+            _ => Some(table),
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -88,6 +109,10 @@ impl ModelFolder {
         if max_length < 2 {
             return Err(Error::model(dir, format!("maximum sequence length {max_length} is too small")));
         }
+        let position_limit = match config.position_limit() {
+            Some(limit) => Some(limit),
+            None => graph_positions(&onnx),
+        };
         let configured_pooling = pooling_cfg.and_then(|p| {
             if p.pooling_mode_mean_tokens {
                 Some(Pooling::Mean)
@@ -115,8 +140,41 @@ impl ModelFolder {
             max_length,
             configured_pooling,
             vocab_size: config.vocab_size,
-        })
+            position_limit,
+            notes: Vec::new(),
+        }
+        .capped(max_length))
     }
+}
+
+impl ModelFolder {
+    /// Sets the maximum length to `wanted`, capped at the position table with a note: a
+    /// longer sequence would make the graph fail on every long sentence.
+    pub fn capped(mut self, wanted: usize) -> Self {
+        self.max_length = wanted;
+        if let Some(limit) = self.position_limit
+            && wanted > limit
+            && limit >= 2
+        {
+            self.notes.push(format!(
+                "{}: the maximum length {wanted} is more than the model's {limit} positions; sentences are cut at {limit} tokens",
+                self.name
+            ));
+            self.max_length = limit;
+        }
+        self
+    }
+}
+
+/// Rows of the graph's position-embedding table (an initializer named
+/// `…position_embeddings…` of rank 2), for folders without a `config.json` that says.
+/// `None` when the graph cannot be read or has no such table: nothing is capped then.
+fn graph_positions(onnx: &Path) -> Option<usize> {
+    use onnx_protobuf::Message as _;
+    let bytes = std::fs::read(onnx).ok()?;
+    let model = onnx_protobuf::ModelProto::parse_from_bytes(&bytes).ok()?;
+    let table = model.graph.initializer.iter().find(|t| t.name.contains("position_embeddings") && t.dims.len() == 2)?;
+    usize::try_from(table.dims[0]).ok()
 }
 
 fn read_json_opt<T: serde::de::DeserializeOwned>(path: &Path) -> Result<Option<T>> {

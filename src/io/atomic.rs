@@ -1,40 +1,151 @@
-//! Atomic file writes: a reader sees the old file or the new one, never half of one.
+//! The one writer for every file simlens writes: outputs, exports, sessions.
+//!
+//! What happens depends on what the path names, so a write never damages what it replaces:
+//!
+//! | the path is | what is done |
+//! |---|---|
+//! | `-` | written to standard output |
+//! | nothing yet | a new file, written atomically (temp file, fsync, rename), mode `0666` under the umask |
+//! | a regular file | replaced atomically; it keeps its permission bits, and its owner where the process may set it |
+//! | a regular file with other hard links | replaced atomically, which gives this name a file of its own: the other names keep the old content, and a warning says so. Writing in place instead would give up atomicity, so a crash could leave every name torn |
+//! | a symbolic link | its target is written as above (a link that points nowhere yet gets its target created); the link stays |
+//! | a device, FIFO or socket (`/dev/null`, `/dev/stdout`, `/proc/self/fd/N`) | opened and written straight into: no temp file, no rename |
+//! | a folder | an error |
+//!
+//! A reader of a regular file sees the old content or the new, never half of one. Every
+//! write error, a full device's included, is returned.
 
-use std::fs::File;
-use std::io::{BufWriter, Write};
+use std::fs::{File, OpenOptions};
+use std::io::{BufWriter, ErrorKind, Write};
+use std::os::unix::fs::{MetadataExt as _, PermissionsExt as _};
 use std::path::{Path, PathBuf};
 
 use crate::{Error, Result};
 
-/// Writes `path` through `write`: into a temporary file in the same folder, flushed
-/// and synced to disk, then renamed over `path`.
+/// The path that means standard output.
+pub const STDOUT: &str = "-";
+
+/// Most symbolic links followed before giving up (as the kernel's own limit).
+const MAX_LINKS: usize = 40;
+
+/// Writes `path` through `write`, in the way its kind of file needs (see the module docs).
 ///
-/// If `write` fails or the process dies, `path` keeps its old content and the
+/// If `write` fails or the process dies, a regular file keeps its old content and the
 /// temporary file is removed (or, after a crash, left with a `.tmp` name).
 pub fn atomic_write(path: &Path, write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> Result<()> {
-    let dir = match path.parent() {
+    if path.as_os_str() == STDOUT {
+        let mut out = std::io::stdout().lock();
+        return write(&mut out).and_then(|()| out.flush()).map_err(|e| Error::io("cannot write", "<stdout>", e));
+    }
+    match target(path).map_err(|e| Error::io("cannot write", path, e))? {
+        Target::New(real) => replace(path, &real, None, write),
+        Target::Regular(real, meta) => replace(path, &real, Some(meta), write),
+        Target::Special => direct(path, write),
+    }
+}
+
+/// What a path leads to.
+enum Target {
+    /// Nothing exists there yet; the file to create (after symbolic links).
+    New(PathBuf),
+    /// A regular file (after symbolic links), with its metadata.
+    Regular(PathBuf, std::fs::Metadata),
+    /// A device, FIFO, socket, or a link to one: written in place.
+    Special,
+}
+
+/// Follows symbolic links from `path` to what is finally there.
+fn target(path: &Path) -> std::io::Result<Target> {
+    let mut at = path.to_path_buf();
+    for _ in 0..MAX_LINKS {
+        let meta = match std::fs::symlink_metadata(&at) {
+            Ok(m) => m,
+            Err(e) if e.kind() == ErrorKind::NotFound => return Ok(Target::New(at)),
+            Err(e) => return Err(e),
+        };
+        let kind = meta.file_type();
+        if kind.is_symlink() {
+            // A link whose target the kernel resolves but the file system does not name
+            // (`/proc/self/fd/N` → `pipe:[…]`) is written through the link itself.
+            if let Ok(end) = std::fs::metadata(&at)
+                && !end.is_file()
+                && !end.is_dir()
+            {
+                return Ok(Target::Special);
+            }
+            let link = std::fs::read_link(&at)?;
+            at = match at.parent() {
+                Some(dir) if link.is_relative() => dir.join(link),
+                _ => link,
+            };
+            continue;
+        }
+        if kind.is_dir() {
+            return Err(std::io::Error::new(ErrorKind::IsADirectory, "it is a folder; give a file name"));
+        }
+        if kind.is_file() {
+            return Ok(Target::Regular(at, meta));
+        }
+        return Ok(Target::Special);
+    }
+    Err(std::io::Error::new(ErrorKind::InvalidInput, format!("more than {MAX_LINKS} symbolic links")))
+}
+
+/// Writes straight into a device, FIFO or socket.
+fn direct(path: &Path, write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> Result<()> {
+    let result = (|| -> std::io::Result<()> {
+        let file = OpenOptions::new().write(true).open(path)?;
+        let mut w = BufWriter::new(file);
+        write(&mut w)?;
+        w.flush()
+    })();
+    result.map_err(|e| Error::io("cannot write", path, e))
+}
+
+/// Writes `real` atomically: a temp file beside it, synced, then renamed over it. `shown`
+/// is the path the user gave (for messages); `old` the file being replaced, if any.
+fn replace(
+    shown: &Path,
+    real: &Path,
+    old: Option<std::fs::Metadata>,
+    write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> Result<()> {
+    let dir = match real.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => PathBuf::from("."),
     };
     if !dir.is_dir() {
-        return Err(Error::io(
-            "cannot write",
-            path,
-            std::io::Error::new(std::io::ErrorKind::NotFound, format!("folder {} does not exist", dir.display())),
-        ));
+        let missing = std::io::Error::new(ErrorKind::NotFound, format!("folder {} does not exist", dir.display()));
+        return Err(Error::io("cannot write", shown, missing));
     }
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "out".to_owned());
+    if let Some(m) = old.as_ref().filter(|m| m.nlink() > 1) {
+        log::warn!(
+            "{} had {} hard links: it now has content of its own, and the other names keep the old content",
+            shown.display(),
+            m.nlink()
+        );
+    }
+    let name = real.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "out".to_owned());
     let tmp = dir.join(format!(".{name}.{}.{}.tmp", std::process::id(), unique()));
     let result = (|| -> std::io::Result<()> {
         let file = File::create(&tmp)?;
+        if let Some(m) = &old {
+            // The owner first: changing it can clear set-id bits, which the mode then restores.
+            // Only root may give a file away; anyone else keeps the file as their own.
+            match std::os::unix::fs::fchown(&file, Some(m.uid()), Some(m.gid())) {
+                Ok(()) => {}
+                Err(e) if e.kind() == ErrorKind::PermissionDenied => {}
+                Err(e) => return Err(e),
+            }
+            file.set_permissions(std::fs::Permissions::from_mode(m.mode() & 0o7777))?;
+        }
         let mut w = BufWriter::new(file);
         write(&mut w)?;
         let file = w.into_inner().map_err(|e| e.into_error())?;
         file.sync_all()?;
         drop(file);
-        std::fs::rename(&tmp, path)?;
+        std::fs::rename(&tmp, real)?;
         // The rename itself is durable only once the folder is synced.
-        #[cfg(unix)]
         if let Ok(d) = File::open(&dir) {
             d.sync_all().ok();
         }
@@ -42,7 +153,7 @@ pub fn atomic_write(path: &Path, write: impl FnOnce(&mut dyn Write) -> std::io::
     })();
     if let Err(e) = result {
         std::fs::remove_file(&tmp).ok();
-        return Err(Error::io("cannot write", path, e));
+        return Err(Error::io("cannot write", shown, e));
     }
     Ok(())
 }
@@ -58,15 +169,26 @@ fn unique() -> u64 {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
+#[allow(clippy::unwrap_used, clippy::print_stderr)]
 mod tests {
+    use std::io::Read as _;
+    use std::os::unix::fs::{FileTypeExt as _, symlink};
+
     use super::*;
+
+    fn put(p: &Path, text: &str) -> Result<()> {
+        atomic_write(p, |w| w.write_all(text.as_bytes()))
+    }
+
+    fn mode(p: &Path) -> u32 {
+        std::fs::metadata(p).unwrap().permissions().mode() & 0o7777
+    }
 
     #[test]
     fn failed_write_keeps_old_content_and_leaves_no_temp() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("a.txt");
-        atomic_write(&p, |w| w.write_all(b"old")).unwrap();
+        put(&p, "old").unwrap();
         let err = atomic_write(&p, |w| {
             w.write_all(b"partial")?;
             Err(std::io::Error::other("boom"))
@@ -78,7 +200,111 @@ mod tests {
 
     #[test]
     fn missing_folder_is_a_clear_error() {
-        let err = atomic_write(Path::new("/nonexistent-simlens-dir/x.csv"), |_| Ok(())).unwrap_err();
+        let err = put(Path::new("/nonexistent-simlens-dir/x.csv"), "").unwrap_err();
         assert!(err.to_string().contains("does not exist"), "{err}");
+    }
+
+    #[test]
+    fn a_replaced_file_keeps_its_mode_and_a_new_one_follows_the_umask() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("private.csv");
+        std::fs::write(&p, "old").unwrap();
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600)).unwrap();
+        put(&p, "new").unwrap();
+        assert_eq!(std::fs::read_to_string(&p).unwrap(), "new");
+        assert_eq!(mode(&p), 0o600);
+        // What File::create gives a fresh file under this process's umask.
+        let probe = dir.path().join("probe");
+        File::create(&probe).unwrap();
+        let fresh = dir.path().join("fresh.csv");
+        put(&fresh, "x").unwrap();
+        assert_eq!(mode(&fresh), mode(&probe));
+    }
+
+    #[test]
+    fn a_symlink_stays_and_its_target_is_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let real = dir.path().join("real.csv");
+        std::fs::write(&real, "old").unwrap();
+        let link = dir.path().join("link.csv");
+        symlink("real.csv", &link).unwrap();
+        put(&link, "new").unwrap();
+        assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
+        assert_eq!(std::fs::read_to_string(&real).unwrap(), "new");
+        // A link to nothing yet: the target is created, the link kept.
+        let dangling = dir.path().join("dangling.csv");
+        symlink(dir.path().join("sub-target.csv"), &dangling).unwrap();
+        put(&dangling, "made").unwrap();
+        assert!(std::fs::symlink_metadata(&dangling).unwrap().file_type().is_symlink());
+        assert_eq!(std::fs::read_to_string(dir.path().join("sub-target.csv")).unwrap(), "made");
+    }
+
+    #[test]
+    fn a_hard_linked_file_gets_content_of_its_own() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = dir.path().join("a.csv");
+        let b = dir.path().join("b.csv");
+        std::fs::write(&a, "old").unwrap();
+        std::fs::hard_link(&a, &b).unwrap();
+        put(&a, "new").unwrap();
+        assert_eq!(std::fs::read_to_string(&a).unwrap(), "new");
+        assert_eq!(std::fs::read_to_string(&b).unwrap(), "old", "the other name keeps the old content");
+    }
+
+    #[test]
+    fn a_fifo_is_written_into_not_replaced() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("pipe");
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+        if !made.is_ok_and(|s| s.success()) {
+            eprintln!("skipped: mkfifo is not available");
+            return;
+        }
+        let reader = {
+            let fifo = fifo.clone();
+            std::thread::spawn(move || {
+                let mut s = String::new();
+                File::open(fifo).unwrap().read_to_string(&mut s).unwrap();
+                s
+            })
+        };
+        put(&fifo, "through the pipe").unwrap();
+        assert_eq!(reader.join().unwrap(), "through the pipe");
+        assert!(std::fs::symlink_metadata(&fifo).unwrap().file_type().is_fifo());
+    }
+
+    #[test]
+    fn a_folder_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = put(dir.path(), "x").unwrap_err().to_string();
+        assert!(err.contains("is a folder"), "{err}");
+        assert_eq!(err.matches("folder").count(), 1, "the cause is said once: {err}");
+    }
+
+    /// Device nodes made in a temp folder (never the real `/dev`): a copy of /dev/null
+    /// stays a device, and a copy of /dev/full reports the full device.
+    #[test]
+    fn device_nodes_are_written_into_and_a_full_one_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let null = dir.path().join("null");
+        let full = dir.path().join("full");
+        let mknod = |p: &Path, minor: &str| {
+            std::process::Command::new("mknod")
+                .arg(p)
+                .args(["c", "1", minor])
+                .stderr(std::process::Stdio::null())
+                .status()
+                .is_ok_and(|s| s.success())
+        };
+        if !(mknod(&null, "3") && mknod(&full, "7")) {
+            eprintln!("skipped: making device nodes needs root (mknod)");
+            return;
+        }
+        put(&null, "gone").unwrap();
+        assert!(std::fs::symlink_metadata(&null).unwrap().file_type().is_char_device());
+        let err = put(&full, "no room").unwrap_err().to_string();
+        assert!(err.contains("No space left"), "{err}");
+        assert!(std::fs::symlink_metadata(&full).unwrap().file_type().is_char_device());
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2, "no temp file beside a device");
     }
 }
