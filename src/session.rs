@@ -45,6 +45,8 @@ pub struct State {
     pub quality: Vec<QualityScore>,
     /// How results are shown.
     pub view: ViewSettings,
+    /// Text typed into each group's "New:" field and not added yet, by group.
+    pub drafts: Vec<String>,
 }
 
 impl Default for State {
@@ -61,6 +63,7 @@ impl Default for State {
             quality_file: None,
             quality: Vec::new(),
             view: ViewSettings::default(),
+            drafts: Vec::new(),
         }
     }
 }

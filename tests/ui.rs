@@ -654,3 +654,221 @@ fn a_large_heatmap_is_refined_in_the_background_and_then_patched_in_place() {
     h.step();
     assert!(h.state().heatmap_is_final(), "a patch redraws rows in place, with no new background build");
 }
+
+// ---- undo, redo and fast editing ----------------------------------------------------
+
+fn group_names(h: &Harness<'_, SimlensApp>) -> Vec<String> {
+    h.state().state.set.group_names()
+}
+
+#[test]
+fn deleting_a_group_asks_nothing_and_ctrl_z_brings_it_back_without_inference() {
+    let mut h = harness(fake_app());
+    settle(&mut h, Duration::from_secs(10));
+    let weather = h.state().state.set.groups[1].clone();
+    h.get_all_by_label("🗑").nth(1).expect("delete buttons").click();
+    settle(&mut h, Duration::from_secs(10));
+    assert_eq!(group_names(&h), vec!["Smartphones", "Asking about age"]);
+    let note = h.state().notifications().last().cloned().expect("a notification");
+    assert!(note.text.contains("Deleted group “Weather” (2 sentences)"), "{}", note.text);
+    assert!(note.undo.is_some(), "the notification offers Undo");
+    assert_eq!(h.state().undo_label(), Some("delete group “Weather” (2 sentences)"));
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Z);
+    settle(&mut h, Duration::from_secs(10));
+    assert_eq!(group_names(&h), vec!["Smartphones", "Weather", "Asking about age"]);
+    assert_eq!(h.state().state.set.groups[1], weather);
+    let r = h.state().result().cloned().unwrap();
+    assert_eq!(r.matrix_len(), 6);
+    assert_eq!(r.embedded, 0, "undo takes the vectors from the cache");
+    // Redo, both ways.
+    h.key_press_modifiers(egui::Modifiers::COMMAND | egui::Modifiers::SHIFT, egui::Key::Z);
+    settle(&mut h, Duration::from_secs(10));
+    assert_eq!(group_names(&h).len(), 2);
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Z);
+    h.step();
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Y);
+    settle(&mut h, Duration::from_secs(10));
+    assert_eq!(group_names(&h).len(), 2);
+}
+
+#[test]
+fn the_notification_s_undo_button_and_the_edit_menu_name_the_step() {
+    let mut h = harness(fake_app());
+    settle(&mut h, Duration::from_secs(10));
+    h.get_all_by_label("🗑").next().unwrap().click();
+    settle(&mut h, Duration::from_secs(10));
+    h.get_by_label("Edit").click();
+    h.run_steps(2);
+    assert!(h.query_by_label_contains("Undo delete group “Smartphones” (2 sentences)").is_some());
+    h.key_press(egui::Key::Escape);
+    h.run_steps(2);
+    h.get_by_label("Undo").click();
+    settle(&mut h, Duration::from_secs(10));
+    assert_eq!(group_names(&h), vec!["Smartphones", "Weather", "Asking about age"]);
+}
+
+#[test]
+fn every_kind_of_edit_is_undone_and_redone() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("other.txt");
+    std::fs::write(&file, "# Fruit\napple\npear\n").unwrap();
+    let edits = vec![
+        Command::AddGroup,
+        Command::MoveGroup(0, 1),
+        Command::RenameGroup { group: 1, name: "Climate".into() },
+        Command::AddSentence(0, "A new sentence".into()),
+        Command::PasteLines(2, "one\ntwo\n\nthree".into()),
+        Command::EditSentence { group: 0, index: 0, text: "edited".into() },
+        Command::DeleteSentence(1, 1),
+        Command::DeleteGroup(2),
+        Command::MoveSentences { from: vec![simlens::app::edit::SentenceRef { group: 0, index: 0 }], to: 1 },
+        Command::ClearSentences,
+        Command::OpenSet(file.clone()),
+        Command::LoadExample,
+    ];
+    let mut h = harness(fake_app());
+    settle(&mut h, Duration::from_secs(10));
+    for c in edits {
+        let before = h.state().state.set.clone();
+        h.state_mut().push_command(c.clone());
+        settle(&mut h, Duration::from_secs(10));
+        let after = h.state().state.set.clone();
+        assert_ne!(before, after, "{c:?} changed nothing");
+        h.state_mut().push_command(Command::Undo);
+        settle(&mut h, Duration::from_secs(10));
+        assert_eq!(h.state().state.set, before, "undo of {c:?}");
+        h.state_mut().push_command(Command::Redo);
+        settle(&mut h, Duration::from_secs(10));
+        assert_eq!(h.state().state.set, after, "redo of {c:?}");
+        assert_eq!(h.state().result().unwrap().table.len(), after.len() - blank(&after));
+    }
+}
+
+fn blank(set: &simlens::io::SentenceSet) -> usize {
+    set.groups.iter().flat_map(|g| &g.sentences).filter(|s| s.trim().is_empty()).count()
+}
+
+#[test]
+fn typing_into_a_sentence_is_one_undo_step() {
+    let mut h = harness(fake_app());
+    settle(&mut h, Duration::from_secs(10));
+    let field = h.get_all_by_role(Role::TextInput).find(|n| n.value().as_deref() == Some("I like my phone")).unwrap();
+    field.focus();
+    h.step();
+    for k in [" a", "n", "d"] {
+        h.get_all_by_role(Role::TextInput)
+            .find(|n| n.value().as_deref().is_some_and(|v| v.starts_with("I like my phone")))
+            .unwrap()
+            .type_text(k);
+        h.step();
+    }
+    settle(&mut h, Duration::from_secs(10));
+    assert_eq!(h.state().state.set.groups[0].sentences[0], "I like my phone and");
+    assert_eq!(h.state().undo_label(), Some("edit a sentence"));
+    h.state_mut().push_command(Command::Undo);
+    settle(&mut h, Duration::from_secs(10));
+    assert_eq!(h.state().state.set.groups[0].sentences[0], "I like my phone", "one step for the whole word");
+    assert!(h.state().undo_label().is_none());
+}
+
+/// Drags the handle of sentence `(g, i)` onto the name field of group `to`.
+fn drag_sentence(h: &mut Harness<'_, SimlensApp>, handle_index: usize, to_group: &str) {
+    let from = h.get_all_by_label("☰").nth(handle_index).expect("a handle").rect().center();
+    let to =
+        h.get_all_by_role(Role::TextInput).find(|n| n.value().as_deref() == Some(to_group)).unwrap().rect().center();
+    h.hover_at(from);
+    h.step();
+    h.drag_at(from);
+    h.step();
+    for k in 1..=6 {
+        h.hover_at(from + (to - from) * (k as f32 / 6.0));
+        h.step();
+    }
+    h.drop_at(to);
+    h.step();
+}
+
+#[test]
+fn a_sentence_dragged_onto_another_group_moves_there() {
+    let mut h = harness(fake_app());
+    settle(&mut h, Duration::from_secs(10));
+    drag_sentence(&mut h, 0, "Asking about age");
+    settle(&mut h, Duration::from_secs(10));
+    let set = &h.state().state.set;
+    assert_eq!(set.groups[0].sentences, vec!["My phone is not good."]);
+    assert_eq!(set.groups[2].sentences.last().unwrap(), "I like my phone");
+    let r = h.state().result().cloned().unwrap();
+    assert_eq!(
+        r.table.group_of(r.table.texts.iter().position(|t| t == "I like my phone").unwrap()),
+        "Asking about age"
+    );
+}
+
+#[test]
+fn several_selected_sentences_move_and_delete_together() {
+    let mut h = harness(fake_app());
+    settle(&mut h, Duration::from_secs(10));
+    // Frames after each click: the selection bar appears above the list and moves it.
+    h.get_all_by_label("☰").next().unwrap().click();
+    h.run_steps(3);
+    h.get_all_by_label("☰").nth(2).unwrap().click_modifiers(egui::Modifiers::COMMAND);
+    h.run_steps(3);
+    assert!(h.query_by_label("2 selected").is_some());
+    // Dragging one of them carries both.
+    drag_sentence(&mut h, 0, "Asking about age");
+    settle(&mut h, Duration::from_secs(10));
+    let set = &h.state().state.set;
+    assert_eq!(set.groups[2].sentences.len(), 4);
+    assert!(set.groups[2].sentences.contains(&"Recently a lot of hurricanes have hit the US".to_owned()));
+    // Shift-click selects a range; Delete removes it in one step.
+    h.get_all_by_label("☰").nth(2).unwrap().click();
+    h.run_steps(3);
+    h.get_all_by_label("☰").nth(4).unwrap().click_modifiers(egui::Modifiers::SHIFT);
+    h.run_steps(3);
+    assert!(h.query_by_label("3 selected").is_some());
+    h.get_by_label("🗑 Delete").click();
+    settle(&mut h, Duration::from_secs(10));
+    assert_eq!(h.state().state.set.len(), 3);
+    h.state_mut().push_command(Command::Undo);
+    settle(&mut h, Duration::from_secs(10));
+    assert_eq!(h.state().state.set.len(), 6);
+}
+
+#[test]
+fn a_misfit_moves_to_its_closest_group_in_one_click() {
+    let fake = FakeEmbedder::new("fake-model", 64);
+    let app = SimlensApp::with_state(mixed_state(), options(fake_loader(fake), "fake-model".into()), vec![]);
+    let mut h = harness(app);
+    settle(&mut h, Duration::from_secs(10));
+    h.get_by_label("⚠").click();
+    settle(&mut h, Duration::from_secs(10));
+    let set = &h.state().state.set;
+    assert!(!set.groups[0].sentences.contains(&"how old are you".to_owned()));
+    assert_eq!(set.groups[1].sentences.last().unwrap(), "how old are you");
+    assert!(h.state().result().unwrap().misfits.is_empty(), "no misfit left");
+}
+
+#[test]
+fn a_draft_is_kept_with_the_session() {
+    let dir = tempfile::tempdir().unwrap();
+    let session = dir.path().join("session.json");
+    let fake = FakeEmbedder::new("fake-model", 64);
+    let opts = || AppOptions {
+        session_path: Some(session.clone()),
+        ..options(fake_loader(fake.clone()), "fake-model".into())
+    };
+    let mut h = harness(SimlensApp::new(opts()));
+    settle(&mut h, Duration::from_secs(10));
+    let input = h.get_all_by_role_and_label(Role::TextInput, "New:").nth(1).expect("a New: field");
+    input.focus();
+    input.type_text("half a thought");
+    h.step();
+    assert_eq!(h.state().state.drafts.get(1).map(String::as_str), Some("half a thought"));
+    wait_until(&mut h, "the autosave", Duration::from_secs(10), |_| {
+        std::fs::read_to_string(&session).is_ok_and(|s| s.contains("half a thought"))
+    });
+    drop(h);
+    let mut h = harness(SimlensApp::new(opts()));
+    h.run_steps(2);
+    assert!(h.get_all_by_role(Role::TextInput).any(|n| n.value().as_deref() == Some("half a thought")));
+}

@@ -3,10 +3,11 @@
 
 use std::path::{Path, PathBuf};
 
+use super::edit::{SentenceRef, StepId};
 use super::export::{self, ExportKind};
 use super::{Notification, Selection, SimlensApp};
 use crate::engine::Pooling;
-use crate::io::{Group, SentenceSet};
+use crate::io::SentenceSet;
 use crate::session::{QualityScore, ViewSettings};
 
 /// How the shown result changed, for views that keep derived state (textures).
@@ -55,6 +56,39 @@ pub enum Command {
     },
     /// Delete a sentence.
     DeleteSentence(usize, usize),
+    /// Delete several sentences at once.
+    DeleteSentences(Vec<SentenceRef>),
+    /// Move sentences to the end of another group.
+    MoveSentences {
+        /// The sentences.
+        from: Vec<SentenceRef>,
+        /// The group they go to.
+        to: usize,
+    },
+    /// Delete every sentence and group.
+    ClearSentences,
+    /// Replace the sentences (a file opened, the example loaded).
+    ReplaceSet {
+        /// The new sentences.
+        set: Box<SentenceSet>,
+        /// The step's name in the Edit menu.
+        what: String,
+    },
+    /// Text typed into a group's "New:" field (kept with the session).
+    SetDraft {
+        /// The group.
+        group: usize,
+        /// The text.
+        text: String,
+    },
+    /// Typing in a field ended (focus left it): the next keystroke starts a new step.
+    EndTyping,
+    /// Undo the last edit.
+    Undo,
+    /// Redo the last undone edit.
+    Redo,
+    /// Undo this step, if it is still the last one (a notification's Undo button).
+    UndoStep(StepId),
     /// The caller changed the sentences in place (tests and benches do).
     Edited,
     /// Select a cell (row, column) of the matrix.
@@ -122,6 +156,7 @@ impl Command {
                 | Command::Dismiss(_)
                 | Command::Search(_)
                 | Command::ResultChanged(_)
+                | Command::EndTyping
         )
     }
 }
@@ -145,7 +180,20 @@ impl SimlensApp {
             | Command::PasteLines(..)
             | Command::EditSentence { .. }
             | Command::DeleteSentence(..)
-            | Command::Edited => self.apply_edit(c),
+            | Command::DeleteSentences(_)
+            | Command::MoveSentences { .. }
+            | Command::ClearSentences
+            | Command::ReplaceSet { .. } => self.edit(c),
+            Command::Edited => self.jobs.mark_dirty(),
+            Command::SetDraft { group, text } => {
+                let drafts = &mut self.state.drafts;
+                if drafts.len() <= group {
+                    drafts.resize(group + 1, String::new());
+                }
+                drafts[group] = text;
+            }
+            Command::EndTyping => self.history.end_typing(),
+            Command::Undo | Command::Redo | Command::UndoStep(_) => self.undo_redo(c),
             Command::Select(row, col) => self.jobs.select(Some(Selection { row, col })),
             Command::SetPooling(p) => {
                 self.state.pooling = Some(p);
@@ -170,12 +218,16 @@ impl SimlensApp {
                 Ok(set) => {
                     self.state.last_dir = path.parent().map(Path::to_path_buf);
                     let n = set.len();
-                    self.replace_set(set);
+                    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+                    self.edit(Command::ReplaceSet { set: Box::new(set), what: format!("open {name}") });
                     self.chrome.notify(Notification::info(format!("Opened {} ({n} sentences).", path.display())));
                 }
                 Err(e) => self.chrome.notify(Notification::error(e.to_string())),
             },
-            Command::LoadExample => self.replace_set(SentenceSet::seed_example()),
+            Command::LoadExample => self.edit(Command::ReplaceSet {
+                set: Box::new(SentenceSet::seed_example()),
+                what: "load the example".to_owned(),
+            }),
             Command::Notify(n) => self.chrome.notify(n),
             Command::Dismiss(i) => self.chrome.dismiss(i),
             Command::Search(text) => self.jobs.search_for(text),
@@ -183,83 +235,40 @@ impl SimlensApp {
         }
     }
 
-    fn replace_set(&mut self, set: SentenceSet) {
-        self.state.set = set;
-        self.jobs.select(None);
-        self.jobs.mark_dirty_now();
+    /// Applies an edit of the sentences as one undoable step.
+    fn edit(&mut self, c: Command) {
+        let Some((applied, step)) = self.history.apply(&mut self.state, c) else { return };
+        if applied.replaced {
+            self.jobs.select(None);
+            self.jobs.mark_dirty_now();
+        } else {
+            self.jobs.mark_dirty();
+        }
+        if let Some(note) = applied.note {
+            let mut n = Notification::info(note);
+            n.undo = applied.offer_undo.then_some(step);
+            self.chrome.notify(n);
+        }
     }
 
-    /// Changes to the sentences and groups.
-    fn apply_edit(&mut self, c: Command) {
-        let groups = &mut self.state.set.groups;
-        let changed = match c {
-            Command::AddGroup => {
-                let mut k = groups.len() + 1;
-                while groups.iter().any(|g| g.name == format!("Group {k}")) {
-                    k += 1;
-                }
-                groups.push(Group { name: format!("Group {k}"), sentences: Vec::new() });
-                true
+    fn undo_redo(&mut self, c: Command) {
+        let done = match c {
+            Command::Undo => self.history.undo(&mut self.state).map(|l| format!("Undid {l}.")),
+            Command::Redo => self.history.redo(&mut self.state).map(|l| format!("Redid {l}.")),
+            Command::UndoStep(id) if self.history.is_last(id) => {
+                self.history.undo(&mut self.state).map(|l| format!("Undid {l}."))
             }
-            Command::MoveGroup(g, delta) => {
-                let to = g as isize + delta;
-                let ok = g < groups.len() && to >= 0 && (to as usize) < groups.len();
-                if ok {
-                    groups.swap(g, to as usize);
-                }
-                ok
+            Command::UndoStep(_) => {
+                let msg = "That change is no longer the last one; use Edit → Undo to go back step by step.";
+                self.chrome.notify(Notification::info(msg));
+                None
             }
-            Command::DeleteGroup(g) => {
-                g < groups.len() && {
-                    groups.remove(g);
-                    true
-                }
-            }
-            Command::RenameGroup { group, name } => groups.get_mut(group).is_some_and(|g| {
-                g.name = name;
-                true
-            }),
-            Command::AddSentence(g, text) => {
-                let text = text.trim().to_owned();
-                match groups.get_mut(g) {
-                    Some(group) if !text.is_empty() => {
-                        group.sentences.push(text);
-                        true
-                    }
-                    _ => false,
-                }
-            }
-            Command::PasteLines(g, text) => match groups.get_mut(g) {
-                Some(group) => {
-                    let before = group.sentences.len();
-                    group.sentences.extend(text.lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_owned));
-                    let msg = format!("Added {} sentence(s) to {}.", group.sentences.len() - before, group.name);
-                    self.chrome.notify(Notification::info(msg));
-                    true
-                }
-                None => false,
-            },
-            Command::EditSentence { group, index, text } => {
-                match groups.get_mut(group).and_then(|g| g.sentences.get_mut(index)) {
-                    Some(s) => {
-                        *s = text;
-                        true
-                    }
-                    None => false,
-                }
-            }
-            Command::DeleteSentence(g, i) => match groups.get_mut(g) {
-                Some(group) if i < group.sentences.len() => {
-                    group.sentences.remove(i);
-                    true
-                }
-                _ => false,
-            },
-            Command::Edited => true,
-            _ => false,
+            _ => None,
         };
-        if changed {
-            self.jobs.mark_dirty();
+        if let Some(msg) = done {
+            // The vectors of sentences that come back are still in the worker's store.
+            self.jobs.mark_dirty_now();
+            self.chrome.notify(Notification::info(msg));
         }
     }
 

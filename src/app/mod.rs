@@ -8,6 +8,7 @@
 mod autosave;
 mod chrome;
 mod command;
+pub mod edit;
 mod export;
 mod jobs;
 mod paint;
@@ -116,6 +117,7 @@ pub struct SimlensApp {
     views: Views,
     chrome: Chrome,
     autosave: Autosave,
+    history: edit::History,
     startup: Startup,
     /// Commands gathered this frame.
     commands: Vec<Command>,
@@ -150,6 +152,7 @@ impl SimlensApp {
             options,
             views: Views::default(),
             chrome: Chrome::new(notifications),
+            history: edit::History::default(),
             startup: Startup::new(),
             commands: Vec::new(),
         }
@@ -205,6 +208,11 @@ impl SimlensApp {
         self.startup.first_result_after
     }
 
+    /// The name of the step Undo would undo, if any.
+    pub fn undo_label(&self) -> Option<&str> {
+        self.history.undo_label()
+    }
+
     /// Queues a command, as a click would.
     pub fn push_command(&mut self, c: Command) {
         self.commands.push(c);
@@ -220,6 +228,7 @@ impl SimlensApp {
         let answers = self.jobs.poll();
         self.run(answers, &ctx);
         chrome::prompt::dropped_files(&ctx, &mut self.commands);
+        chrome::menu::shortcuts(&ctx, &mut self.commands);
         let mut out = std::mem::take(&mut self.commands);
         let drew_heatmap = self.draw(ui, &ctx, &mut out);
         self.startup.drawn(self.jobs.result.as_deref(), drew_heatmap, &ctx);
@@ -246,6 +255,7 @@ impl SimlensApp {
             selection: self.jobs.selection,
             search: &self.jobs.search,
             tokens: self.jobs.tokens.as_ref(),
+            history: &self.history,
         };
         let (views, chrome, jobs) = (&mut self.views, &mut self.chrome, &self.jobs);
         egui::Panel::top("menu").show(ui, |ui| chrome::menu::menu_ui(ui, &view, out));

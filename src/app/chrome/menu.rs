@@ -10,6 +10,7 @@ use crate::session::ColorRange;
 pub fn menu_ui(ui: &mut egui::Ui, ctx: &ViewCtx<'_>, out: &mut Vec<Command>) {
     egui::MenuBar::new().ui(ui, |ui| {
         ui.menu_button("File", |ui| file_menu(ui, out));
+        ui.menu_button("Edit", |ui| edit_menu(ui, ctx, out));
         ui.menu_button("Model", |ui| model_menu(ui, ctx, out));
         ui.separator();
         model_label(ui, ctx);
@@ -49,6 +50,49 @@ fn file_menu(ui: &mut egui::Ui, out: &mut Vec<Command>) {
         if kind != ExportKind::Sentences && ui.button(kind.menu_label()).clicked() {
             out.push(Command::PickExport(kind));
         }
+    }
+}
+
+/// Undo and Redo name their step; the keys work anywhere but in a text field, which
+/// has its own undo.
+fn edit_menu(ui: &mut egui::Ui, ctx: &ViewCtx<'_>, out: &mut Vec<Command>) {
+    let undo = ctx.history.undo_label();
+    let item = |label: &str, step: Option<&str>, keys: &str| {
+        egui::Button::new(match step {
+            Some(s) => format!("{label} {s}"),
+            None => format!("Nothing to {}", label.to_lowercase()),
+        })
+        .shortcut_text(keys.to_owned())
+    };
+    if ui.add_enabled(undo.is_some(), item("Undo", undo, "Ctrl+Z")).clicked() {
+        out.push(Command::Undo);
+    }
+    let redo = ctx.history.redo_label();
+    if ui.add_enabled(redo.is_some(), item("Redo", redo, "Ctrl+Shift+Z")).clicked() {
+        out.push(Command::Redo);
+    }
+    ui.separator();
+    if ui.add_enabled(!ctx.state.set.groups.is_empty(), egui::Button::new("Clear all sentences")).clicked() {
+        out.push(Command::ClearSentences);
+    }
+}
+
+/// Ctrl+Z undoes; Ctrl+Shift+Z and Ctrl+Y redo. Not while a text field has the keyboard:
+/// there the keys undo typing in that field.
+pub fn shortcuts(ctx: &egui::Context, out: &mut Vec<Command>) {
+    use egui::{Key, KeyboardShortcut, Modifiers};
+    if ctx.egui_wants_keyboard_input() {
+        return;
+    }
+    let redo = [
+        KeyboardShortcut::new(Modifiers::COMMAND | Modifiers::SHIFT, Key::Z),
+        KeyboardShortcut::new(Modifiers::COMMAND, Key::Y),
+    ];
+    // Redo first: Ctrl+Z would also match Ctrl+Shift+Z.
+    if ctx.input_mut(|i| redo.iter().any(|k| i.consume_shortcut(k))) {
+        out.push(Command::Redo);
+    } else if ctx.input_mut(|i| i.consume_shortcut(&KeyboardShortcut::new(Modifiers::COMMAND, Key::Z))) {
+        out.push(Command::Undo);
     }
 }
 

@@ -2,6 +2,7 @@
 
 use std::time::{Duration, Instant};
 
+use crate::app::edit::StepId;
 use crate::app::{Command, ModelStatus};
 
 /// A message shown in the window.
@@ -13,17 +14,19 @@ pub struct Notification {
     pub is_error: bool,
     /// When it was raised.
     pub at: Instant,
+    /// The step its Undo button undoes, when it offers one.
+    pub undo: Option<StepId>,
 }
 
 impl Notification {
     /// A message that fades after a while.
     pub fn info(text: impl Into<String>) -> Self {
-        Self { text: text.into(), is_error: false, at: Instant::now() }
+        Self { text: text.into(), is_error: false, at: Instant::now(), undo: None }
     }
 
     /// An error, shown until dismissed.
     pub fn error(text: impl Into<String>) -> Self {
-        Self { text: text.into(), is_error: true, at: Instant::now() }
+        Self { text: text.into(), is_error: true, at: Instant::now(), undo: None }
     }
 }
 
@@ -40,6 +43,11 @@ pub fn notifications_ui(ui: &mut egui::Ui, notifications: &mut Vec<Notification>
         ui.horizontal_wrapped(|ui| {
             ui.colored_label(color, if n.is_error { "⚠" } else { "✔" });
             ui.colored_label(color, &n.text);
+            if let Some(step) = n.undo
+                && ui.small_button("Undo").on_hover_text("Ctrl+Z").clicked()
+            {
+                out.push(Command::UndoStep(step));
+            }
             if ui.small_button("✖").on_hover_text("Dismiss").clicked() {
                 out.push(Command::Dismiss(i));
             }

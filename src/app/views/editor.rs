@@ -1,44 +1,76 @@
 //! The side panel where groups and sentences are typed. Every change is a command; the
 //! text fields edit copies of the sentences, which the reducer writes back.
+//!
+//! Sentences are selected by their handle (click; Ctrl-click adds, Shift-click extends),
+//! dragged by it onto another group, or moved and deleted from its menu (right-click).
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
 use super::ViewCtx;
 use crate::app::Command;
+use crate::app::edit::SentenceRef;
 use crate::app::result::Computed;
 use crate::io::Group;
 
 /// Groups longer than this show their sentences in a virtual scroll area.
 const VIRTUAL_ROWS: usize = 200;
 
-/// Text typed but not yet added, per group.
+/// Width of a sentence's drag handle.
+const HANDLE_W: f32 = 14.0;
+
+/// What is being dragged: the sentences a handle carries.
+#[derive(Debug, Clone)]
+struct DragRows(Vec<SentenceRef>);
+
+/// The editor's runtime state: pasted text not yet added, and the selected sentences.
 #[derive(Default)]
 pub struct EditorView {
-    new_sentence: HashMap<usize, String>,
     paste: HashMap<usize, String>,
+    selected: BTreeSet<SentenceRef>,
+    /// Where a Shift-click extends the selection from.
+    anchor: Option<SentenceRef>,
+}
+
+/// Why a sentence is flagged, and the group it is closer to.
+struct Misfit {
+    why: String,
+    closer: String,
 }
 
 /// Misfits of the last result, keyed by (group name, sentence) so they stay attached to
 /// their sentences while the set is being edited.
-fn misfit_notes(result: Option<&Computed>) -> HashMap<(&str, &str), String> {
+fn misfit_notes(result: Option<&Computed>) -> HashMap<(&str, &str), Misfit> {
     let Some(r) = result else { return HashMap::new() };
     r.misfits
         .iter()
         .map(|m| {
             let key = (r.table.group_of(m.index), r.table.texts[m.index].as_str());
+            let closer = r.table.group_names[m.closer_group].clone();
             let why = format!(
-                "Closer to “{}” ({:.3}) than to its own group ({:.3}): mean similarity, centroid rule",
-                r.table.group_names[m.closer_group], m.closer, m.own
+                "Closer to “{closer}” ({:.3}) than to its own group ({:.3}): mean similarity, centroid rule.\nClick to move it to “{closer}”.",
+                m.closer, m.own
             );
-            (key, why)
+            (key, Misfit { why, closer })
         })
         .collect()
+}
+
+/// What one sentence row needs to know.
+struct RowCtx<'a> {
+    group: usize,
+    group_name: &'a str,
+    names: &'a [String],
+    misfits: &'a HashMap<(&'a str, &'a str), Misfit>,
 }
 
 impl EditorView {
     /// Draws the editor.
     pub fn ui(&mut self, ui: &mut egui::Ui, ctx: &ViewCtx<'_>, out: &mut Vec<Command>) {
+        let groups = &ctx.state.set.groups;
+        // Selections of sentences that are gone (deleted, undone) are dropped.
+        self.selected.retain(|r| groups.get(r.group).is_some_and(|g| r.index < g.sentences.len()));
         let misfits = misfit_notes(ctx.result.map(|r| r.as_ref()));
+        let names: Vec<String> = groups.iter().map(|g| g.name.clone()).collect();
         ui.horizontal(|ui| {
             ui.heading("Sentences");
             ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
@@ -47,16 +79,22 @@ impl EditorView {
                 }
             });
         });
+        self.selection_bar(ui, &names, out);
         ui.separator();
-        let groups = &ctx.state.set.groups;
         egui::ScrollArea::vertical().auto_shrink([false, false]).show(ui, |ui| {
             for (g, group) in groups.iter().enumerate() {
                 ui.push_id(("group", g), |ui| {
-                    egui::Frame::group(ui.style()).show(ui, |ui| {
+                    let frame = egui::Frame::group(ui.style());
+                    let (_, dropped) = ui.dnd_drop_zone::<DragRows, _>(frame, |ui| {
                         header_row(ui, g, group, groups.len(), out);
-                        sentences_ui(ui, g, group, &misfits, out);
-                        self.new_rows_ui(ui, g, out);
+                        let row = RowCtx { group: g, group_name: &group.name, names: &names, misfits: &misfits };
+                        self.sentences_ui(ui, &row, group, out);
+                        self.new_rows_ui(ui, ctx, g, out);
                     });
+                    if let Some(rows) = dropped {
+                        out.push(Command::MoveSentences { from: rows.0.clone(), to: g });
+                        self.selected.clear();
+                    }
                 });
                 ui.add_space(4.0);
             }
@@ -66,20 +104,50 @@ impl EditorView {
         });
     }
 
+    /// With sentences selected: how many, and what to do with them.
+    fn selection_bar(&mut self, ui: &mut egui::Ui, names: &[String], out: &mut Vec<Command>) {
+        if self.selected.is_empty() {
+            return;
+        }
+        ui.horizontal(|ui| {
+            ui.label(format!("{} selected", self.selected.len()));
+            let rows: Vec<SentenceRef> = self.selected.iter().copied().collect();
+            ui.menu_button("Move to ⏵", |ui| {
+                for (g, name) in names.iter().enumerate() {
+                    if ui.button(name).clicked() {
+                        out.push(Command::MoveSentences { from: rows.clone(), to: g });
+                        self.selected.clear();
+                    }
+                }
+            });
+            if ui.button("🗑 Delete").clicked() {
+                out.push(Command::DeleteSentences(rows.clone()));
+                self.selected.clear();
+            }
+            if ui.small_button("✖").on_hover_text("Clear the selection").clicked() {
+                self.selected.clear();
+            }
+        });
+    }
+
     /// The "New:" field and the "Paste many lines" box of group `g`.
-    fn new_rows_ui(&mut self, ui: &mut egui::Ui, g: usize, out: &mut Vec<Command>) {
-        let buf = self.new_sentence.entry(g).or_default();
+    fn new_rows_ui(&mut self, ui: &mut egui::Ui, ctx: &ViewCtx<'_>, g: usize, out: &mut Vec<Command>) {
+        // The draft lives in the saved state, so a crash does not lose it.
+        let mut draft = ctx.state.drafts.get(g).cloned().unwrap_or_default();
         ui.horizontal(|ui| {
             let label = ui.weak("New:");
             let resp = ui
                 .add(
-                    egui::TextEdit::singleline(buf)
+                    egui::TextEdit::singleline(&mut draft)
                         .desired_width(ui.available_width())
                         .hint_text("Type a sentence, press Enter"),
                 )
                 .labelled_by(label.id);
-            if resp.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter)) && !buf.trim().is_empty() {
-                out.push(Command::AddSentence(g, std::mem::take(buf)));
+            if resp.changed() {
+                out.push(Command::SetDraft { group: g, text: draft.clone() });
+            }
+            if resp.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter)) && !draft.trim().is_empty() {
+                out.push(Command::AddSentence(g, draft.clone()));
                 resp.request_focus();
             }
         });
@@ -96,14 +164,152 @@ impl EditorView {
             }
         });
     }
+
+    /// The sentences of a group; past [`VIRTUAL_ROWS`] only the visible ones are laid out.
+    fn sentences_ui(&mut self, ui: &mut egui::Ui, row: &RowCtx<'_>, group: &Group, out: &mut Vec<Command>) {
+        if group.sentences.len() <= VIRTUAL_ROWS {
+            for (i, sentence) in group.sentences.iter().enumerate() {
+                self.sentence_row(ui, row, i, sentence, group, out);
+            }
+            return;
+        }
+        // Only the visible rows are laid out, so a pasted 100,000 lines stay fluid.
+        ui.weak(format!("{} sentences", group.sentences.len()));
+        let height = ui.spacing().interact_size.y + ui.spacing().item_spacing.y;
+        egui::ScrollArea::vertical().id_salt(("rows", row.group)).max_height(400.0).show_rows(
+            ui,
+            height,
+            group.sentences.len(),
+            |ui, range| {
+                for i in range {
+                    self.sentence_row(ui, row, i, &group.sentences[i], group, out);
+                }
+            },
+        );
+    }
+
+    fn sentence_row(
+        &mut self,
+        ui: &mut egui::Ui,
+        row: &RowCtx<'_>,
+        i: usize,
+        sentence: &str,
+        group: &Group,
+        out: &mut Vec<Command>,
+    ) {
+        // Rows scrolled out of view only take their space: laying out thousands of text
+        // fields every frame costs milliseconds.
+        let h = ui.spacing().interact_size.y;
+        let size = egui::vec2(ui.available_width(), h);
+        if !ui.is_rect_visible(egui::Rect::from_min_size(ui.cursor().min, size)) {
+            ui.allocate_space(size);
+            return;
+        }
+        let me = SentenceRef { group: row.group, index: i };
+        let selected = self.selected.contains(&me);
+        if selected {
+            let rect = egui::Rect::from_min_size(ui.cursor().min, size);
+            ui.painter().rect_filled(rect, 3.0, ui.visuals().selection.bg_fill.gamma_multiply(0.5));
+        }
+        lay_row(ui, h, |ui| {
+            if ui.small_button("✖").on_hover_text("Delete this sentence").clicked() {
+                out.push(Command::DeleteSentence(row.group, i));
+            }
+            if let Some(m) = row.misfits.get(&(row.group_name, sentence.trim())) {
+                let warn = egui::Button::new(egui::RichText::new("⚠").color(ui.visuals().warn_fg_color)).small();
+                if ui.add(warn).on_hover_text(&m.why).clicked()
+                    && let Some(to) = row.names.iter().position(|n| *n == m.closer)
+                {
+                    out.push(Command::MoveSentences { from: vec![me], to });
+                }
+            }
+            let mut text = sentence.to_owned();
+            // Exactly what is left once the handle has its place: a wider field would grow
+            // the panel every frame.
+            let rest = ui.available_width() - HANDLE_W - ui.spacing().item_spacing.x;
+            let edit = ui.add(egui::TextEdit::singleline(&mut text).desired_width(rest));
+            if edit.changed() {
+                out.push(Command::EditSentence { group: row.group, index: i, text });
+            }
+            if edit.lost_focus() {
+                out.push(Command::EndTyping);
+            }
+            self.handle_ui(ui, row, me, group, out);
+        });
+    }
+
+    /// The drag handle: click selects, drag moves, right-click offers "Move to ⏵".
+    fn handle_ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        row: &RowCtx<'_>,
+        me: SentenceRef,
+        group: &Group,
+        out: &mut Vec<Command>,
+    ) {
+        let h = ui.spacing().interact_size.y;
+        let handle = ui
+            .add_sized(egui::vec2(HANDLE_W, h), egui::Label::new("☰").sense(egui::Sense::click_and_drag()))
+            .on_hover_text(
+                "Drag onto another group to move; click to select (Ctrl, Shift: more); right-click for a menu",
+            )
+            .on_hover_cursor(egui::CursorIcon::Grab);
+        let carried = if self.selected.contains(&me) { self.selected.iter().copied().collect() } else { vec![me] };
+        handle.dnd_set_drag_payload(DragRows(carried.clone()));
+        if handle.clicked() {
+            let mods = ui.input(|i| i.modifiers);
+            self.click(me, mods, group.sentences.len());
+        }
+        handle.context_menu(|ui| {
+            ui.menu_button("Move to ⏵", |ui| {
+                for (g, name) in row.names.iter().enumerate().filter(|(g, _)| *g != row.group) {
+                    if ui.button(name).clicked() {
+                        out.push(Command::MoveSentences { from: carried.clone(), to: g });
+                        self.selected.clear();
+                    }
+                }
+            });
+            let label =
+                if carried.len() > 1 { format!("Delete {} sentences", carried.len()) } else { "Delete".to_owned() };
+            if ui.button(label).clicked() {
+                out.push(Command::DeleteSentences(carried.clone()));
+                self.selected.clear();
+            }
+        });
+    }
+
+    /// A click on a handle: alone it selects that sentence (or clears it), Ctrl toggles
+    /// it, Shift extends from the last click within the group.
+    fn click(&mut self, me: SentenceRef, mods: egui::Modifiers, group_len: usize) {
+        match self.anchor {
+            Some(a) if mods.shift && a.group == me.group => {
+                let (lo, hi) = (a.index.min(me.index), a.index.max(me.index).min(group_len.saturating_sub(1)));
+                self.selected.extend((lo..=hi).map(|index| SentenceRef { group: me.group, index }));
+            }
+            _ if mods.command => {
+                if !self.selected.remove(&me) {
+                    self.selected.insert(me);
+                }
+            }
+            _ => {
+                let only_me = self.selected.len() == 1 && self.selected.contains(&me);
+                self.selected.clear();
+                if !only_me {
+                    self.selected.insert(me);
+                }
+            }
+        }
+        self.anchor = Some(me);
+    }
 }
 
 /// The group's name field with its delete and move buttons.
 fn header_row(ui: &mut egui::Ui, g: usize, group: &Group, n_groups: usize, out: &mut Vec<Command>) {
     // Buttons first, right to left, so the text fields take exactly what is left: a
     // field wider than the panel would grow the panel every frame.
-    row(ui, 30.0, |ui| {
-        if ui.small_button("🗑").on_hover_text(format!("Delete group “{}”", group.name)).clicked() {
+    lay_row(ui, 30.0, |ui| {
+        let hint = format!("Delete group “{}” ({} sentences; Ctrl+Z undoes)", group.name, group.sentences.len());
+        if ui.small_button("🗑").on_hover_text(hint).clicked() {
             out.push(Command::DeleteGroup(g));
         }
         if ui.add_enabled(g + 1 < n_groups, egui::Button::new("⏷").small()).on_hover_text("Move down").clicked() {
@@ -117,65 +323,18 @@ fn header_row(ui: &mut egui::Ui, g: usize, group: &Group, n_groups: usize, out: 
             .desired_width(ui.available_width())
             .font(egui::TextStyle::Heading)
             .hint_text("Group name");
-        if ui.add(field).on_hover_text("Group name").changed() {
+        let resp = ui.add(field).on_hover_text("Group name");
+        if resp.changed() {
             out.push(Command::RenameGroup { group: g, name });
+        }
+        if resp.lost_focus() {
+            out.push(Command::EndTyping);
         }
     });
 }
 
-/// The sentences of group `g`; past [`VIRTUAL_ROWS`] only the visible ones are laid out.
-fn sentences_ui(
-    ui: &mut egui::Ui,
-    g: usize,
-    group: &Group,
-    misfits: &HashMap<(&str, &str), String>,
-    out: &mut Vec<Command>,
-) {
-    let mut sentence_row = |ui: &mut egui::Ui, i: usize, sentence: &str| {
-        // Rows scrolled out of view only take their space: laying out thousands of text
-        // fields every frame costs milliseconds.
-        let h = ui.spacing().interact_size.y;
-        let size = egui::vec2(ui.available_width(), h);
-        if !ui.is_rect_visible(egui::Rect::from_min_size(ui.cursor().min, size)) {
-            ui.allocate_space(size);
-            return;
-        }
-        row(ui, h, |ui| {
-            if ui.small_button("✖").on_hover_text("Delete this sentence").clicked() {
-                out.push(Command::DeleteSentence(g, i));
-            }
-            if let Some(why) = misfits.get(&(group.name.as_str(), sentence.trim())) {
-                ui.colored_label(ui.visuals().warn_fg_color, "⚠").on_hover_text(why);
-            }
-            let mut text = sentence.to_owned();
-            if ui.add(egui::TextEdit::singleline(&mut text).desired_width(ui.available_width())).changed() {
-                out.push(Command::EditSentence { group: g, index: i, text });
-            }
-        });
-    };
-    if group.sentences.len() <= VIRTUAL_ROWS {
-        for (i, sentence) in group.sentences.iter().enumerate() {
-            sentence_row(ui, i, sentence);
-        }
-    } else {
-        // Only the visible rows are laid out, so a pasted 100,000 lines stay fluid.
-        ui.weak(format!("{} sentences", group.sentences.len()));
-        let height = ui.spacing().interact_size.y + ui.spacing().item_spacing.y;
-        egui::ScrollArea::vertical().id_salt(("rows", g)).max_height(400.0).show_rows(
-            ui,
-            height,
-            group.sentences.len(),
-            |ui, range| {
-                for i in range {
-                    sentence_row(ui, i, &group.sentences[i]);
-                }
-            },
-        );
-    }
-}
-
 /// A row laid out right to left at a fixed height, filling the width.
-fn row(ui: &mut egui::Ui, height: f32, add: impl FnOnce(&mut egui::Ui)) {
+fn lay_row(ui: &mut egui::Ui, height: f32, add: impl FnOnce(&mut egui::Ui)) {
     let size = egui::vec2(ui.available_width(), height);
     ui.allocate_ui_with_layout(size, egui::Layout::right_to_left(egui::Align::Center), add);
 }

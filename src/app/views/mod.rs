@@ -36,6 +36,8 @@ pub struct ViewCtx<'a> {
     pub search: &'a Search,
     /// Tokens of the selected row's sentence, as far as they arrived.
     pub tokens: Option<&'a TokensOf>,
+    /// The undo history, for the Edit menu.
+    pub history: &'a super::edit::History,
 }
 
 impl ViewCtx<'_> {
