@@ -244,11 +244,18 @@ impl SimlensApp {
         } else {
             self.jobs.mark_dirty();
         }
+        self.drop_stale_undo_offers();
         if let Some(note) = applied.note {
             let mut n = Notification::info(note);
             n.undo = applied.offer_undo.then_some(step);
             self.chrome.notify(n);
         }
+    }
+
+    /// An Undo button whose step is no longer the last one would undo something else.
+    fn drop_stale_undo_offers(&mut self) {
+        let history = &self.history;
+        self.chrome.notifications.retain(|n| n.undo.is_none_or(|s| history.is_last(s)));
     }
 
     fn undo_redo(&mut self, c: Command) {
@@ -265,6 +272,7 @@ impl SimlensApp {
             }
             _ => None,
         };
+        self.drop_stale_undo_offers();
         if let Some(msg) = done {
             // The vectors of sentences that come back are still in the worker's store.
             self.jobs.mark_dirty_now();
