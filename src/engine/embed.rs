@@ -97,6 +97,25 @@ pub trait Embedder: Send {
 
     /// The tokens, ids, mask and segment ids the model sees for `text`.
     fn tokens(&self, text: &str) -> Result<TokenInfo>;
+
+    /// Each attended token's vector in the sequence output (`tokens.len() × dim`), with
+    /// the tokens: what mean pooling averages. An error when the graph has no sequence output.
+    fn token_vectors(&mut self, texts: &[&str]) -> Result<Vec<TokenVectors>>;
+
+    /// Embeds already tokenized rows (a sentence with a token dropped) with `pooling`;
+    /// each row is L2-normalised.
+    fn embed_tokens(&mut self, rows: &[TokenInfo], pooling: Pooling) -> Result<Embeddings>;
+}
+
+/// A sentence's attended tokens and their vectors in the sequence output.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TokenVectors {
+    /// The tokens (mask 1 only), specials included.
+    pub tokens: TokenInfo,
+    /// Length of a vector.
+    pub dim: usize,
+    /// `tokens.ids.len() × dim`, row-major.
+    pub vectors: Vec<f32>,
 }
 
 /// Options for loading an ONNX model.
@@ -320,33 +339,10 @@ impl OnnxEmbedder {
         Ok(BatchOutput { batch, seq_len, sequence, pooled, dim, pooled_dim })
     }
 
-    /// The vector length a pooling gives.
-    fn dim_for(&self, pooling: Pooling) -> usize {
-        if pooling == Pooling::Pooled && self.pooled_dim > 0 { self.pooled_dim } else { self.sequence_dim }
-    }
-
-    fn check_pooling(&self, pooling: Pooling) -> Result<()> {
-        if self.info.poolings.contains(&pooling) {
-            return Ok(());
-        }
-        let why = match pooling {
-            Pooling::Pooled => format!("the graph has no pooled output (it has: {})", self.info.outputs.join(", ")),
-            _ => format!("the graph has no sequence output (it has: {})", self.info.outputs.join(", ")),
-        };
-        Err(Error::PoolingUnavailable { pooling: pooling.to_string(), model: self.info.name.clone(), why })
-    }
-}
-
-impl Embedder for OnnxEmbedder {
-    fn info(&self) -> &ModelInfo {
-        &self.info
-    }
-
-    fn embed(&mut self, texts: &[&str], pooling: Pooling, progress: Progress<'_>) -> Result<Embeddings> {
-        self.check_pooling(pooling)?;
+    /// Pools already tokenized rows in length-sorted batches; rows go back in input order.
+    fn embed_encoded(&mut self, encoded: &[TokenInfo], pooling: Pooling, progress: Progress<'_>) -> Result<Embeddings> {
         let dim = self.dim_for(pooling);
-        let total = texts.len();
-        let encoded = self.tokenizer.encode_many(texts)?;
+        let total = encoded.len();
         let truncated = encoded.iter().enumerate().filter(|(_, e)| e.truncated).map(|(i, _)| i).collect();
 
         // Length-sorted batches waste little on padding; results go back by index, and
@@ -382,9 +378,82 @@ impl Embedder for OnnxEmbedder {
         Ok(Embeddings { dim, data, truncated })
     }
 
+    /// The vector length a pooling gives.
+    fn dim_for(&self, pooling: Pooling) -> usize {
+        if pooling == Pooling::Pooled && self.pooled_dim > 0 { self.pooled_dim } else { self.sequence_dim }
+    }
+
+    fn check_pooling(&self, pooling: Pooling) -> Result<()> {
+        if self.info.poolings.contains(&pooling) {
+            return Ok(());
+        }
+        let why = match pooling {
+            Pooling::Pooled => format!("the graph has no pooled output (it has: {})", self.info.outputs.join(", ")),
+            _ => format!("the graph has no sequence output (it has: {})", self.info.outputs.join(", ")),
+        };
+        Err(Error::PoolingUnavailable { pooling: pooling.to_string(), model: self.info.name.clone(), why })
+    }
+}
+
+impl Embedder for OnnxEmbedder {
+    fn info(&self) -> &ModelInfo {
+        &self.info
+    }
+
+    fn embed(&mut self, texts: &[&str], pooling: Pooling, progress: Progress<'_>) -> Result<Embeddings> {
+        self.check_pooling(pooling)?;
+        let encoded = self.tokenizer.encode_many(texts)?;
+        self.embed_encoded(&encoded, pooling, progress)
+    }
+
+    fn token_vectors(&mut self, texts: &[&str]) -> Result<Vec<TokenVectors>> {
+        if self.outputs.sequence.is_none() {
+            return Err(Error::PoolingUnavailable {
+                pooling: "token vectors".into(),
+                model: self.info.name.clone(),
+                why: format!("the graph has no sequence output (it has: {})", self.info.outputs.join(", ")),
+            });
+        }
+        let encoded = self.tokenizer.encode_many(texts)?;
+        let mut all = Vec::with_capacity(encoded.len());
+        for batch in encoded.chunks(self.options.batch_size.max(1)) {
+            let rows: Vec<&TokenInfo> = batch.iter().collect();
+            let out = self.run_batch(&rows)?;
+            all.extend(token_rows(batch, &out));
+        }
+        Ok(all)
+    }
+
+    fn embed_tokens(&mut self, rows: &[TokenInfo], pooling: Pooling) -> Result<Embeddings> {
+        self.check_pooling(pooling)?;
+        self.embed_encoded(rows, pooling, &mut |_, _| true)
+    }
+
     fn tokens(&self, text: &str) -> Result<TokenInfo> {
         self.tokenizer.encode(text)
     }
+}
+
+/// Each row's attended token vectors from a batch's sequence output.
+fn token_rows(batch: &[TokenInfo], out: &BatchOutput) -> Vec<TokenVectors> {
+    let (dim, seq_len) = (out.dim, out.seq_len);
+    let seq = out.sequence.as_deref().unwrap_or_default();
+    batch
+        .iter()
+        .enumerate()
+        .map(|(r, t)| {
+            // Attended tokens only: those mean pooling counts.
+            let keep: Vec<usize> = (0..t.ids.len()).filter(|&k| t.attention_mask[k] == 1).collect();
+            let mut vectors = Vec::with_capacity(keep.len() * dim);
+            for &k in &keep {
+                let at = (r * seq_len + k) * dim;
+                vectors.extend_from_slice(&seq[at..at + dim]);
+            }
+            // Unpadded encodings attend to every token; any that do not are left out.
+            let tokens = (0..t.ids.len()).rev().filter(|k| !keep.contains(k)).fold(t.clone(), |acc, k| acc.without(k));
+            TokenVectors { tokens, dim, vectors }
+        })
+        .collect()
 }
 
 /// A built session with the tokenizer and the content hash read beside it.

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use super::embed::{Embedder, Embeddings, ModelInfo, Progress};
+use super::embed::{Embedder, Embeddings, ModelInfo, Progress, TokenVectors};
 use super::pooling::{Pooling, normalize};
 use super::tokenize::TokenInfo;
 use crate::{Error, Result};
@@ -82,6 +82,16 @@ impl FakeEmbedder {
     }
 }
 
+impl FakeEmbedder {
+    /// The vector of one word (or, for `[CLS]`, the shared component), unnormalised.
+    fn word_vector(&self, word: &str, salt: u64) -> Vec<f32> {
+        let mut v = vec![0.0f32; self.info.dim];
+        let h = Self::hash(word, salt);
+        v[(h >> 1) as usize % self.info.dim] += if h & 1 == 0 { 1.0 } else { -1.0 };
+        v
+    }
+}
+
 impl Embedder for FakeEmbedder {
     fn info(&self) -> &ModelInfo {
         &self.info
@@ -136,6 +146,55 @@ impl Embedder for FakeEmbedder {
         tokens.push("[SEP]".to_owned());
         let ids = tokens.iter().map(|t| (Self::hash(t, 0) % 30_000) as i64).collect::<Vec<_>>();
         let n = ids.len();
-        Ok(TokenInfo { tokens, ids, attention_mask: vec![1; n], type_ids: vec![0; n], truncated: false })
+        let mut special = vec![false; n];
+        // `[CLS]` and `[SEP]`, as a BERT tokenizer adds them.
+        special[0] = true;
+        special[n - 1] = true;
+        Ok(TokenInfo { tokens, ids, attention_mask: vec![1; n], type_ids: vec![0; n], truncated: false, special })
+    }
+
+    /// Vectors whose mean is the sentence's unnormalised vector: `[CLS]` carries the shared
+    /// component, each word its hashed direction, `[SEP]` nothing (all scaled by the count).
+    fn token_vectors(&mut self, texts: &[&str]) -> Result<Vec<TokenVectors>> {
+        texts
+            .iter()
+            .map(|text| {
+                let tokens = self.tokens(text)?;
+                let n = tokens.tokens.len() as f32;
+                let dim = self.info.dim;
+                let mut vectors = Vec::with_capacity(tokens.tokens.len() * dim);
+                for (k, t) in tokens.tokens.iter().enumerate() {
+                    let mut v = if k == 0 {
+                        let mut v = vec![0.0f32; dim];
+                        v[0] = 0.5;
+                        v
+                    } else if tokens.special[k] {
+                        vec![0.0f32; dim]
+                    } else {
+                        self.word_vector(t, 0)
+                    };
+                    v.iter_mut().for_each(|x| *x *= n);
+                    vectors.extend(v);
+                }
+                Ok(TokenVectors { tokens, dim, vectors })
+            })
+            .collect()
+    }
+
+    fn embed_tokens(&mut self, rows: &[TokenInfo], pooling: Pooling) -> Result<Embeddings> {
+        let texts: Vec<String> = rows
+            .iter()
+            .map(|r| {
+                r.tokens
+                    .iter()
+                    .zip(&r.special)
+                    .filter(|(_, s)| !**s)
+                    .map(|(t, _)| t.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            })
+            .collect();
+        let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+        self.embed(&refs, pooling, &mut |_, _| true)
     }
 }

@@ -4,6 +4,7 @@ pub mod analysis;
 pub mod cache;
 pub mod embed;
 pub mod eval;
+pub mod explain;
 #[cfg(any(test, feature = "test-support"))]
 pub mod fake;
 pub mod model;
@@ -14,7 +15,7 @@ pub mod similarity;
 pub mod store;
 pub mod tokenize;
 
-pub use embed::{Embedder, Embeddings, LoadOptions, ModelInfo, OnnxEmbedder};
+pub use embed::{Embedder, Embeddings, LoadOptions, ModelInfo, OnnxEmbedder, TokenVectors};
 pub use model::{BUNDLED_MODEL, ModelFolder, bundled_model_dir};
 pub use pooling::Pooling;
 pub use runtime::Runtime;

@@ -26,6 +26,24 @@ pub struct TokenInfo {
     pub type_ids: Vec<i64>,
     /// Whether the text was longer than the model's maximum and was cut.
     pub truncated: bool,
+    /// Whether each token is one the tokenizer added (`[CLS]`, `[SEP]`, `<s>`…).
+    #[serde(skip)]
+    pub special: Vec<bool>,
+}
+
+impl TokenInfo {
+    /// The same sequence without token `i` (for occlusion).
+    pub fn without(&self, i: usize) -> TokenInfo {
+        let drop = |v: &[i64]| v.iter().enumerate().filter(|(k, _)| *k != i).map(|(_, x)| *x).collect();
+        TokenInfo {
+            tokens: self.tokens.iter().enumerate().filter(|(k, _)| *k != i).map(|(_, t)| t.clone()).collect(),
+            ids: drop(&self.ids),
+            attention_mask: drop(&self.attention_mask),
+            type_ids: drop(&self.type_ids),
+            truncated: self.truncated,
+            special: self.special.iter().enumerate().filter(|(k, _)| *k != i).map(|(_, s)| *s).collect(),
+        }
+    }
 }
 
 /// A tokenizer configured for one model.
@@ -87,5 +105,6 @@ fn to_info(enc: &tokenizers::Encoding) -> TokenInfo {
         attention_mask: widen(enc.get_attention_mask()),
         type_ids: widen(enc.get_type_ids()),
         truncated: !enc.get_overflowing().is_empty(),
+        special: enc.get_special_tokens_mask().iter().map(|&m| m == 1).collect(),
     }
 }
