@@ -140,3 +140,40 @@ fn compare_reports_rank_correlation_and_writes_the_difference() {
     }
     assert!(j["metric"].as_str().unwrap().starts_with("difference of cosine similarities"));
 }
+
+#[test]
+fn explain_json_adds_up_to_the_matrix_cell() {
+    let seed = common::root().join("assets").join("seed.txt");
+    let (labels, _, m) = matrix(seed.to_str().unwrap());
+    let j: serde_json::Value = serde_json::from_str(&run(&["explain", &labels[0], &labels[1], "--json"])).unwrap();
+    for key in ["model", "pooling", "score", "method", "tokens_a", "tokens_b", "token_scores_a", "token_scores_b"] {
+        assert!(j.get(key).is_some(), "{key} missing: {j}");
+    }
+    assert_eq!(j["method"], "exact");
+    assert_eq!(j["tokens_a"][0], "[CLS]");
+    let score = j["score"].as_f64().unwrap() as f32;
+    assert!((score - m[0][1]).abs() < 1e-5, "{score} vs the matrix's {}", m[0][1]);
+    let c: Vec<Vec<f32>> = j["contributions"].as_array().unwrap().iter().map(common::f32s).collect();
+    assert_eq!(c.len(), j["tokens_a"].as_array().unwrap().len());
+    assert!(c.iter().all(|r| r.len() == j["tokens_b"].as_array().unwrap().len()));
+    let total: f32 = c.iter().flatten().sum();
+    assert!((total - score).abs() < 1e-4, "{total} vs {score}");
+}
+
+#[test]
+fn explain_groups_adds_up_to_the_group_cell_and_names_bad_groups() {
+    let seed = common::root().join("assets").join("seed.txt");
+    let seed = seed.to_str().unwrap();
+    let j: serde_json::Value =
+        serde_json::from_str(&run(&["explain", seed, "--groups", "Smartphones", "Weather", "--top", "1000", "--json"]))
+            .unwrap();
+    let report: serde_json::Value = serde_json::from_str(&run(&["similarity", seed, "--format", "json"])).unwrap();
+    let cell = report["group_matrix"][0][1].as_f64().unwrap() as f32;
+    let score = j["score"].as_f64().unwrap() as f32;
+    assert!((score - cell).abs() < 1e-5, "{score} vs {cell}");
+    let sum: f32 = j["tokens"].as_array().unwrap().iter().map(|t| t["value"].as_f64().unwrap() as f32).sum();
+    assert!((sum - score).abs() < 1e-5);
+    let out = simlens_command().args(["explain", seed, "--groups", "Smartphones", "Nope"]).output().unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no group named “Nope”"));
+}

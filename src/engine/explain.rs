@@ -213,6 +213,8 @@ pub struct TokenShare {
     pub value: f32,
     /// How many times it occurs.
     pub count: usize,
+    /// Whether it is a special token.
+    pub special: bool,
 }
 
 /// Which tokens make the mean similarity of two groups.
@@ -254,7 +256,7 @@ pub fn explain_groups(
     } else {
         sum(&th.iter().map(normalised).collect::<Vec<_>>()).into_iter().map(|x| x / th.len() as f64).collect()
     };
-    let mut by_token: HashMap<String, (f64, usize)> = HashMap::new();
+    let mut by_token: HashMap<(String, bool), (f64, usize)> = HashMap::new();
     let (mut total, mut special) = (0.0f64, 0.0f64);
     for (a, t) in tg.iter().enumerate() {
         let (_, norm) = mean_of(t);
@@ -272,13 +274,16 @@ pub fn explain_groups(
             if t.tokens.special[i] {
                 special += c;
             }
-            let e = by_token.entry(t.tokens.tokens[i].to_lowercase()).or_insert((0.0, 0));
+            let key = (t.tokens.tokens[i].to_lowercase(), t.tokens.special[i]);
+            let e = by_token.entry(key).or_insert((0.0, 0));
             e.0 += c;
             e.1 += 1;
         }
     }
-    let mut tokens: Vec<TokenShare> =
-        by_token.into_iter().map(|(token, (value, count))| TokenShare { token, value: value as f32, count }).collect();
+    let mut tokens: Vec<TokenShare> = by_token
+        .into_iter()
+        .map(|((token, special), (value, count))| TokenShare { token, value: value as f32, count, special })
+        .collect();
     tokens.sort_by(|a, b| b.value.total_cmp(&a.value).then_with(|| a.token.cmp(&b.token)));
     Ok(GroupExplanation { score: total as f32, tokens, special: special as f32 })
 }

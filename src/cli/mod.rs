@@ -133,6 +133,25 @@ pub enum Command {
         #[arg(short, long)]
         output: Option<PathBuf>,
     },
+    /// Explain a score: which tokens make two sentences (or, with --groups, two groups of
+    /// INPUT) similar. Exact for mean pooling; an occlusion estimate for CLS and pooled.
+    Explain {
+        /// Two sentences; or, with --groups, one sentence file.
+        #[arg(required = true, num_args = 1..=2)]
+        texts: Vec<String>,
+        /// Explain the mean similarity of these two groups of INPUT (the same name twice:
+        /// what holds one group together).
+        #[arg(long, num_args = 2, value_names = ["NAME_A", "NAME_B"])]
+        groups: Option<Vec<String>>,
+        /// How many tokens (token pairs) to list.
+        #[arg(long, default_value_t = 10)]
+        top: usize,
+        #[command(flatten)]
+        model: ModelArgs,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Writes FILE atomically in a loop until killed (for the crash-safety test).
     #[command(hide = true)]
     StressWrite {
@@ -193,6 +212,8 @@ clap_value!(MatrixFormatArg, MatrixFormat, ["csv", "json", "npy"]);
 clap_value!(EmbeddingFormatArg, EmbeddingFormat, ["npy", "csv", "json", "tsv"]);
 clap_value!(ScopeArg, PairScope, ["all", "within", "across"]);
 
+mod explain;
+
 /// Runs a subcommand.
 pub fn run(command: Command) -> Result<()> {
     match command {
@@ -206,6 +227,9 @@ pub fn run(command: Command) -> Result<()> {
             pairs(&input, threshold, top, scope.0, &model, &format, output.as_deref())
         }
         Command::Misfits { input, model, json } => misfits(&input, &model, json),
+        Command::Explain { texts, groups, top, model, json } => {
+            explain::run(&texts, groups.as_deref(), top, &model, json)
+        }
         Command::Compare { input, model, model_b, pooling_b, output } => {
             compare(&input, &model, model_b, pooling_b.map(|p| p.0), output.as_deref())
         }
