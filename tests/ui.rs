@@ -384,6 +384,7 @@ fn snapshots_of_the_seed_heatmap_and_group_view() {
     settle(&mut h, Duration::from_secs(10));
     // The tokens come from the worker a moment later.
     wait_until(&mut h, "the tokens", Duration::from_secs(10), |h| h.query_by_label("[CLS]").is_some());
+    wait_until(&mut h, "the explanation", Duration::from_secs(10), |h| h.state().explanation().is_some());
     h.run_steps(2);
     // The status line carries the run time, which differs between runs.
     h.mask(egui::Rect::from_min_max(egui::pos2(0.0, 770.0), egui::pos2(1280.0, 800.0)));
@@ -871,4 +872,41 @@ fn a_draft_is_kept_with_the_session() {
     let mut h = harness(SimlensApp::new(opts()));
     h.run_steps(2);
     assert!(h.get_all_by_role(Role::TextInput).any(|n| n.value().as_deref() == Some("half a thought")));
+}
+
+// ---- explanations -----------------------------------------------------------------
+
+#[test]
+fn selecting_a_cell_shows_the_token_heatmap_and_the_top_pairs() {
+    let mut h = harness(fake_app());
+    settle(&mut h, Duration::from_secs(10));
+    h.state_mut().push_command(Command::Select(0, 1));
+    wait_until(&mut h, "the explanation", Duration::from_secs(10), |h| h.state().explanation().is_some());
+    h.run_steps(2);
+    let x = h.state().explanation().cloned().unwrap();
+    let r = h.state().result().cloned().unwrap();
+    let e = &r.embeddings;
+    let cell: f32 = e.row(0).iter().zip(e.row(1)).map(|(a, b)| a * b).sum();
+    assert!((x.score - cell).abs() < 1e-5, "{} vs {cell}", x.score);
+    assert!(h.query_by_label_contains("exact. The token-pair contributions add up").is_some());
+    assert!(h.query_by_label("Top token pairs").is_some());
+    assert!(h.query_by_label_contains("phone ↔ phone").is_some(), "the shared word leads");
+    // Hiding special tokens says what they still carry.
+    h.get_by_label("Hide special tokens").click();
+    h.run_steps(2);
+    assert!(h.query_by_label_contains("Special tokens still count").is_some());
+}
+
+#[test]
+fn selecting_a_group_cell_explains_it() {
+    let mut h = harness(fake_app());
+    settle(&mut h, Duration::from_secs(10));
+    h.state_mut().state.view.tab = Tab::Groups;
+    h.state_mut().push_command(Command::SelectGroups(0, 0));
+    wait_until(&mut h, "the group explanation", Duration::from_secs(10), |h| {
+        h.query_by_label_contains("What holds “Smartphones” together").is_some()
+    });
+    // A grid measures itself in its first frame.
+    h.run_steps(2);
+    assert!(h.query_by_label("phone").is_some(), "the shared word is listed");
 }

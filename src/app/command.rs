@@ -93,6 +93,8 @@ pub enum Command {
     Edited,
     /// Select a cell (row, column) of the matrix.
     Select(usize, usize),
+    /// Select a cell (row group, column group) of the group matrix.
+    SelectGroups(usize, usize),
     /// Change the pooling.
     SetPooling(Pooling),
     /// Change how results are shown.
@@ -145,6 +147,7 @@ impl Command {
         !matches!(
             self,
             Command::Select(..)
+                | Command::SelectGroups(..)
                 | Command::PickModelFolder
                 | Command::PickCompareModel
                 | Command::PickQualityFile
@@ -195,6 +198,7 @@ impl SimlensApp {
             Command::EndTyping => self.history.end_typing(),
             Command::Undo | Command::Redo | Command::UndoStep(_) => self.undo_redo(c),
             Command::Select(row, col) => self.jobs.select(Some(Selection { row, col })),
+            Command::SelectGroups(g, h) => self.jobs.select_groups(super::jobs::GroupSelection { g, h }),
             Command::SetPooling(p) => {
                 self.state.pooling = Some(p);
                 self.jobs.mark_dirty_now();

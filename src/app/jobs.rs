@@ -7,9 +7,10 @@ use std::time::{Duration, Instant};
 
 use super::command::{Command, ResultChange};
 use super::result::{Computed, JobId, Patch, SentenceTable};
-use super::worker::{EmbedJob, Request, Response, Worker};
+use super::worker::{EmbedJob, ExplainGroups, ExplainPair, Request, Response, Worker};
 use super::{AppOptions, ModelStatus, Notification, Selection};
 use crate::engine::eval::PairScore;
+use crate::engine::explain::{Explanation, GroupExplanation};
 use crate::engine::{ModelInfo, Pooling, TokenInfo};
 use crate::session::{self, State};
 
@@ -54,6 +55,26 @@ pub struct TokensOf {
     pub result: Result<TokenInfo, String>,
 }
 
+/// An explanation as it arrived, for what it was asked.
+#[derive(Debug, Clone)]
+pub struct Explained<A, T> {
+    /// What was asked.
+    pub asked: A,
+    /// The answer, or why not.
+    pub result: Result<T, String>,
+    /// From the request to the answer.
+    pub took: Duration,
+}
+
+/// A selected cell of the group matrix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GroupSelection {
+    /// The row group.
+    pub g: usize,
+    /// The column group.
+    pub h: usize,
+}
+
 /// A search query's vector and the model and pooling it was made with.
 #[derive(Debug, Clone)]
 struct QueryVector {
@@ -92,6 +113,15 @@ pub struct JobScheduler {
     pub tokens: Option<TokensOf>,
     /// The search.
     pub search: Search,
+    /// The selected pair's explanation.
+    pub explanation: Option<Explained<ExplainPair, Explanation>>,
+    /// The selected group cell.
+    pub group_selection: Option<GroupSelection>,
+    /// Its explanation.
+    pub group_explanation: Option<Explained<ExplainGroups, GroupExplanation>>,
+    /// Explanations asked for and not answered yet, with when.
+    explaining: Option<(ExplainPair, Instant)>,
+    explaining_groups: Option<(ExplainGroups, Instant)>,
     /// Blank sentences left out of the last job.
     pub skipped_empty: usize,
     next_job: JobId,
@@ -115,6 +145,11 @@ impl JobScheduler {
             selection: None,
             tokens: None,
             search: Search::default(),
+            explanation: None,
+            group_selection: None,
+            group_explanation: None,
+            explaining: None,
+            explaining_groups: None,
             skipped_empty: 0,
             next_job: JobId::default(),
             dirty_since: None,
@@ -260,6 +295,19 @@ impl JobScheduler {
                 }
                 Err(e) => out.push(Command::Notify(Notification::error(format!("Search failed: {e}")))),
             },
+            Response::Explained(asked, result) => {
+                if let Some((_, at)) = self.explaining.take_if(|(p, _)| *p == asked) {
+                    let took = at.elapsed();
+                    log::info!("explanation in {:.1} ms", took.as_secs_f64() * 1000.0);
+                    self.explanation = Some(Explained { asked, result: result.map_err(|e| e.to_string()), took });
+                }
+            }
+            Response::GroupsExplained(asked, result) => {
+                if let Some((_, at)) = self.explaining_groups.take_if(|(p, _)| *p == asked) {
+                    let took = at.elapsed();
+                    self.group_explanation = Some(Explained { asked, result: result.map_err(|e| e.to_string()), took });
+                }
+            }
             Response::Tokens(text, result) => {
                 self.tokens = Some(TokensOf { text, result: result.map_err(|e| e.to_string()) });
             }
@@ -283,6 +331,7 @@ impl JobScheduler {
                 out.push(Command::ResultChanged(ResultChange::Patched { job: p.job, changed: p.changed }));
                 self.rank_search();
                 self.request_tokens();
+                self.request_explanation();
             }
             None => {
                 // The answer it changes is gone: ask for a full one.
@@ -349,6 +398,7 @@ impl JobScheduler {
         out.push(Command::ResultChanged(ResultChange::Replaced));
         self.rank_search();
         self.request_tokens();
+        self.request_explanation();
     }
 
     /// Sends an embed job once edits have been quiet for the debounce time.
@@ -433,10 +483,52 @@ impl JobScheduler {
         self.search.hits = Some(crate::engine::analysis::search(&r.embeddings, &q.vector, 10));
     }
 
-    /// Selects a cell and asks for its row's tokens.
+    /// Selects a cell and asks for its row's tokens and the pair's explanation.
     pub fn select(&mut self, selection: Option<Selection>) {
         self.selection = selection;
         self.request_tokens();
+        self.request_explanation();
+    }
+
+    /// Asks why the selected pair scores what it does, unless that is known or asked.
+    fn request_explanation(&mut self) {
+        let (Some(sel), Some(r)) = (self.selection, &self.result) else { return };
+        let (Some(a), Some(b)) = (r.table.texts.get(sel.row), r.table.texts.get(sel.col)) else { return };
+        let pair = ExplainPair { a: a.clone(), b: b.clone(), pooling: r.pooling };
+        let known = self.explanation.as_ref().is_some_and(|e| e.asked == pair)
+            || self.explaining.as_ref().is_some_and(|(p, _)| *p == pair);
+        if !known {
+            self.explaining = Some((pair.clone(), Instant::now()));
+            self.send(Request::Explain(pair));
+        }
+    }
+
+    /// Selects a cell of the group matrix and asks for its explanation.
+    pub fn select_groups(&mut self, selection: GroupSelection) {
+        self.group_selection = Some(selection);
+        let Some(r) = &self.result else { return };
+        let texts = |g: usize| -> Vec<String> {
+            r.table.texts.iter().zip(&r.table.groups).filter(|(_, gg)| **gg == g).map(|(t, _)| t.clone()).collect()
+        };
+        let asked = ExplainGroups {
+            g: selection.g,
+            h: selection.h,
+            texts_g: texts(selection.g),
+            texts_h: if selection.g == selection.h { Vec::new() } else { texts(selection.h) },
+        };
+        if r.pooling != Pooling::Mean {
+            let why = format!(
+                "Group explanations are exact for mean pooling only; this result uses {} pooling. Choose mean in the Pooling menu.",
+                r.pooling
+            );
+            self.group_explanation = Some(Explained { asked, result: Err(why), took: Duration::ZERO });
+            return;
+        }
+        if self.group_explanation.as_ref().is_some_and(|e| e.asked == asked) {
+            return;
+        }
+        self.explaining_groups = Some((asked.clone(), Instant::now()));
+        self.send(Request::ExplainGroups(asked));
     }
 
     fn request_tokens(&mut self) {

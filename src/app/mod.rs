@@ -213,6 +213,16 @@ impl SimlensApp {
         self.history.undo_label()
     }
 
+    /// The selected pair's explanation, once it arrived: (score, method, time it took).
+    pub fn explanation(&self) -> Option<&crate::engine::explain::Explanation> {
+        self.jobs.explanation.as_ref().and_then(|e| e.result.as_ref().ok())
+    }
+
+    /// The pair the last explanation answers, and how long it took from the request.
+    pub fn explanation_asked(&self) -> Option<(&str, &str, Duration)> {
+        self.jobs.explanation.as_ref().map(|e| (e.asked.a.as_str(), e.asked.b.as_str(), e.took))
+    }
+
     /// Queues a command, as a click would.
     pub fn push_command(&mut self, c: Command) {
         self.commands.push(c);
@@ -256,6 +266,9 @@ impl SimlensApp {
             search: &self.jobs.search,
             tokens: self.jobs.tokens.as_ref(),
             history: &self.history,
+            explanation: self.jobs.explanation.as_ref(),
+            group_selection: self.jobs.group_selection,
+            group_explanation: self.jobs.group_explanation.as_ref(),
         };
         let (views, chrome, jobs) = (&mut self.views, &mut self.chrome, &self.jobs);
         egui::Panel::top("menu").show(ui, |ui| chrome::menu::menu_ui(ui, &view, out));

@@ -111,7 +111,7 @@ fn group_text(w: &mut dyn Write, x: &GroupExplanation, a: &str, b: &str, top: us
     let what = if a == b {
         format!("what holds “{a}” together")
     } else {
-        format!("what ties “{a}” to “{b}” (from “{a}”'s tokens)")
+        format!("what ties “{a}” to “{b}” (from the tokens of “{a}”)")
     };
     writeln!(w, "mean similarity {:.4}: {what}", x.score)?;
     writeln!(

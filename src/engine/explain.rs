@@ -237,7 +237,7 @@ pub fn explain_groups(
     texts_h: &[&str],
     same: bool,
 ) -> Result<GroupExplanation> {
-    if texts_g.is_empty() || texts_h.is_empty() || (same && texts_g.len() < 2) {
+    if texts_g.is_empty() || (!same && texts_h.is_empty()) || (same && texts_g.len() < 2) {
         return Err(Error::input(None, "a group explanation needs sentences in both groups (two within one group)"));
     }
     let tg = embedder.token_vectors(texts_g)?;

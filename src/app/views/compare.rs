@@ -112,6 +112,8 @@ impl CompareView {
                 Response::Patched(_)
                 | Response::Progress { .. }
                 | Response::Tokens(..)
+                | Response::Explained(..)
+                | Response::GroupsExplained(..)
                 | Response::Query { .. }
                 | Response::ScoreProgress { .. }
                 | Response::Scored { .. } => {}

@@ -8,9 +8,11 @@ use crate::engine::similarity::dot;
 use crate::engine::{TokenInfo, top_k};
 use crate::render::truncate;
 
-/// The details panel (no state of its own yet).
+/// The details panel; it remembers whether special tokens are hidden.
 #[derive(Default)]
-pub struct DetailsView;
+pub struct DetailsView {
+    hide_special: bool,
+}
 
 impl DetailsView {
     /// Draws the search results and the details of the selected cell.
@@ -18,6 +20,12 @@ impl DetailsView {
         ui.heading("Details");
         ui.separator();
         let result = ctx.result.map(|r| r.as_ref());
+        if ctx.state.view.tab == crate::session::Tab::Groups
+            && let (Some(r), Some(sel)) = (result, ctx.group_selection)
+        {
+            groups_explained(ui, ctx, r, sel);
+            return;
+        }
         if let (Some(r), Some(hits)) = (result, &ctx.search.hits) {
             ui.strong(format!("Most similar to “{}”", ctx.search.query));
             for &(i, score) in hits.iter().filter(|(i, _)| *i < r.table.len()) {
@@ -37,6 +45,16 @@ impl DetailsView {
         }
         egui::ScrollArea::vertical().auto_shrink([false, false]).show(ui, |ui| {
             pair_ui(ui, r, i, j);
+            ui.separator();
+            match ctx.explanation.filter(|e| e.asked.a == r.table.texts[i] && e.asked.b == r.table.texts[j]) {
+                Some(e) => match &e.result {
+                    Ok(x) => super::explain::pair_ui(ui, x, e.took, &mut self.hide_special),
+                    Err(why) => {
+                        ui.colored_label(ui.visuals().error_fg_color, format!("No explanation: {why}"));
+                    }
+                },
+                None => crate::app::paint::waiting_ui(ui, "explaining…"),
+            }
             ui.separator();
             ui.strong("Most similar to the row sentence");
             let row: Vec<f32> = r.embeddings.rows().map(|v| dot(r.embeddings.row(i), v)).collect();
@@ -68,6 +86,21 @@ fn pair_ui(ui: &mut egui::Ui, r: &Computed, i: usize, j: usize) {
         let side = if k == 0 { "Row" } else { "Column" };
         ui.label(egui::RichText::new(format!("{side} · {}", r.table.group_of(idx))).weak());
         ui.label(&r.table.texts[idx]);
+    }
+}
+
+/// The selected group cell and which tokens make it.
+fn groups_explained(ui: &mut egui::Ui, ctx: &ViewCtx<'_>, r: &Computed, sel: crate::app::jobs::GroupSelection) {
+    let names = &r.table.group_names;
+    let (Some(a), Some(b)) = (names.get(sel.g), names.get(sel.h)) else { return };
+    match ctx.group_explanation.filter(|e| (e.asked.g, e.asked.h) == (sel.g, sel.h)) {
+        Some(e) => match &e.result {
+            Ok(x) => super::explain::group_ui(ui, x, (a, b)),
+            Err(why) => {
+                ui.colored_label(ui.visuals().error_fg_color, why);
+            }
+        },
+        None => crate::app::paint::waiting_ui(ui, "explaining…"),
     }
 }
 

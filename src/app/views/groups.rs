@@ -3,6 +3,7 @@
 use egui::{Align2, Color32, FontId, Rect, Sense, Stroke, Vec2, pos2, vec2};
 
 use super::ViewCtx;
+use crate::app::Command;
 use crate::app::paint::{color_of, contrast, range_of, truncate};
 use crate::app::result::Computed;
 use crate::engine::separation;
@@ -13,38 +14,59 @@ use crate::session::ViewSettings;
 pub struct GroupsView;
 
 impl GroupsView {
-    /// Draws the group matrix, the separation table and the misfits.
-    pub fn ui(&mut self, ui: &mut egui::Ui, ctx: &ViewCtx<'_>, r: &Computed) {
-        groups_ui(ui, r, &ctx.state.view);
+    /// Draws the group matrix, the separation table and the misfits. A click on a cell
+    /// selects it; the details panel explains it.
+    pub fn ui(&mut self, ui: &mut egui::Ui, ctx: &ViewCtx<'_>, r: &Computed, out: &mut Vec<Command>) {
+        let selected = ctx.group_selection.map(|s| (s.g, s.h));
+        if let Some((a, b)) = groups_ui(ui, r, &ctx.state.view, selected) {
+            out.push(Command::SelectGroups(a, b));
+        }
     }
 }
 
-fn groups_ui(ui: &mut egui::Ui, r: &Computed, view: &ViewSettings) {
+/// Returns the clicked cell, if any.
+fn groups_ui(
+    ui: &mut egui::Ui,
+    r: &Computed,
+    view: &ViewSettings,
+    selected: Option<(usize, usize)>,
+) -> Option<(usize, usize)> {
     let g = r.table.group_names.len();
     if g == 0 {
         ui.label("No groups.");
-        return;
+        return None;
     }
     let (lo, hi) = range_of(r, view.range);
     let sep = separation(&r.group_matrix, g);
-    egui::ScrollArea::both().auto_shrink([false, false]).show(ui, |ui| {
-        matrix_ui(ui, r, view, lo, hi);
-        ui.add_space(12.0);
-        separation_ui(ui, r, &sep);
-        ui.add_space(12.0);
-        misfits_ui(ui, r);
-    });
+    egui::ScrollArea::both()
+        .auto_shrink([false, false])
+        .show(ui, |ui| {
+            let clicked = matrix_ui(ui, r, view, lo, hi, selected);
+            ui.add_space(12.0);
+            separation_ui(ui, r, &sep);
+            ui.add_space(12.0);
+            misfits_ui(ui, r);
+            clicked
+        })
+        .inner
 }
 
 /// The group × group matrix with a tooltip per cell.
-fn matrix_ui(ui: &mut egui::Ui, r: &Computed, view: &ViewSettings, lo: f32, hi: f32) {
+fn matrix_ui(
+    ui: &mut egui::Ui,
+    r: &Computed,
+    view: &ViewSettings,
+    lo: f32,
+    hi: f32,
+    selected: Option<(usize, usize)>,
+) -> Option<(usize, usize)> {
     let g = r.table.group_names.len();
     ui.label("Mean cosine similarity between the sentences of two groups (self-pairs left out).");
     let label_w = 170.0;
     let cell = ((ui.available_width() - label_w - 20.0) / g as f32).clamp(28.0, 90.0);
     let top = 24.0;
     let size = vec2(label_w + cell * g as f32, top + cell * g as f32);
-    let (rect, resp) = ui.allocate_exact_size(size, Sense::hover());
+    let (rect, resp) = ui.allocate_exact_size(size, Sense::click());
     let p = ui.painter_at(rect);
     let font = FontId::proportional(13.0);
     let origin = rect.min + vec2(label_w, top);
@@ -79,14 +101,21 @@ fn matrix_ui(ui: &mut egui::Ui, r: &Computed, view: &ViewSettings, lo: f32, hi: 
                 hovered = Some((a, b, v));
                 p.rect_stroke(cr, 0.0, Stroke::new(2.0, Color32::WHITE), egui::StrokeKind::Inside);
             }
+            if selected == Some((a, b)) {
+                let stroke = Stroke::new(2.5, Color32::from_rgb(255, 80, 80));
+                p.rect_stroke(cr, 0.0, stroke, egui::StrokeKind::Inside);
+            }
         }
     }
+    let clicked = hovered.filter(|_| resp.clicked()).map(|(a, b, _)| (a, b));
     if let Some((a, b, v)) = hovered {
         resp.on_hover_ui_at_pointer(|ui| {
             ui.label(format!("{} × {}", r.table.group_names[a], r.table.group_names[b]));
             ui.strong(v.map(|v| format!("{v:.3}")).unwrap_or_else(|| "no pairs (one sentence)".to_owned()));
+            ui.weak("Click to see which words make it");
         });
     }
+    clicked
 }
 
 /// How far each group stands apart from the others.

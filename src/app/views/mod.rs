@@ -4,6 +4,7 @@
 pub mod compare;
 pub mod details;
 pub mod editor;
+pub mod explain;
 pub mod groups;
 pub mod heatmap;
 pub mod map;
@@ -38,6 +39,14 @@ pub struct ViewCtx<'a> {
     pub tokens: Option<&'a TokensOf>,
     /// The undo history, for the Edit menu.
     pub history: &'a super::edit::History,
+    /// The selected pair's explanation, as far as it arrived.
+    pub explanation:
+        Option<&'a super::jobs::Explained<super::worker::ExplainPair, crate::engine::explain::Explanation>>,
+    /// The selected cell of the group matrix.
+    pub group_selection: Option<super::jobs::GroupSelection>,
+    /// Its explanation, as far as it arrived.
+    pub group_explanation:
+        Option<&'a super::jobs::Explained<super::worker::ExplainGroups, crate::engine::explain::GroupExplanation>>,
 }
 
 impl ViewCtx<'_> {
@@ -138,7 +147,7 @@ impl Views {
                 self.heatmap.ui(ui, ctx, result, out);
                 return result.matrix_len() > 0;
             }
-            Tab::Groups => self.groups.ui(ui, ctx, result),
+            Tab::Groups => self.groups.ui(ui, ctx, result, out),
             Tab::Pairs => self.pairs.ui(ui, ctx, result, out),
             Tab::Map => self.map.ui(ui, ctx, result, out),
             Tab::Compare => self.compare.ui(ui, ctx, result, out),

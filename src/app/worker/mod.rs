@@ -16,6 +16,7 @@ use std::thread::JoinHandle;
 use std::time::Instant;
 
 use super::result::{Computed, JobId, Patch, SentenceTable};
+use crate::engine::explain::{Explanation, GroupExplanation};
 use crate::engine::{self, Embedder, ModelInfo, Pooling, TokenInfo};
 use crate::{Error, Result};
 
@@ -73,6 +74,34 @@ pub enum Request {
     Query(String),
     /// Score the model on a scored-pairs file with this pooling.
     Score(PathBuf, Pooling),
+    /// Explain a pair's score.
+    Explain(ExplainPair),
+    /// Explain the mean similarity of two groups (mean pooling).
+    ExplainGroups(ExplainGroups),
+}
+
+/// Which pair to explain.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExplainPair {
+    /// The row's sentence.
+    pub a: String,
+    /// The column's sentence.
+    pub b: String,
+    /// The pooling of the shown result.
+    pub pooling: Pooling,
+}
+
+/// Which groups to explain.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExplainGroups {
+    /// The row group's index.
+    pub g: usize,
+    /// The column group's index.
+    pub h: usize,
+    /// The row group's sentences.
+    pub texts_g: Vec<String>,
+    /// The column group's sentences (unused when `g == h`).
+    pub texts_h: Vec<String>,
 }
 
 /// Answers from the worker.
@@ -103,6 +132,10 @@ pub enum Response {
     },
     /// Tokens of a sentence.
     Tokens(String, Result<TokenInfo>),
+    /// A pair's explanation.
+    Explained(ExplainPair, Result<Explanation>),
+    /// Two groups' explanation.
+    GroupsExplained(ExplainGroups, Result<GroupExplanation>),
     /// Progress of a quality check.
     ScoreProgress {
         /// Sentences embedded.

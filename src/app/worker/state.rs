@@ -8,7 +8,7 @@ use std::sync::mpsc::Sender;
 use std::time::{Duration, Instant};
 
 use super::compute::{self, Last};
-use super::{EmbedJob, Loader, Request, Response};
+use super::{EmbedJob, ExplainGroups, ExplainPair, Loader, Request, Response};
 use crate::engine::store::VectorStore;
 use crate::engine::{Embedder, Pooling};
 use crate::{Error, Result};
@@ -63,6 +63,8 @@ impl WorkerState {
             Request::Score(file, pooling) => self.score(file, pooling),
             Request::Query(text) => self.query(text),
             Request::Embed(job) => self.embed(job),
+            Request::Explain(pair) => self.explain(pair),
+            Request::ExplainGroups(groups) => self.explain_groups(groups),
         }
     }
 
@@ -118,6 +120,26 @@ impl WorkerState {
             })
         });
         self.send(Response::Scored { model, pooling, file, result });
+    }
+
+    fn explain(&mut self, pair: ExplainPair) {
+        let result = match self.embedder.as_mut() {
+            Some(e) => guarded(|| crate::engine::explain::explain(e.as_mut(), &pair.a, &pair.b, pair.pooling)),
+            None => Err(Error::NoModel),
+        };
+        self.send(Response::Explained(pair, result));
+    }
+
+    fn explain_groups(&mut self, groups: ExplainGroups) {
+        let result = match self.embedder.as_mut() {
+            Some(e) => guarded(|| {
+                let g: Vec<&str> = groups.texts_g.iter().map(String::as_str).collect();
+                let h: Vec<&str> = groups.texts_h.iter().map(String::as_str).collect();
+                crate::engine::explain::explain_groups(e.as_mut(), &g, &h, groups.g == groups.h)
+            }),
+            None => Err(Error::NoModel),
+        };
+        self.send(Response::GroupsExplained(groups, result));
     }
 
     fn query(&mut self, text: String) {
