@@ -173,15 +173,19 @@ fn batch_size_zero_is_a_clear_error() {
     assert!(!err.contains("panicked"), "{err}");
 }
 
-#[test]
-fn a_max_length_past_the_position_table_is_capped_with_a_note() {
+/// A copy of tiny-albert (128 positions) asking for `max_seq_length`, with or without its
+/// config.json, run on a 400-word sentence; returns stderr.
+fn run_long_albert(max_seq_length: usize, with_config: bool) -> String {
     let dir = tempfile::tempdir().unwrap();
     let model = dir.path().join("long-albert");
     std::fs::create_dir(&model).unwrap();
-    for f in ["config.json", "model.onnx", "tokenizer.json"] {
+    let files: &[&str] =
+        if with_config { &["config.json", "model.onnx", "tokenizer.json"] } else { &["model.onnx", "tokenizer.json"] };
+    for f in files {
         std::fs::copy(albert_dir().join(f), model.join(f)).unwrap();
     }
-    std::fs::write(model.join("sentence_bert_config.json"), r#"{"max_seq_length": 5000}"#).unwrap();
+    std::fs::write(model.join("sentence_bert_config.json"), format!(r#"{{"max_seq_length": {max_seq_length}}}"#))
+        .unwrap();
     let input = dir.path().join("long.txt");
     let long: String = (0..400).map(|i| format!("word{i} ")).collect();
     std::fs::write(&input, format!("{long}\nshort one\n")).unwrap();
@@ -191,27 +195,18 @@ fn a_max_length_past_the_position_table_is_capped_with_a_note() {
         .unwrap();
     let err = stderr(&o);
     assert!(o.status.success(), "{err}");
+    err
+}
+
+#[test]
+fn a_max_length_past_the_position_table_is_capped_with_a_note() {
+    let err = run_long_albert(5000, true);
     assert!(err.contains("5000") && err.contains("128"), "one note naming both numbers: {err}");
     assert_eq!(err.matches("5000").count(), 1, "{err}");
 }
 
 #[test]
 fn without_a_config_the_graph_s_position_table_caps_the_length() {
-    let dir = tempfile::tempdir().unwrap();
-    let model = dir.path().join("bare-albert");
-    std::fs::create_dir(&model).unwrap();
-    for f in ["model.onnx", "tokenizer.json"] {
-        std::fs::copy(albert_dir().join(f), model.join(f)).unwrap();
-    }
-    std::fs::write(model.join("sentence_bert_config.json"), r#"{"max_seq_length": 4000}"#).unwrap();
-    let input = dir.path().join("long.txt");
-    let long: String = (0..400).map(|i| format!("word{i} ")).collect();
-    std::fs::write(&input, format!("{long}\nshort one\n")).unwrap();
-    let o = simlens_command()
-        .args(["similarity", input.to_str().unwrap(), "--model", model.to_str().unwrap()])
-        .output()
-        .unwrap();
-    let err = stderr(&o);
-    assert!(o.status.success(), "{err}");
+    let err = run_long_albert(4000, false);
     assert!(err.contains("4000") && err.contains("128 positions"), "{err}");
 }

@@ -295,24 +295,27 @@ impl History {
 
     /// Undoes the last step; returns its label.
     pub fn undo(&mut self, state: &mut State) -> Option<String> {
-        let step = self.undo.pop()?;
         self.typing = None;
-        let now = Snapshot::of(state);
-        step.other.restore(state);
-        let label = step.label.clone();
-        self.redo.push(Step { id: step.id, label: step.label, other: now });
+        let step = self.undo.pop()?;
+        let (label, back) = Self::swap(step, state);
+        self.redo.push(back);
         Some(label)
     }
 
     /// Redoes the last undone step; returns its label.
     pub fn redo(&mut self, state: &mut State) -> Option<String> {
-        let step = self.redo.pop()?;
         self.typing = None;
+        let step = self.redo.pop()?;
+        let (label, back) = Self::swap(step, state);
+        self.undo.push(back);
+        Some(label)
+    }
+
+    /// Puts the step's sentences in place; returns its label and the step that goes back.
+    fn swap(step: Step, state: &mut State) -> (String, Step) {
         let now = Snapshot::of(state);
         step.other.restore(state);
-        let label = step.label.clone();
-        self.undo.push(Step { id: step.id, label: step.label, other: now });
-        Some(label)
+        (step.label.clone(), Step { id: step.id, label: step.label, other: now })
     }
 
     /// Whether `id` is the step an undo would undo now.
