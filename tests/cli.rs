@@ -325,3 +325,38 @@ fn embedding_cache_reuses_vectors_survives_damage_and_can_be_bypassed() {
     assert!(log.contains("embedding cache") && log.contains("unavailable"), "{log}");
     assert_eq!(first, uncached);
 }
+
+#[test]
+fn streamed_npy_and_csv_equal_the_gathered_json_across_chunks() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("many.txt");
+    let lines: String = (0..50).map(|i| format!("streamed sentence {i} about topic {}\n", i % 7)).collect();
+    std::fs::write(&input, lines).unwrap();
+    let input = input.to_str().unwrap();
+    let run = |args: &[&str]| {
+        let out = simlens_command().env("SIMLENS_EMBED_CHUNK", "7").args(args).output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        out.stdout
+    };
+    let json: serde_json::Value = serde_json::from_slice(&run(&["embed", input, "--format", "json"])).unwrap();
+    let want: Vec<f32> = json["embeddings"].as_array().unwrap().iter().flat_map(f32s).collect();
+    let npy = dir.path().join("e.npy");
+    run(&["embed", input, "--format", "npy", "-o", npy.to_str().unwrap()]);
+    let (rows, cols, data) = simlens::io::npy::read_f32(&std::fs::read(&npy).unwrap()).unwrap();
+    assert_eq!((rows, cols), (50, 384));
+    assert_eq!(data, want, "the streamed NPY holds exactly the gathered vectors");
+    let csv = run(&["embed", input, "--format", "csv"]);
+    let mut r = csv::Reader::from_reader(csv.as_slice());
+    let got: Vec<f32> = r
+        .records()
+        .flat_map(|rec| rec.unwrap().iter().skip(2).map(|x| x.parse::<f32>().unwrap()).collect::<Vec<_>>())
+        .collect();
+    assert_eq!(got.len(), want.len());
+    assert!(max_abs_diff(&got, &want) < 1e-6);
+    // numpy reads the streamed file, where it is installed.
+    let py = format!("import numpy as np; a = np.load({:?}); print(a.shape, a.dtype)", npy.to_str().unwrap());
+    match std::process::Command::new("python3").args(["-c", &py]).output() {
+        Ok(o) if o.status.success() => assert_eq!(String::from_utf8_lossy(&o.stdout).trim(), "(50, 384) float32"),
+        _ => eprintln!("skipped the numpy check: python3 with numpy is not available"),
+    }
+}

@@ -295,23 +295,48 @@ fn embed_set(
     texts: &[&str],
     args: &ModelArgs,
 ) -> Result<engine::Embeddings> {
+    let mut emb = engine::Embeddings::empty(0);
+    emb.data.reserve(texts.len() * embedder.info().dim);
+    embed_chunks(embedder, pooling, texts, args, &mut |offset, part| {
+        emb.dim = part.dim;
+        emb.data.extend_from_slice(&part.data);
+        emb.truncated.extend(part.truncated.iter().map(|i| i + offset));
+        Ok(())
+    })?;
+    Ok(emb)
+}
+
+/// Sentences a chunk holds: `SIMLENS_EMBED_CHUNK` if set (tests use small chunks to cross
+/// chunk boundaries), else [`EMBED_CHUNK`].
+fn embed_chunk() -> usize {
+    std::env::var("SIMLENS_EMBED_CHUNK").ok().and_then(|v| v.parse().ok()).filter(|&n| n > 0).unwrap_or(EMBED_CHUNK)
+}
+
+/// Embeds `texts` a chunk at a time through the store, handing each chunk's vectors
+/// (and its offset) to `sink` before the next is computed: memory stays bounded by a chunk.
+fn embed_chunks(
+    embedder: &mut OnnxEmbedder,
+    pooling: Pooling,
+    texts: &[&str],
+    args: &ModelArgs,
+    sink: &mut dyn FnMut(usize, &engine::Embeddings) -> Result<()>,
+) -> Result<()> {
     let root = if args.no_cache { None } else { engine::cache::default_root() };
     let mut store = engine::store::VectorStore::new(root);
     let mut progress = Progress::new("embedding");
-    let mut emb = engine::Embeddings::empty(0);
-    emb.data.reserve(texts.len() * embedder.info().dim);
-    let mut embedded = 0;
-    for (c, chunk) in texts.chunks(EMBED_CHUNK).enumerate() {
-        let offset = c * EMBED_CHUNK;
+    let (mut embedded, mut truncated, mut first_cut) = (0, 0, None);
+    let size = embed_chunk();
+    for (c, chunk) in texts.chunks(size).enumerate() {
+        let offset = c * size;
         let part = store.embed(embedder, chunk, pooling, &mut |d, _| progress.update(offset + d, texts.len()))?;
         if let Some(note) = store.take_disk_note() {
             warn(&format!("note: {note}"));
         }
         progress.update(offset + chunk.len(), texts.len());
         embedded += part.embedded;
-        emb.dim = part.embeddings.dim;
-        emb.data.extend_from_slice(&part.embeddings.data);
-        emb.truncated.extend(part.embeddings.truncated.iter().map(|i| i + offset));
+        truncated += part.embeddings.truncated.len();
+        first_cut = first_cut.or(part.embeddings.truncated.first().map(|i| i + offset));
+        sink(offset, &part.embeddings)?;
     }
     drop(progress);
     if store.has_disk() {
@@ -319,15 +344,14 @@ fn embed_set(
     } else {
         log::info!("{embedded} sentences embedded (no embedding cache)");
     }
-    if !emb.truncated.is_empty() {
+    if let Some(first) = first_cut {
         warn(&format!(
-            "note: {} sentence(s) longer than {} tokens were truncated (first: #{})",
-            emb.truncated.len(),
+            "note: {truncated} sentence(s) longer than {} tokens were truncated (first: #{})",
             embedder.info().max_length,
-            emb.truncated[0] + 1
+            first + 1
         ));
     }
-    Ok(emb)
+    Ok(())
 }
 
 fn warn(msg: &str) {
@@ -370,20 +394,41 @@ fn embed(input: &Path, args: &ModelArgs, format: EmbeddingFormat, output: Option
     let (mut embedder, pooling) = load(args)?;
     let loaded = t.elapsed();
     let (texts, groups) = set.flatten();
-    let emb = embed_set(&mut embedder, pooling, &texts, args)?;
-    let embedded = t.elapsed();
+    let group_names: Vec<&str> = groups.iter().map(|&g| set.groups[g].name.as_str()).collect();
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
-    log::debug!(
-        "read {:.0} ms, runtime and model {:.0} ms, embedding {:.0} ms",
-        ms(read),
-        ms(loaded - read),
-        ms(embedded - loaded)
-    );
+    log::debug!("read {:.0} ms, runtime and model {:.0} ms", ms(read), ms(loaded - read));
+    if let (EmbeddingFormat::Npy | EmbeddingFormat::Csv, Some(_)) | (EmbeddingFormat::Csv, None) = (format, output) {
+        // Streamed: the header, then each chunk's rows as they are computed.
+        let mut failed = None;
+        let written = write_out(output, false, |w| {
+            let mut stream = crate::io::export::EmbeddingStream::new(format, texts.len());
+            let result = embed_chunks(&mut embedder, pooling, &texts, args, &mut |offset, part| {
+                let rows = offset..offset + part.len();
+                stream
+                    .write(w, &texts[rows.clone()], &group_names[rows], part)
+                    .map_err(|e| Error::io("cannot write", output.map_or(Path::new("<stdout>"), |p| p), e))
+            });
+            match result {
+                Ok(()) => stream.finish(w),
+                Err(e) => {
+                    failed = Some(e);
+                    Err(std::io::Error::other("embedding stopped"))
+                }
+            }
+        });
+        // The first failure, once: the writer's own error wraps only the stop.
+        return match failed {
+            Some(e) => Err(e),
+            None => written,
+        };
+    }
+    let emb = embed_set(&mut embedder, pooling, &texts, args)?;
+    log::debug!("embedding {:.0} ms", ms(t.elapsed() - loaded));
     let export = EmbeddingExport {
         model: &embedder.info().name,
         pooling,
         labels: &texts,
-        groups: groups.iter().map(|&g| set.groups[g].name.as_str()).collect(),
+        groups: group_names,
         embeddings: &emb,
     };
     match (format, output) {

@@ -235,3 +235,72 @@ impl EmbeddingExport<'_> {
         }
     }
 }
+
+/// Embeddings written as they are computed: the header with the first rows, then rows.
+/// NPY and CSV only (their rows stand alone); the result equals [`EmbeddingExport::write`].
+pub struct EmbeddingStream {
+    format: EmbeddingFormat,
+    rows: usize,
+    written: usize,
+    dim: Option<usize>,
+}
+
+impl EmbeddingStream {
+    /// A stream of `rows` vectors in `format` (NPY or CSV).
+    pub fn new(format: EmbeddingFormat, rows: usize) -> Self {
+        Self { format, rows, written: 0, dim: None }
+    }
+
+    fn header(&mut self, w: &mut dyn Write, dim: usize) -> std::io::Result<()> {
+        if self.dim.is_some() {
+            return Ok(());
+        }
+        self.dim = Some(dim);
+        match self.format {
+            EmbeddingFormat::Npy => npy::write_header(w, self.rows, dim),
+            _ => {
+                let mut cw = csv::Writer::from_writer(w);
+                let mut header = vec!["text".to_owned(), "group".to_owned()];
+                header.extend((0..dim).map(|i| i.to_string()));
+                cw.write_record(&header)?;
+                cw.flush()
+            }
+        }
+    }
+
+    /// Writes the next rows: `labels[k]`, `groups[k]` and `e.row(k)`.
+    pub fn write(
+        &mut self,
+        w: &mut dyn Write,
+        labels: &[&str],
+        groups: &[&str],
+        e: &Embeddings,
+    ) -> std::io::Result<()> {
+        self.header(w, e.dim)?;
+        if self.dim != Some(e.dim) {
+            return Err(std::io::Error::other("vectors changed length in the middle of the output"));
+        }
+        self.written += e.len();
+        match self.format {
+            EmbeddingFormat::Npy => npy::write_values(w, &e.data),
+            _ => {
+                let mut cw = csv::Writer::from_writer(w);
+                for ((label, group), row) in labels.iter().zip(groups).zip(e.rows()) {
+                    cw.write_field(label)?;
+                    cw.write_field(group)?;
+                    cw.write_record(row.iter().map(|v| v.to_string()))?;
+                }
+                cw.flush()
+            }
+        }
+    }
+
+    /// Ends the stream; checks every promised row was written.
+    pub fn finish(mut self, w: &mut dyn Write) -> std::io::Result<()> {
+        self.header(w, 0)?;
+        if self.written != self.rows {
+            return Err(std::io::Error::other(format!("{} of {} rows were written", self.written, self.rows)));
+        }
+        w.flush()
+    }
+}

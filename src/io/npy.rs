@@ -7,6 +7,12 @@ use crate::{Error, Result};
 /// Writes a C-order float32 array of `shape` (rows, cols) as `.npy`.
 pub fn write_f32(w: &mut dyn Write, rows: usize, cols: usize, data: &[f32]) -> std::io::Result<()> {
     assert_eq!(data.len(), rows * cols, "data does not match the shape");
+    write_header(w, rows, cols)?;
+    write_values(w, data)
+}
+
+/// The header of a C-order float32 array of `shape` (rows, cols); its values follow.
+pub fn write_header(w: &mut dyn Write, rows: usize, cols: usize) -> std::io::Result<()> {
     let mut header = format!("{{'descr': '<f4', 'fortran_order': False, 'shape': ({rows}, {cols}), }}");
     // Magic (6) + version (2) + length (2) + header + newline, padded to 64 bytes.
     let total = 10 + header.len() + 1;
@@ -14,7 +20,11 @@ pub fn write_f32(w: &mut dyn Write, rows: usize, cols: usize, data: &[f32]) -> s
     header.push('\n');
     w.write_all(b"\x93NUMPY\x01\x00")?;
     w.write_all(&(header.len() as u16).to_le_bytes())?;
-    w.write_all(header.as_bytes())?;
+    w.write_all(header.as_bytes())
+}
+
+/// Float32 values, little-endian, as an array's data.
+pub fn write_values(w: &mut dyn Write, data: &[f32]) -> std::io::Result<()> {
     let mut buf = Vec::with_capacity(data.len() * 4);
     for v in data {
         buf.extend_from_slice(&v.to_le_bytes());
