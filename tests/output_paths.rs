@@ -210,3 +210,23 @@ fn without_a_config_the_graph_s_position_table_caps_the_length() {
     let err = run_long_albert(4000, false);
     assert!(err.contains("4000") && err.contains("128 positions"), "{err}");
 }
+
+#[test]
+fn dev_stdout_redirected_into_a_file_appends_and_never_replaces_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("results.csv");
+    std::fs::write(&file, "header line\n").unwrap();
+    // `simlens … -o /dev/stdout >> results.csv`, and the same through /proc/self/fd/1.
+    for target in ["/dev/stdout", "/proc/self/fd/1"] {
+        let out = std::fs::OpenOptions::new().append(true).open(&file).unwrap();
+        let o = simlens_command()
+            .args(["similarity", seed().to_str().unwrap(), "-o", target])
+            .stdout(out)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", stderr(&o));
+    }
+    let got = std::fs::read(&file).unwrap();
+    let want = [b"header line\n".as_slice(), &expected_csv(), &expected_csv()].concat();
+    assert_eq!(got, want, "the header stays and both outputs follow it");
+}

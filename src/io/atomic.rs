@@ -9,7 +9,8 @@
 //! | a regular file | replaced atomically; it keeps its permission bits, and its owner where the process may set it |
 //! | a regular file with other hard links | replaced atomically, which gives this name a file of its own: the other names keep the old content, and a warning says so. Writing in place instead would give up atomicity, so a crash could leave every name torn |
 //! | a symbolic link | its target is written as above (a link that points nowhere yet gets its target created); the link stays |
-//! | a device, FIFO or socket (`/dev/null`, `/dev/stdout`, `/proc/self/fd/N`) | opened and written straight into: no temp file, no rename |
+//! | one of this process's open descriptors (`/dev/stdout`, `/dev/fd/N`, `/proc/self/fd/N`) | written through the descriptor as the shell opened it (`>` or `>>`), whatever file it leads to |
+//! | a device, FIFO or socket (`/dev/null`) | opened and written straight into: no temp file, no rename; a FIFO nobody reads within 10 s is an error, not a hang |
 //! | a folder | an error |
 //!
 //! A reader of a regular file sees the old content or the new, never half of one. Every
@@ -37,11 +38,51 @@ pub fn atomic_write(path: &Path, write: impl FnOnce(&mut dyn Write) -> std::io::
         let mut out = std::io::stdout().lock();
         return write(&mut out).and_then(|()| out.flush()).map_err(|e| Error::io("cannot write", "<stdout>", e));
     }
+    if let Some(fd) = open_descriptor(path) {
+        return write_descriptor(path, fd, write);
+    }
     match target(path).map_err(|e| Error::io("cannot write", path, e))? {
         Target::New(real) => replace(path, &real, None, write),
         Target::Regular(real, meta) => replace(path, &real, Some(meta), write),
         Target::Special => direct(path, write),
     }
+}
+
+/// The descriptor a path names when it is one of this process's open files (`/dev/stdout`,
+/// `/dev/stderr`, `/dev/fd/N`, `/proc/self/fd/N`, `/proc/<our pid>/fd/N`): written through
+/// as the shell set it up (`>` or `>>`), never followed to a file and replaced.
+fn open_descriptor(path: &Path) -> Option<u32> {
+    let p = path.to_str()?;
+    match p {
+        "/dev/stdout" => return Some(1),
+        "/dev/stderr" => return Some(2),
+        _ => {}
+    }
+    let pid = format!("/proc/{}/fd/", std::process::id());
+    ["/dev/fd/", "/proc/self/fd/", pid.as_str()].iter().find_map(|prefix| p.strip_prefix(prefix)?.parse().ok())
+}
+
+/// Writes into an open descriptor: standard output and error as they are; another
+/// descriptor reopened at its end (its offset is the writer's, and a `>` file is empty).
+fn write_descriptor(path: &Path, fd: u32, write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> Result<()> {
+    let result = match fd {
+        1 => {
+            let mut out = std::io::stdout().lock();
+            write(&mut out).and_then(|()| out.flush())
+        }
+        2 => {
+            let mut err = std::io::stderr().lock();
+            write(&mut err).and_then(|()| err.flush())
+        }
+        _ => (|| {
+            let regular = std::fs::metadata(path)?.is_file();
+            let file = OpenOptions::new().write(true).append(regular).open(path)?;
+            let mut w = BufWriter::new(file);
+            write(&mut w)?;
+            w.flush()
+        })(),
+    };
+    result.map_err(|e| Error::io("cannot write", path, e))
 }
 
 /// What a path leads to.
@@ -91,10 +132,46 @@ fn target(path: &Path) -> std::io::Result<Target> {
     Err(std::io::Error::new(ErrorKind::InvalidInput, format!("more than {MAX_LINKS} symbolic links")))
 }
 
+/// How long a FIFO may go without a reader before the write gives up.
+const FIFO_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Opens `path` for writing. A FIFO is first probed without blocking: with no reader the
+/// open would wait forever, so it is retried for [`FIFO_WAIT`], then refused with a message.
+fn open_special(path: &Path) -> std::io::Result<File> {
+    use std::os::unix::fs::{FileTypeExt as _, OpenOptionsExt as _};
+    let is_fifo = std::fs::metadata(path).is_ok_and(|m| m.file_type().is_fifo());
+    if is_fifo {
+        /// `O_NONBLOCK` on Linux.
+        const O_NONBLOCK: i32 = 0o4000;
+        let start = std::time::Instant::now();
+        loop {
+            match OpenOptions::new().write(true).custom_flags(O_NONBLOCK).open(path) {
+                // A reader is there: open again blocking, so writes wait for it, not fail.
+                Ok(probe) => {
+                    let file = OpenOptions::new().write(true).open(path)?;
+                    drop(probe);
+                    return Ok(file);
+                }
+                Err(e) if e.raw_os_error() == Some(6) && start.elapsed() < FIFO_WAIT => {
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
+                Err(e) if e.raw_os_error() == Some(6) => {
+                    return Err(std::io::Error::new(
+                        ErrorKind::NotConnected,
+                        format!("no program read the FIFO within {} s; start the reader first", FIFO_WAIT.as_secs()),
+                    ));
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+    OpenOptions::new().write(true).open(path)
+}
+
 /// Writes straight into a device, FIFO or socket.
 fn direct(path: &Path, write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> Result<()> {
     let result = (|| -> std::io::Result<()> {
-        let file = OpenOptions::new().write(true).open(path)?;
+        let file = open_special(path)?;
         let mut w = BufWriter::new(file);
         write(&mut w)?;
         w.flush()
@@ -271,6 +348,29 @@ mod tests {
         put(&fifo, "through the pipe").unwrap();
         assert_eq!(reader.join().unwrap(), "through the pipe");
         assert!(std::fs::symlink_metadata(&fifo).unwrap().file_type().is_fifo());
+    }
+
+    #[test]
+    fn a_fifo_without_a_reader_is_an_error_not_a_hang() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("nobody");
+        if !std::process::Command::new("mkfifo").arg(&fifo).status().is_ok_and(|s| s.success()) {
+            eprintln!("skipped: mkfifo is not available");
+            return;
+        }
+        let start = std::time::Instant::now();
+        let err = put(&fifo, "x").unwrap_err().to_string();
+        assert!(err.contains("no program read the FIFO"), "{err}");
+        assert!(start.elapsed() < FIFO_WAIT + std::time::Duration::from_secs(5));
+    }
+
+    #[test]
+    fn this_process_s_descriptors_are_recognised_and_other_paths_are_not() {
+        assert_eq!(open_descriptor(Path::new("/dev/stdout")), Some(1));
+        assert_eq!(open_descriptor(Path::new("/proc/self/fd/7")), Some(7));
+        assert_eq!(open_descriptor(Path::new(&format!("/proc/{}/fd/3", std::process::id()))), Some(3));
+        assert_eq!(open_descriptor(Path::new("/proc/1/fd/3")), None, "another process's descriptor");
+        assert_eq!(open_descriptor(Path::new("/tmp/fd/1")), None);
     }
 
     #[test]
