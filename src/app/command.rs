@@ -187,7 +187,10 @@ impl SimlensApp {
             | Command::MoveSentences { .. }
             | Command::ClearSentences
             | Command::ReplaceSet { .. } => self.edit(c),
-            Command::Edited => self.jobs.mark_dirty(),
+            Command::Edited => {
+                self.set_version += 1;
+                self.jobs.mark_dirty();
+            }
             Command::SetDraft { group, text } => {
                 let drafts = &mut self.state.drafts;
                 if drafts.len() <= group {
@@ -242,6 +245,7 @@ impl SimlensApp {
     /// Applies an edit of the sentences as one undoable step.
     fn edit(&mut self, c: Command) {
         let Some((applied, step)) = self.history.apply(&mut self.state, c) else { return };
+        self.set_version += 1;
         if applied.replaced {
             self.jobs.select(None);
             self.jobs.mark_dirty_now();
@@ -278,6 +282,7 @@ impl SimlensApp {
         };
         self.drop_stale_undo_offers();
         if let Some(msg) = done {
+            self.set_version += 1;
             // The vectors of sentences that come back are still in the worker's store.
             self.jobs.mark_dirty_now();
             self.chrome.notify(Notification::info(msg));

@@ -75,6 +75,9 @@ pub struct GroupSelection {
     pub h: usize,
 }
 
+/// Most sentences a group may have for the app to explain it (the model runs on each).
+const MAX_EXPLAINED_GROUP: usize = 2_000;
+
 /// A search query's vector and the model and pooling it was made with.
 #[derive(Debug, Clone)]
 struct QueryVector {
@@ -258,6 +261,10 @@ impl JobScheduler {
         match r {
             Response::Loaded(Ok(info)) => {
                 out.extend(info.notes.iter().map(|n| Command::Notify(Notification::info(n.clone()))));
+                // Another model reads other tokens and explains otherwise.
+                self.tokens = None;
+                self.explanation = None;
+                self.group_explanation = None;
                 self.model = ModelStatus::Ready(info);
                 self.last_sent = None;
                 self.mark_dirty_now();
@@ -274,14 +281,17 @@ impl JobScheduler {
             }
             Response::Done(c) => self.done(*c, out),
             Response::Patched(p) => self.patched(*p, out),
-            Response::Failed { job, error } => {
+            Response::Failed { job: Some(job), error } => {
                 self.last_job_failed = true;
-                match job {
-                    Some(job) if self.running.is_some_and(|r| r.id == job) => self.running = None,
-                    Some(_) => {}
-                    None => self.scoring = None,
+                if self.running.is_some_and(|r| r.id == job) {
+                    self.running = None;
                 }
                 self.last_sent = None;
+                out.push(Command::Notify(Notification::error(error.to_string())));
+            }
+            // A query or a quality check: the embed jobs are not held back by it.
+            Response::Failed { job: None, error } => {
+                self.scoring = None;
                 out.push(Command::Notify(Notification::error(error.to_string())));
             }
             Response::ScoreProgress { done, total } => self.scoring = Some(Scoring { done, total }),
@@ -293,8 +303,10 @@ impl JobScheduler {
                     self.search.vector = Some(QueryVector { vector, fingerprint, pooling });
                     self.rank_search();
                 }
+                Err(_) if text != self.search.query => {}
                 Err(e) => out.push(Command::Notify(Notification::error(format!("Search failed: {e}")))),
             },
+            Response::Note(text) => out.push(Command::Notify(Notification::info(text))),
             Response::Explained(asked, result) => {
                 if let Some((_, at)) = self.explaining.take_if(|(p, _)| *p == asked) {
                     let took = at.elapsed();
@@ -332,6 +344,7 @@ impl JobScheduler {
                 self.rank_search();
                 self.request_tokens();
                 self.request_explanation();
+                self.refresh_group_explanation();
             }
             None => {
                 // The answer it changes is gone: ask for a full one.
@@ -391,14 +404,15 @@ impl JobScheduler {
         }
         let same_shape = self.result.as_ref().is_some_and(|r| r.table.texts == c.table.texts);
         if !same_shape {
-            let n = c.table.len();
-            self.selection = self.selection.filter(|s| s.row < n && s.col < n);
+            // The selection follows its sentences; one that is gone is dropped.
+            self.selection = self.follow_selection(&c.table);
         }
         self.result = Some(Arc::new(c));
         out.push(Command::ResultChanged(ResultChange::Replaced));
         self.rank_search();
         self.request_tokens();
         self.request_explanation();
+        self.refresh_group_explanation();
     }
 
     /// Sends an embed job once edits have been quiet for the debounce time.
@@ -494,13 +508,39 @@ impl JobScheduler {
     fn request_explanation(&mut self) {
         let (Some(sel), Some(r)) = (self.selection, &self.result) else { return };
         let (Some(a), Some(b)) = (r.table.texts.get(sel.row), r.table.texts.get(sel.col)) else { return };
-        let pair = ExplainPair { a: a.clone(), b: b.clone(), pooling: r.pooling };
-        let known = self.explanation.as_ref().is_some_and(|e| e.asked == pair)
-            || self.explaining.as_ref().is_some_and(|(p, _)| *p == pair);
-        if !known {
-            self.explaining = Some((pair.clone(), Instant::now()));
-            self.send(Request::Explain(pair));
+        let pair =
+            ExplainPair { a: a.clone(), b: b.clone(), pooling: r.pooling, fingerprint: r.model.fingerprint.clone() };
+        if self.explaining.as_ref().is_some_and(|(p, _)| *p == pair) {
+            return;
         }
+        // A failed answer (no model for a moment) is asked again; a good one is kept.
+        if self.explanation.as_ref().is_some_and(|e| e.asked == pair && e.result.is_ok()) {
+            // An answer on its way for another pair would replace this one: it is not wanted now.
+            self.explaining = None;
+            return;
+        }
+        self.explaining = Some((pair.clone(), Instant::now()));
+        self.send(Request::Explain(pair));
+    }
+
+    /// Keeps the group explanation in step with the result: asked again for the new
+    /// sentences, or dropped when its groups are gone.
+    fn refresh_group_explanation(&mut self) {
+        let Some(sel) = self.group_selection else { return };
+        let groups = self.result.as_ref().map_or(0, |r| r.table.group_names.len());
+        if sel.g >= groups || sel.h >= groups {
+            self.group_selection = None;
+            self.group_explanation = None;
+            return;
+        }
+        self.select_groups(sel);
+    }
+
+    /// Where the selected sentences are in the new result, by text; `None` when one is gone.
+    fn follow_selection(&self, new: &SentenceTable) -> Option<Selection> {
+        let (sel, old) = (self.selection?, &self.result.as_ref()?.table);
+        let at = |i: usize| old.texts.get(i).and_then(|t| new.texts.iter().position(|n| n == t));
+        Some(Selection { row: at(sel.row)?, col: at(sel.col)? })
     }
 
     /// Selects a cell of the group matrix and asks for its explanation.
@@ -515,7 +555,16 @@ impl JobScheduler {
             h: selection.h,
             texts_g: texts(selection.g),
             texts_h: if selection.g == selection.h { Vec::new() } else { texts(selection.h) },
+            fingerprint: r.model.fingerprint.clone(),
         };
+        let largest = asked.texts_g.len().max(asked.texts_h.len());
+        if largest > MAX_EXPLAINED_GROUP {
+            let why = format!(
+                "A group explanation runs the model on every sentence of both groups; these have up to {largest}, more than {MAX_EXPLAINED_GROUP}. Explain single pairs in the heatmap, or use `simlens explain FILE --groups A B`."
+            );
+            self.group_explanation = Some(Explained { asked, result: Err(why), took: Duration::ZERO });
+            return;
+        }
         if r.pooling != Pooling::Mean {
             let why = format!(
                 "Group explanations are exact for mean pooling only; this result uses {} pooling. Choose mean in the Pooling menu.",
@@ -524,9 +573,15 @@ impl JobScheduler {
             self.group_explanation = Some(Explained { asked, result: Err(why), took: Duration::ZERO });
             return;
         }
-        if self.group_explanation.as_ref().is_some_and(|e| e.asked == asked) {
+        if self.group_explanation.as_ref().is_some_and(|e| e.asked == asked && e.result.is_ok()) {
+            self.explaining_groups = None;
             return;
         }
+        if self.explaining_groups.as_ref().is_some_and(|(a, _)| *a == asked) {
+            return;
+        }
+        // The old answer is of other sentences: a spinner until the new one lands.
+        self.group_explanation = None;
         self.explaining_groups = Some((asked.clone(), Instant::now()));
         self.send(Request::ExplainGroups(asked));
     }

@@ -118,6 +118,8 @@ pub struct SimlensApp {
     chrome: Chrome,
     autosave: Autosave,
     history: edit::History,
+    /// Counts changes to the sentences, so views holding indices into them can let go.
+    set_version: u64,
     startup: Startup,
     /// Commands gathered this frame.
     commands: Vec<Command>,
@@ -153,6 +155,7 @@ impl SimlensApp {
             views: Views::default(),
             chrome: Chrome::new(notifications),
             history: edit::History::default(),
+            set_version: 0,
             startup: Startup::new(),
             commands: Vec::new(),
         }
@@ -266,6 +269,7 @@ impl SimlensApp {
             search: &self.jobs.search,
             tokens: self.jobs.tokens.as_ref(),
             history: &self.history,
+            set_version: self.set_version,
             explanation: self.jobs.explanation.as_ref(),
             group_selection: self.jobs.group_selection,
             group_explanation: self.jobs.group_explanation.as_ref(),

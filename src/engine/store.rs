@@ -129,6 +129,12 @@ impl VectorStore {
             }
         }
         let embedded = missing.len();
+        // With memory, every vector goes there as soon as it is known: a job cancelled half
+        // way keeps what it computed for the next one.
+        let mut remember = memory.as_mut().map(|m| m.entry(context.clone()).or_default());
+        if let Some(m) = remember.as_mut() {
+            m.extend(fresh.drain());
+        }
         let mut done = 0;
         for part in missing.chunks(chunk) {
             let emb = embedder.embed(part, pooling, &mut |d, _| progress(done + d, embedded))?;
@@ -137,7 +143,11 @@ impl VectorStore {
                 if let Some(d) = disk.as_mut() {
                     d.put(text_key(text), row, truncated);
                 }
-                fresh.insert(text_key(text), Cached { vector: row.to_vec(), truncated });
+                let cached = Cached { vector: row.to_vec(), truncated };
+                match remember.as_mut() {
+                    Some(m) => m.insert(text_key(text), cached),
+                    None => fresh.insert(text_key(text), cached),
+                };
             }
             if let Some(d) = disk.as_mut() {
                 d.finish();
@@ -147,12 +157,8 @@ impl VectorStore {
                 return Err(Error::Cancelled);
             }
         }
-        let gathered = match memory.as_mut() {
-            Some(m) => {
-                let m = m.entry(context).or_default();
-                m.extend(fresh);
-                gather(&keys, m)
-            }
+        let gathered = match remember {
+            Some(m) => gather(&keys, m),
             None => gather(&keys, &fresh),
         };
         match gathered? {
@@ -247,6 +253,18 @@ mod tests {
         assert_eq!(again.embedded, 0);
         assert_eq!(again.embeddings.data, e.embed(&texts, Pooling::Mean, &mut all).unwrap().data);
         assert_eq!(store.embed(&mut e, &texts, Pooling::Cls, &mut all).unwrap().embedded, 3);
+    }
+
+    #[test]
+    fn a_cancelled_call_keeps_what_it_embedded() {
+        let mut e = FakeEmbedder::new("fake", 8);
+        let mut store = VectorStore::new(None).with_memory(100).with_chunk(1);
+        let texts = ["a", "b", "c", "d"];
+        let r = store.embed(&mut e, &texts, Pooling::Mean, &mut |done, _| done < 2);
+        assert!(matches!(r, Err(Error::Cancelled)));
+        let again = store.embed(&mut e, &texts, Pooling::Mean, &mut |_, _| true).unwrap();
+        // "a" was stored before the cancel came, inside the embedding of "b".
+        assert_eq!(again.embedded, 3, "what was embedded before the cancel is kept");
     }
 
     #[test]

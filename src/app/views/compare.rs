@@ -113,6 +113,7 @@ impl CompareView {
                 | Response::Progress { .. }
                 | Response::Tokens(..)
                 | Response::Explained(..)
+                | Response::Note(_)
                 | Response::GroupsExplained(..)
                 | Response::Query { .. }
                 | Response::ScoreProgress { .. }

@@ -29,28 +29,37 @@ pub struct EditorView {
     selected: BTreeSet<SentenceRef>,
     /// Where a Shift-click extends the selection from.
     anchor: Option<SentenceRef>,
+    /// The sentences' version the selection was made on.
+    version: u64,
 }
 
 /// Why a sentence is flagged, and the group it is closer to.
 struct Misfit {
     why: String,
-    closer: String,
+    closer: usize,
 }
 
-/// Misfits of the last result, keyed by (group name, sentence) so they stay attached to
-/// their sentences while the set is being edited.
-fn misfit_notes(result: Option<&Computed>) -> HashMap<(&str, &str), Misfit> {
+/// Misfits of the last result, keyed by (group index, sentence) so they stay attached to
+/// their sentences while the set is being edited; none while the groups differ from the
+/// result's (a group moved or renamed since), so a click never moves to the wrong group.
+fn misfit_notes<'a>(result: Option<&'a Computed>, groups: &[Group]) -> HashMap<(usize, &'a str), Misfit> {
     let Some(r) = result else { return HashMap::new() };
+    let shown = |g: &Group, n: &str| if g.name.is_empty() { n == crate::io::sentences::UNGROUPED } else { g.name == n };
+    let same_groups =
+        groups.len() == r.table.group_names.len() && groups.iter().zip(&r.table.group_names).all(|(g, n)| shown(g, n));
+    if !same_groups {
+        return HashMap::new();
+    }
     r.misfits
         .iter()
         .map(|m| {
-            let key = (r.table.group_of(m.index), r.table.texts[m.index].as_str());
-            let closer = r.table.group_names[m.closer_group].clone();
+            let key = (r.table.groups[m.index], r.table.texts[m.index].as_str());
+            let closer = &r.table.group_names[m.closer_group];
             let why = format!(
                 "Closer to “{closer}” ({:.3}) than to its own group ({:.3}): mean similarity, centroid rule.\nClick to move it to “{closer}”.",
                 m.closer, m.own
             );
-            (key, Misfit { why, closer })
+            (key, Misfit { why, closer: m.closer_group })
         })
         .collect()
 }
@@ -58,18 +67,21 @@ fn misfit_notes(result: Option<&Computed>) -> HashMap<(&str, &str), Misfit> {
 /// What one sentence row needs to know.
 struct RowCtx<'a> {
     group: usize,
-    group_name: &'a str,
     names: &'a [String],
-    misfits: &'a HashMap<(&'a str, &'a str), Misfit>,
+    misfits: &'a HashMap<(usize, &'a str), Misfit>,
 }
 
 impl EditorView {
     /// Draws the editor.
     pub fn ui(&mut self, ui: &mut egui::Ui, ctx: &ViewCtx<'_>, out: &mut Vec<Command>) {
         let groups = &ctx.state.set.groups;
-        // Selections of sentences that are gone (deleted, undone) are dropped.
-        self.selected.retain(|r| groups.get(r.group).is_some_and(|g| r.index < g.sentences.len()));
-        let misfits = misfit_notes(ctx.result.map(|r| r.as_ref()));
+        // Indices into sentences that changed since could name other sentences: let go.
+        if self.version != ctx.set_version {
+            self.version = ctx.set_version;
+            self.selected.clear();
+            self.anchor = None;
+        }
+        let misfits = misfit_notes(ctx.result.map(|r| r.as_ref()), groups);
         let names: Vec<String> = groups.iter().map(|g| g.name.clone()).collect();
         ui.horizontal(|ui| {
             ui.heading("Sentences");
@@ -87,7 +99,7 @@ impl EditorView {
                     let frame = egui::Frame::group(ui.style());
                     let (_, dropped) = ui.dnd_drop_zone::<DragRows, _>(frame, |ui| {
                         header_row(ui, g, group, groups.len(), out);
-                        let row = RowCtx { group: g, group_name: &group.name, names: &names, misfits: &misfits };
+                        let row = RowCtx { group: g, names: &names, misfits: &misfits };
                         self.sentences_ui(ui, &row, group, out);
                         self.new_rows_ui(ui, ctx, g, out);
                     });
@@ -215,12 +227,10 @@ impl EditorView {
             if ui.small_button("✖").on_hover_text("Delete this sentence").clicked() {
                 out.push(Command::DeleteSentence(row.group, i));
             }
-            if let Some(m) = row.misfits.get(&(row.group_name, sentence.trim())) {
+            if let Some(m) = row.misfits.get(&(row.group, sentence.trim())) {
                 let warn = egui::Button::new(egui::RichText::new("⚠").color(ui.visuals().warn_fg_color)).small();
-                if ui.add(warn).on_hover_text(&m.why).clicked()
-                    && let Some(to) = row.names.iter().position(|n| *n == m.closer)
-                {
-                    out.push(Command::MoveSentences { from: vec![me], to });
+                if ui.add(warn).on_hover_text(&m.why).clicked() {
+                    out.push(Command::MoveSentences { from: vec![me], to: m.closer });
                 }
             }
             let mut text = sentence.to_owned();

@@ -39,6 +39,8 @@ pub struct ViewCtx<'a> {
     pub tokens: Option<&'a TokensOf>,
     /// The undo history, for the Edit menu.
     pub history: &'a super::edit::History,
+    /// Changes whenever the sentences change (edits, undo, files).
+    pub set_version: u64,
     /// The selected pair's explanation, as far as it arrived.
     pub explanation:
         Option<&'a super::jobs::Explained<super::worker::ExplainPair, crate::engine::explain::Explanation>>,

@@ -89,6 +89,8 @@ pub struct ExplainPair {
     pub b: String,
     /// The pooling of the shown result.
     pub pooling: Pooling,
+    /// The model of the shown result: another model's explanation is not this one's.
+    pub fingerprint: String,
 }
 
 /// Which groups to explain.
@@ -102,6 +104,8 @@ pub struct ExplainGroups {
     pub texts_g: Vec<String>,
     /// The column group's sentences (unused when `g == h`).
     pub texts_h: Vec<String>,
+    /// The model of the shown result.
+    pub fingerprint: String,
 }
 
 /// Answers from the worker.
@@ -132,6 +136,8 @@ pub enum Response {
     },
     /// Tokens of a sentence.
     Tokens(String, Result<TokenInfo>),
+    /// Something the user should know that is not an error of a request (the disk cache off).
+    Note(String),
     /// A pair's explanation.
     Explained(ExplainPair, Result<Explanation>),
     /// Two groups' explanation.

@@ -196,6 +196,9 @@ impl WorkerState {
                 Response::Done(Box::new(c))
             }),
         }));
+        if let Some(note) = self.store.take_disk_note() {
+            self.send(Response::Note(note));
+        }
         match outcome {
             Ok(Ok(answer)) => self.send(answer),
             Ok(Err(Error::Cancelled)) => {}
