@@ -177,3 +177,43 @@ fn explain_groups_adds_up_to_the_group_cell_and_names_bad_groups() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("no group named “Nope”"));
 }
+
+#[test]
+fn vectors_from_a_file_give_the_text_path_s_results() {
+    let dir = tempfile::tempdir().unwrap();
+    let seed = common::root().join("assets").join("seed.txt");
+    let seed = seed.to_str().unwrap();
+    let npy = dir.path().join("v.npy");
+    run(&["embed", seed, "-o", npy.to_str().unwrap()]);
+    let npy = npy.to_str().unwrap();
+    let text: serde_json::Value = serde_json::from_str(&run(&["similarity", seed, "--format", "json"])).unwrap();
+    let file: serde_json::Value =
+        serde_json::from_str(&run(&["similarity", seed, "--format", "json", "--vectors", npy])).unwrap();
+    let flat =
+        |j: &serde_json::Value| j["matrix"].as_array().unwrap().iter().flat_map(common::f32s).collect::<Vec<_>>();
+    assert!(common::max_abs_diff(&flat(&text), &flat(&file)) < 1e-6);
+    assert!(file["model"].as_str().unwrap().starts_with("vectors from"), "{}", file["model"]);
+    assert!(file["pooling"].is_null(), "no model, no pooling: {}", file["pooling"]);
+    // The same pairs and misfits; scores within 1e-6 (the file's rows are normalised again).
+    let same = |a: &str, b: &str| {
+        a.lines().count() == b.lines().count()
+            && a.lines().zip(b.lines()).all(|(x, y)| {
+                x.split(',').zip(y.split(',')).all(|(p, q)| match (p.parse::<f32>(), q.parse::<f32>()) {
+                    (Ok(p), Ok(q)) => (p - q).abs() < 1e-6,
+                    _ => p == q,
+                })
+            })
+    };
+    for cmd in [&["pairs", seed, "--threshold", "0.2"][..], &["misfits", seed][..]] {
+        let with: Vec<&str> = cmd.iter().copied().chain(["--vectors", npy]).collect();
+        let (a, b) = (run(cmd), run(&with));
+        assert!(same(&a, &b), "{cmd:?}:\n{a}\n{b}");
+    }
+    // A file of other sentences: the error names both counts.
+    let other = dir.path().join("three.txt");
+    std::fs::write(&other, "a\nb\nc\n").unwrap();
+    let out = simlens_command().args(["similarity", other.to_str().unwrap(), "--vectors", npy]).output().unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("has 6 vectors but the input has 3 sentences"), "{err}");
+}

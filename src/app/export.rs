@@ -101,8 +101,16 @@ pub fn prepare(kind: ExportKind, path: &Path, result: Option<Arc<Computed>>, sta
         let labels: Vec<&str> = t.texts.iter().map(String::as_str).collect();
         let sim = || r.sim.as_ref().ok_or_else(|| crate::Error::internal("a matrix export without a matrix"));
         let matrix = |format| {
-            SimilarityReport::new(&r.model.name, r.pooling, &labels, &t.groups, &t.group_names, sim()?, &r.group_matrix)
-                .save(&path, format)
+            SimilarityReport::new(
+                &r.model.name,
+                Some(r.pooling),
+                &labels,
+                &t.groups,
+                &t.group_names,
+                sim()?,
+                &r.group_matrix,
+            )
+            .save(&path, format)
         };
         let embeddings = |format| {
             EmbeddingExport {

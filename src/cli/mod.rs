@@ -34,6 +34,8 @@ pub enum Command {
         input: PathBuf,
         #[command(flatten)]
         model: ModelArgs,
+        #[command(flatten)]
+        vectors: VectorsArg,
         /// Output format: csv, json or npy.
         #[arg(long, default_value = "csv", value_parser = clap::value_parser!(MatrixFormatArg))]
         format: MatrixFormatArg,
@@ -99,6 +101,8 @@ pub enum Command {
         scope: ScopeArg,
         #[command(flatten)]
         model: ModelArgs,
+        #[command(flatten)]
+        vectors: VectorsArg,
         /// Output format: csv or json.
         #[arg(long, default_value = "csv", value_parser = ["csv", "json"])]
         format: String,
@@ -112,6 +116,8 @@ pub enum Command {
         input: PathBuf,
         #[command(flatten)]
         model: ModelArgs,
+        #[command(flatten)]
+        vectors: VectorsArg,
         /// Print JSON.
         #[arg(long)]
         json: bool,
@@ -193,6 +199,58 @@ fn batch_size(s: &str) -> std::result::Result<usize, String> {
     }
 }
 
+/// Vectors computed elsewhere, instead of running a model.
+#[derive(Debug, Args)]
+pub struct VectorsArg {
+    /// Read the sentences' vectors from this NPY file (N × d float32, rows in INPUT's order)
+    /// instead of embedding them; the model is not loaded. Rows are L2-normalised.
+    #[arg(long)]
+    pub vectors: Option<PathBuf>,
+}
+
+/// Where a command's vectors come from: a model, or a vectors file.
+pub struct Source<'a> {
+    model: &'a ModelArgs,
+    vectors: Option<&'a Path>,
+}
+
+impl<'a> Source<'a> {
+    fn of(model: &'a ModelArgs, vectors: &'a VectorsArg) -> Self {
+        Self { model, vectors: vectors.vectors.as_deref() }
+    }
+}
+
+/// Vectors of `texts` and what made them: (label, pooling), the pooling `None` for a file.
+fn source_vectors(source: &Source<'_>, texts: &[&str]) -> Result<(engine::Embeddings, String, Option<Pooling>)> {
+    match source.vectors {
+        Some(path) => Ok((read_vectors(path, texts.len())?, format!("vectors from {}", path.display()), None)),
+        None => {
+            let (mut embedder, pooling) = load(source.model)?;
+            let emb = embed_set(&mut embedder, pooling, texts, source.model)?;
+            Ok((emb, embedder.info().name.clone(), Some(pooling)))
+        }
+    }
+}
+
+/// An NPY file of `rows` vectors, checked and L2-normalised.
+fn read_vectors(path: &Path, rows: usize) -> Result<engine::Embeddings> {
+    let bytes = std::fs::read(path).map_err(|e| Error::io("cannot read", path, e))?;
+    let at = |message: String| Error::Input { path: Some(path.to_path_buf()), line: None, message };
+    let (n, d, mut data) = crate::io::npy::read_f32(&bytes).map_err(|e| at(e.to_string()))?;
+    if n != rows {
+        return Err(at(format!(
+            "has {n} vectors but the input has {rows} sentences; give the vectors of exactly these sentences, in order"
+        )));
+    }
+    if let Some(bad) = data.iter().position(|v| !v.is_finite()) {
+        return Err(at(format!("vector {} has a value that is not a finite number", bad / d.max(1) + 1)));
+    }
+    for row in data.chunks_mut(d.max(1)) {
+        engine::pooling::normalize(row);
+    }
+    Ok(engine::Embeddings { dim: d, data, truncated: Vec::new() })
+}
+
 macro_rules! clap_value {
     ($name:ident, $inner:ty, [$($s:literal),*]) => {
         /// Command-line wrapper.
@@ -217,16 +275,18 @@ mod explain;
 /// Runs a subcommand.
 pub fn run(command: Command) -> Result<()> {
     match command {
-        Command::Similarity { input, model, format, output } => similarity(&input, &model, format.0, output.as_deref()),
+        Command::Similarity { input, model, vectors, format, output } => {
+            similarity(&input, &model, vectors.vectors.as_deref(), format.0, output.as_deref())
+        }
         Command::Embed { input, model, format, output } => embed(&input, &model, format.0, output.as_deref()),
         Command::Tokens { text, pair, model, json } => tokens(&text, pair.as_deref(), model, json),
         Command::Stsb { file, model } => stsb(&file, &model),
         Command::StressWrite { file } => stress_write(&file),
         Command::Search { input, query, k, model, json } => search(&input, &query, k, &model, json),
-        Command::Pairs { input, threshold, top, scope, model, format, output } => {
-            pairs(&input, threshold, top, scope.0, &model, &format, output.as_deref())
+        Command::Pairs { input, threshold, top, scope, model, vectors, format, output } => {
+            pairs(&input, threshold, top, scope.0, &Source::of(&model, &vectors), &format, output.as_deref())
         }
-        Command::Misfits { input, model, json } => misfits(&input, &model, json),
+        Command::Misfits { input, model, vectors, json } => misfits(&input, &Source::of(&model, &vectors), json),
         Command::Explain { texts, groups, top, model, json } => {
             explain::run(&texts, groups.as_deref(), top, &model, json)
         }
@@ -374,16 +434,21 @@ fn write_out(
     }
 }
 
-fn similarity(input: &Path, args: &ModelArgs, format: MatrixFormat, output: Option<&Path>) -> Result<()> {
+fn similarity(
+    input: &Path,
+    args: &ModelArgs,
+    vectors: Option<&Path>,
+    format: MatrixFormat,
+    output: Option<&Path>,
+) -> Result<()> {
     let set = read_set(input)?;
     check_matrix_size(set.len())?;
-    let (mut embedder, pooling) = load(args)?;
     let (texts, groups) = set.flatten();
-    let emb = embed_set(&mut embedder, pooling, &texts, args)?;
+    let (emb, model, pooling) = source_vectors(&Source { model: args, vectors }, &texts)?;
     let sim = engine::similarity_matrix(&emb);
     let names = set.group_names();
     let gm = engine::group_matrix(&emb, &groups, names.len());
-    let report = SimilarityReport::new(&embedder.info().name, pooling, &texts, &groups, &names, &sim, &gm);
+    let report = SimilarityReport::new(&model, pooling, &texts, &groups, &names, &sim, &gm);
     write_out(output, format == MatrixFormat::Npy, |w| report.write(w, format))
 }
 
@@ -532,12 +597,13 @@ fn pairs(
     threshold: f32,
     top: usize,
     scope: PairScope,
-    args: &ModelArgs,
+    source: &Source<'_>,
     format: &str,
     output: Option<&Path>,
 ) -> Result<()> {
-    let (set, _embedder, _pooling, emb) = embed_input(input, args)?;
+    let set = read_set(input)?;
     let (texts, groups) = set.flatten();
+    let (emb, _, _) = source_vectors(source, &texts)?;
     let found = analysis::mine_pairs(&emb, &groups, threshold, scope, top);
     let name = |i: usize| set.groups[groups[i]].name.as_str();
     write_out(output, false, |w| {
@@ -571,9 +637,10 @@ fn pairs(
     })
 }
 
-fn misfits(input: &Path, args: &ModelArgs, json: bool) -> Result<()> {
-    let (set, _embedder, _pooling, emb) = embed_input(input, args)?;
+fn misfits(input: &Path, source: &Source<'_>, json: bool) -> Result<()> {
+    let set = read_set(input)?;
     let (texts, groups) = set.flatten();
+    let (emb, _, _) = source_vectors(source, &texts)?;
     let found = analysis::misfits(&emb, &groups, set.groups.len());
     write_out(None, false, |w| {
         if json {
@@ -634,7 +701,7 @@ fn compare(
         let gm = vec![None; names.len() * names.len()];
         let mut report = SimilarityReport::new(
             &format!("{} − {}", b.info().name, a.info().name),
-            pooling_b,
+            Some(pooling_b),
             &texts,
             &groups,
             &names,

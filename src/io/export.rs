@@ -66,8 +66,8 @@ impl FromStr for EmbeddingFormat {
 pub struct SimilarityReport {
     /// The model folder's name.
     pub model: String,
-    /// The pooling used.
-    pub pooling: Pooling,
+    /// The pooling used; `null` for vectors read from a file.
+    pub pooling: Option<Pooling>,
     /// What the numbers are.
     #[serde(default = "metric")]
     pub metric: String,
@@ -92,7 +92,7 @@ impl SimilarityReport {
     /// Builds a report from the matrix and its labels.
     pub fn new(
         model: &str,
-        pooling: Pooling,
+        pooling: Option<Pooling>,
         labels: &[&str],
         groups: &[usize],
         group_names: &[String],
