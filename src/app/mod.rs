@@ -120,6 +120,8 @@ pub struct SimlensApp {
     history: edit::History,
     /// Counts changes to the sentences, so views holding indices into them can let go.
     set_version: u64,
+    /// Models in the Hugging Face cache, listed once at start.
+    hub_models: Vec<crate::engine::hub::CachedModel>,
     startup: Startup,
     /// Commands gathered this frame.
     commands: Vec<Command>,
@@ -156,6 +158,7 @@ impl SimlensApp {
             chrome: Chrome::new(notifications),
             history: edit::History::default(),
             set_version: 0,
+            hub_models: crate::engine::hub::list(),
             startup: Startup::new(),
             commands: Vec::new(),
         }
@@ -270,6 +273,7 @@ impl SimlensApp {
             tokens: self.jobs.tokens.as_ref(),
             history: &self.history,
             set_version: self.set_version,
+            hub_models: &self.hub_models,
             explanation: self.jobs.explanation.as_ref(),
             group_selection: self.jobs.group_selection,
             group_explanation: self.jobs.group_explanation.as_ref(),

@@ -63,7 +63,8 @@ pub enum Command {
         /// A second sentence, to see a pair's segment ids.
         #[arg(long)]
         pair: Option<String>,
-        /// Model folder (default: the bundled all-MiniLM-L6-v2).
+        /// Model folder, or a Hugging Face id (`ORG/NAME[@REVISION]`) from the local hub cache
+        /// (default: the bundled all-MiniLM-L6-v2).
         #[arg(long)]
         model: Option<PathBuf>,
         /// Print JSON instead of aligned text.
@@ -158,6 +159,13 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// List the models simlens can load: the bundled one, recent folders of the app, and
+    /// every model in the Hugging Face cache (offline; `--model ORG/NAME` loads one).
+    Models {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Writes FILE atomically in a loop until killed (for the crash-safety test).
     #[command(hide = true)]
     StressWrite {
@@ -176,7 +184,8 @@ pub enum Command {
 /// Model selection shared by the commands that embed.
 #[derive(Debug, Args)]
 pub struct ModelArgs {
-    /// Model folder (default: the bundled all-MiniLM-L6-v2).
+    /// Model folder, or a Hugging Face id (`ORG/NAME[@REVISION]`) from the local hub cache
+    /// (default: the bundled all-MiniLM-L6-v2).
     #[arg(long)]
     pub model: Option<PathBuf>,
     /// Pooling: mean, cls or pooled (default: the model's own, else mean).
@@ -287,6 +296,7 @@ pub fn run(command: Command) -> Result<()> {
             pairs(&input, threshold, top, scope.0, &Source::of(&model, &vectors), &format, output.as_deref())
         }
         Command::Misfits { input, model, vectors, json } => misfits(&input, &Source::of(&model, &vectors), json),
+        Command::Models { json } => models(json),
         Command::Explain { texts, groups, top, model, json } => {
             explain::run(&texts, groups.as_deref(), top, &model, json)
         }
@@ -503,6 +513,49 @@ fn embed(input: &Path, args: &ModelArgs, format: EmbeddingFormat, output: Option
         (EmbeddingFormat::Tsv, Some(dir)) => export.save(dir, format),
         (_, output) => write_out(output, format == EmbeddingFormat::Npy, |w| export.write(w, format)),
     }
+}
+
+fn models(json: bool) -> Result<()> {
+    let bundled = engine::bundled_model_dir();
+    let recent = crate::session::default_path()
+        .filter(|p| p.is_file())
+        .map(|p| crate::session::load(&p).state.recent_models)
+        .unwrap_or_default();
+    let hub = engine::hub::list();
+    write_out(None, false, |w| {
+        if json {
+            let hub: Vec<_> = hub
+                .iter()
+                .map(|m| {
+                    serde_json::json!({ "id": m.id, "folder": m.snapshot, "onnx": m.has_onnx,
+                        "export": (!m.has_onnx).then(|| m.export_command()) })
+                })
+                .collect();
+            let v = serde_json::json!({ "bundled": bundled, "recent": recent, "hub_cache": engine::hub::cache_root(), "hub": hub });
+            serde_json::to_writer_pretty(&mut *w, &v)?;
+            return writeln!(w);
+        }
+        writeln!(w, "bundled: {} ({})", engine::BUNDLED_MODEL, bundled.display())?;
+        if !recent.is_empty() {
+            writeln!(w, "\nrecent folders (the app's):")?;
+            for r in &recent {
+                writeln!(w, "  {}", r.display())?;
+            }
+        }
+        let root = engine::hub::cache_root().map(|r| r.display().to_string()).unwrap_or_else(|| "(none)".into());
+        writeln!(w, "\nHugging Face cache at {root}:")?;
+        if hub.is_empty() {
+            writeln!(w, "  no models")?;
+        }
+        for m in &hub {
+            if m.has_onnx {
+                writeln!(w, "  {:<50} --model {}", m.id, m.id)?;
+            } else {
+                writeln!(w, "  {:<50} no ONNX graph; export one with: {}", m.id, m.export_command())?;
+            }
+        }
+        Ok(())
+    })
 }
 
 fn tokens(text: &str, pair: Option<&str>, model: Option<PathBuf>, json: bool) -> Result<()> {

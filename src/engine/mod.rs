@@ -7,6 +7,7 @@ pub mod eval;
 pub mod explain;
 #[cfg(any(test, feature = "test-support"))]
 pub mod fake;
+pub mod hub;
 pub mod model;
 pub mod pooling;
 pub mod project;

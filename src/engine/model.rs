@@ -85,15 +85,40 @@ struct PoolingConfig {
 impl ModelFolder {
     /// Reads and checks a model folder. Every problem names the file at fault.
     pub fn open(dir: impl AsRef<Path>) -> Result<Self> {
-        let dir = dir.as_ref();
+        // A hub id (`ORG/NAME[@REV]`) names a snapshot of the Hugging Face cache.
+        let resolved = super::hub::resolve(dir.as_ref())?;
+        let dir = resolved.as_path();
         if !dir.is_dir() {
             return Err(Error::model(dir, "not a folder (a model folder holds model.onnx and tokenizer.json)"));
         }
-        let onnx = ["model.onnx", "onnx/model.onnx"]
-            .iter()
-            .map(|p| dir.join(p))
-            .find(|p| p.is_file())
-            .ok_or_else(|| Error::model(dir, "has no model.onnx (looked for model.onnx and onnx/model.onnx)"))?;
+        let candidates = ["model.onnx", "onnx/model.onnx", "tokenizer.json"];
+        for p in candidates.iter().map(|f| dir.join(f)) {
+            if let Ok(link) = std::fs::read_link(&p)
+                && !p.exists()
+            {
+                return Err(Error::model(
+                    &p,
+                    format!(
+                        "is a link to {}, which is missing: the download did not finish; download the model again",
+                        link.display()
+                    ),
+                ));
+            }
+        }
+        let onnx =
+            ["model.onnx", "onnx/model.onnx"].iter().map(|p| dir.join(p)).find(|p| p.is_file()).ok_or_else(|| {
+                let export = super::hub::id_of(dir)
+                    .map(|id| {
+                        format!("optimum-cli export onnx --model {} {}-onnx", dir.display(), id.replace('/', "-"))
+                    })
+                    .unwrap_or_else(|| format!("optimum-cli export onnx --model {} OUT", dir.display()));
+                Error::model(
+                    dir,
+                    format!(
+                        "has no model.onnx (looked for model.onnx and onnx/model.onnx); export one with `{export}`"
+                    ),
+                )
+            })?;
         let tokenizer = dir.join("tokenizer.json");
         if !tokenizer.is_file() {
             return Err(Error::model(dir, "has no tokenizer.json"));
@@ -126,12 +151,13 @@ impl ModelFolder {
                 None
             }
         });
-        let name = dir
-            .canonicalize()
-            .unwrap_or_else(|_| dir.to_path_buf())
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| dir.display().to_string());
+        let name = super::hub::id_of(dir).unwrap_or_else(|| {
+            dir.canonicalize()
+                .unwrap_or_else(|_| dir.to_path_buf())
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_else(|| dir.display().to_string())
+        });
         Ok(Self {
             dir: dir.to_path_buf(),
             name,

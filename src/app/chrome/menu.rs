@@ -108,6 +108,21 @@ fn model_menu(ui: &mut egui::Ui, ctx: &ViewCtx<'_>, out: &mut Vec<Command>) {
     if ui.button("Open model folder…").clicked() {
         out.push(Command::PickModelFolder);
     }
+    if !ctx.hub_models.is_empty() {
+        ui.separator();
+        ui.label("Hugging Face cache");
+        for m in ctx.hub_models {
+            let button = ui.add_enabled(m.has_onnx, egui::Button::new(&m.id));
+            let button = if m.has_onnx {
+                button.on_hover_text(m.snapshot.display().to_string())
+            } else {
+                button.on_disabled_hover_text(format!("No ONNX graph. Export one with:\n{}", m.export_command()))
+            };
+            if button.clicked() {
+                out.push(Command::LoadModel(Some(std::path::PathBuf::from(&m.id))));
+            }
+        }
+    }
     ui.separator();
     if ui.button("Check model quality (STS benchmark or your pairs)…").clicked() {
         out.push(Command::PickQualityFile);

@@ -41,6 +41,8 @@ pub struct ViewCtx<'a> {
     pub history: &'a super::edit::History,
     /// Changes whenever the sentences change (edits, undo, files).
     pub set_version: u64,
+    /// Models in the Hugging Face cache.
+    pub hub_models: &'a [crate::engine::hub::CachedModel],
     /// The selected pair's explanation, as far as it arrived.
     pub explanation:
         Option<&'a super::jobs::Explained<super::worker::ExplainPair, crate::engine::explain::Explanation>>,

@@ -1,0 +1,146 @@
+//! Models already in the Hugging Face hub cache, offline.
+//!
+//! The cache (`$HF_HUB_CACHE`, else `$HF_HOME/hub`, else `~/.cache/huggingface/hub`) holds
+//! `models--ORG--NAME/` folders: `refs/main` names a commit, `snapshots/COMMIT/` holds the
+//! files as symbolic links into `blobs/`. `ORG/NAME[@REVISION]` resolves to a snapshot
+//! folder that [`super::ModelFolder`] opens like any other. Nothing here touches the network.
+
+use std::path::{Path, PathBuf};
+
+use crate::{Error, Result};
+
+/// The hub cache folder, from the environment as huggingface_hub reads it.
+pub fn cache_root() -> Option<PathBuf> {
+    let var = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty()).map(PathBuf::from);
+    var("HF_HUB_CACHE")
+        .or_else(|| var("HF_HOME").map(|h| h.join("hub")))
+        .or_else(|| var("XDG_CACHE_HOME").map(|c| c.join("huggingface").join("hub")))
+        .or_else(|| var("HOME").map(|h| h.join(".cache").join("huggingface").join("hub")))
+}
+
+/// Whether `spec` reads as a hub id (`ORG/NAME`, `ORG/NAME@REV`) rather than a folder.
+pub fn looks_like_id(spec: &str) -> bool {
+    let id = spec.split('@').next().unwrap_or("");
+    let parts: Vec<&str> = id.split('/').collect();
+    parts.len() == 2
+        && parts.iter().all(|p| !p.is_empty() && p.chars().all(|c| c.is_alphanumeric() || "-_.".contains(c)))
+        && !spec.starts_with('.')
+}
+
+/// The snapshot folder of `ORG/NAME[@REVISION]` in the cache at `root`.
+pub fn resolve_in(root: &Path, spec: &str) -> Result<PathBuf> {
+    let (id, revision) = match spec.split_once('@') {
+        Some((id, rev)) => (id, rev),
+        None => (spec, "main"),
+    };
+    let repo = root.join(format!("models--{}", id.replace('/', "--")));
+    if !repo.is_dir() {
+        return Err(Error::model(
+            &repo,
+            format!(
+                "{id} is not in the Hugging Face cache at {}; download it there first (simlens never downloads), or give a model folder",
+                root.display()
+            ),
+        ));
+    }
+    // A branch or tag names a commit in refs/; otherwise the revision is the commit itself.
+    let commit = match std::fs::read_to_string(repo.join("refs").join(revision)) {
+        Ok(c) => c.trim().to_owned(),
+        Err(_) => revision.to_owned(),
+    };
+    let snapshot = repo.join("snapshots").join(&commit);
+    if !snapshot.is_dir() {
+        return Err(Error::model(&snapshot, format!("revision {revision} of {id} is not in the cache")));
+    }
+    Ok(snapshot)
+}
+
+/// A folder, or a hub id resolved in the cache: a folder that exists always wins.
+pub fn resolve(spec: &Path) -> Result<PathBuf> {
+    let text = spec.to_string_lossy();
+    if spec.exists() || !looks_like_id(&text) {
+        return Ok(spec.to_path_buf());
+    }
+    let root = cache_root().ok_or_else(|| {
+        Error::model(spec, "looks like a hub id, but no Hugging Face cache folder is known (set HF_HUB_CACHE)")
+    })?;
+    resolve_in(&root, &text)
+}
+
+/// `ORG/NAME` when `dir` is a snapshot folder of the hub cache.
+pub fn id_of(dir: &Path) -> Option<String> {
+    let snapshots = dir.parent()?;
+    let repo = snapshots.parent()?;
+    if snapshots.file_name()? != "snapshots" {
+        return None;
+    }
+    let name = repo.file_name()?.to_str()?.strip_prefix("models--")?;
+    let (org, model) = name.split_once("--")?;
+    Some(format!("{org}/{}", model.replace("--", "/")))
+}
+
+/// A model in the hub cache.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CachedModel {
+    /// `ORG/NAME`.
+    pub id: String,
+    /// Its `refs/main` snapshot (or the newest one).
+    pub snapshot: PathBuf,
+    /// Whether the snapshot has an ONNX graph simlens can load.
+    pub has_onnx: bool,
+}
+
+impl CachedModel {
+    /// The command that exports an ONNX graph for a model without one.
+    pub fn export_command(&self) -> String {
+        format!("optimum-cli export onnx --model {} {}-onnx", self.snapshot.display(), self.id.replace('/', "-"))
+    }
+}
+
+/// Every model in the cache at `root`, by id.
+pub fn list_in(root: &Path) -> Vec<CachedModel> {
+    let Ok(entries) = std::fs::read_dir(root) else { return Vec::new() };
+    let mut found: Vec<CachedModel> = entries
+        .filter_map(|e| e.ok())
+        .filter_map(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let id = name.strip_prefix("models--")?.replacen("--", "/", 1);
+            let snapshot = resolve_in(root, &id).ok().or_else(|| newest_snapshot(&e.path()))?;
+            let has_onnx = ["model.onnx", "onnx/model.onnx"].iter().any(|f| snapshot.join(f).is_file());
+            Some(CachedModel { id, snapshot, has_onnx })
+        })
+        .collect();
+    found.sort_by(|a, b| a.id.cmp(&b.id));
+    found
+}
+
+/// The most recently changed snapshot of a repository folder.
+fn newest_snapshot(repo: &Path) -> Option<PathBuf> {
+    let entries = std::fs::read_dir(repo.join("snapshots")).ok()?;
+    entries
+        .filter_map(|e| e.ok())
+        .filter_map(|e| Some((e.metadata().ok()?.modified().ok()?, e.path())))
+        .max()
+        .map(|(_, p)| p)
+}
+
+/// Every model in the default cache.
+pub fn list() -> Vec<CachedModel> {
+    cache_root().map(|r| list_in(&r)).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_and_folders_are_told_apart() {
+        assert!(looks_like_id("sentence-transformers/all-MiniLM-L6-v2"));
+        assert!(looks_like_id("org/name@v1.0"));
+        assert!(!looks_like_id("models/all-MiniLM-L6-v2/extra"));
+        assert!(!looks_like_id("./a/b"));
+        assert!(!looks_like_id("just-a-folder"));
+        assert_eq!(id_of(Path::new("/c/hub/models--org--name/snapshots/abc")).as_deref(), Some("org/name"));
+        assert_eq!(id_of(Path::new("/some/folder")), None);
+    }
+}
