@@ -115,6 +115,7 @@ pub fn prepare(kind: ExportKind, path: &Path, result: Option<Arc<Computed>>, sta
         let embeddings = |format| {
             EmbeddingExport {
                 model: &r.model.name,
+                fingerprint: &r.model.fingerprint,
                 pooling: r.pooling,
                 labels: &labels,
                 groups: t.groups.iter().map(|&g| t.group_names[g].as_str()).collect(),

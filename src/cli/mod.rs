@@ -49,7 +49,7 @@ pub enum Command {
         input: PathBuf,
         #[command(flatten)]
         model: ModelArgs,
-        /// Output format: npy, csv, json, or tsv (Embedding Projector vectors.tsv + metadata.tsv in the folder given by -o).
+        /// Output format: npy, csv, json, parquet, or tsv (Embedding Projector vectors.tsv + metadata.tsv in the folder given by -o).
         #[arg(long, default_value = "npy", value_parser = clap::value_parser!(EmbeddingFormatArg))]
         format: EmbeddingFormatArg,
         /// Output file (a folder for tsv). csv/json go to stdout without it.
@@ -211,8 +211,9 @@ fn batch_size(s: &str) -> std::result::Result<usize, String> {
 /// Vectors computed elsewhere, instead of running a model.
 #[derive(Debug, Args)]
 pub struct VectorsArg {
-    /// Read the sentences' vectors from this NPY file (N × d float32, rows in INPUT's order)
-    /// instead of embedding them; the model is not loaded. Rows are L2-normalised.
+    /// Read the sentences' vectors from this file instead of embedding them: NPY (N × d
+    /// float32, rows in INPUT's order) or Parquet (an `embedding` column); the model is not
+    /// loaded. Rows are L2-normalised.
     #[arg(long)]
     pub vectors: Option<PathBuf>,
 }
@@ -243,9 +244,14 @@ fn source_vectors(source: &Source<'_>, texts: &[&str]) -> Result<(engine::Embedd
 
 /// An NPY file of `rows` vectors, checked and L2-normalised.
 fn read_vectors(path: &Path, rows: usize) -> Result<engine::Embeddings> {
-    let bytes = std::fs::read(path).map_err(|e| Error::io("cannot read", path, e))?;
     let at = |message: String| Error::Input { path: Some(path.to_path_buf()), line: None, message };
-    let (n, d, mut data) = crate::io::npy::read_f32(&bytes).map_err(|e| at(e.to_string()))?;
+    let (n, d, mut data) = if crate::io::parquet::is_parquet(path) {
+        let e = crate::io::parquet::read_vectors(path)?.embeddings;
+        (e.len(), e.dim, e.data)
+    } else {
+        let bytes = std::fs::read(path).map_err(|e| Error::io("cannot read", path, e))?;
+        crate::io::npy::read_f32(&bytes).map_err(|e| at(e.to_string()))?
+    };
     if n != rows {
         return Err(at(format!(
             "has {n} vectors but the input has {rows} sentences; give the vectors of exactly these sentences, in order"
@@ -276,7 +282,7 @@ macro_rules! clap_value {
 }
 clap_value!(PoolingArg, Pooling, ["mean", "cls", "pooled"]);
 clap_value!(MatrixFormatArg, MatrixFormat, ["csv", "json", "npy"]);
-clap_value!(EmbeddingFormatArg, EmbeddingFormat, ["npy", "csv", "json", "tsv"]);
+clap_value!(EmbeddingFormatArg, EmbeddingFormat, ["npy", "csv", "json", "tsv", "parquet"]);
 clap_value!(ScopeArg, PairScope, ["all", "within", "across"]);
 
 mod explain;
@@ -432,15 +438,12 @@ fn warn(msg: &str) {
 fn write_out(
     output: Option<&Path>,
     binary: bool,
-    write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+    write: impl FnOnce(&mut (dyn Write + Send)) -> std::io::Result<()>,
 ) -> Result<()> {
     match output {
         Some(path) => crate::io::atomic_write(path, write),
         None if binary => Err(Error::input(None, "this format is binary: give an output file with -o FILE")),
-        None => {
-            let mut out = std::io::stdout().lock();
-            write(&mut out).and_then(|()| out.flush()).map_err(|e| Error::io("cannot write", "<stdout>", e))
-        }
+        None => crate::io::atomic::to_stdout(write).map_err(|e| Error::io("cannot write", "<stdout>", e)),
     }
 }
 
@@ -472,6 +475,38 @@ fn embed(input: &Path, args: &ModelArgs, format: EmbeddingFormat, output: Option
     let group_names: Vec<&str> = groups.iter().map(|&g| set.groups[g].name.as_str()).collect();
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
     log::debug!("read {:.0} ms, runtime and model {:.0} ms", ms(read), ms(loaded - read));
+    if format == EmbeddingFormat::Parquet {
+        let Some(out) = output else {
+            return Err(Error::input(
+                None,
+                "parquet is binary: give an output file with -o FILE.parquet (or -o - for stdout)",
+            ));
+        };
+        let meta = crate::io::export::parquet_metadata(&embedder.info().name, &embedder.info().fingerprint, pooling);
+        let mut failed = None;
+        let written = write_out(Some(out), true, |w| {
+            let mut stream = crate::io::parquet::ParquetStream::new(w, meta);
+            let mut dim = 0;
+            let result = embed_chunks(&mut embedder, pooling, &texts, args, &mut |offset, part| {
+                let rows = offset..offset + part.len();
+                dim = part.dim;
+                stream
+                    .write(&texts[rows.clone()], &group_names[rows], part)
+                    .map_err(|e| Error::io("cannot write", out, e))
+            });
+            match result {
+                Ok(()) => stream.finish(dim),
+                Err(e) => {
+                    failed = Some(e);
+                    Err(std::io::Error::other("embedding stopped"))
+                }
+            }
+        });
+        return match failed {
+            Some(e) => Err(e),
+            None => written,
+        };
+    }
     if let (EmbeddingFormat::Npy | EmbeddingFormat::Csv, Some(_)) | (EmbeddingFormat::Csv, None) = (format, output) {
         // Streamed: the header, then each chunk's rows as they are computed.
         let mut failed = None;
@@ -501,6 +536,7 @@ fn embed(input: &Path, args: &ModelArgs, format: EmbeddingFormat, output: Option
     log::debug!("embedding {:.0} ms", ms(t.elapsed() - loaded));
     let export = EmbeddingExport {
         model: &embedder.info().name,
+        fingerprint: &embedder.info().fingerprint,
         pooling,
         labels: &texts,
         groups: group_names,

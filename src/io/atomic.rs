@@ -33,10 +33,9 @@ const MAX_LINKS: usize = 40;
 ///
 /// If `write` fails or the process dies, a regular file keeps its old content and the
 /// temporary file is removed (or, after a crash, left with a `.tmp` name).
-pub fn atomic_write(path: &Path, write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> Result<()> {
+pub fn atomic_write(path: &Path, write: impl FnOnce(&mut (dyn Write + Send)) -> std::io::Result<()>) -> Result<()> {
     if path.as_os_str() == STDOUT {
-        let mut out = std::io::stdout().lock();
-        return write(&mut out).and_then(|()| out.flush()).map_err(|e| Error::io("cannot write", "<stdout>", e));
+        return to_stdout(write).map_err(|e| Error::io("cannot write", "<stdout>", e));
     }
     if let Some(fd) = open_descriptor(path) {
         return write_descriptor(path, fd, write);
@@ -62,16 +61,25 @@ fn open_descriptor(path: &Path) -> Option<u32> {
     ["/dev/fd/", "/proc/self/fd/", pid.as_str()].iter().find_map(|prefix| p.strip_prefix(prefix)?.parse().ok())
 }
 
+/// Writes to standard output, buffered (a writer that may move to another thread, as the
+/// Parquet writer wants).
+pub fn to_stdout(write: impl FnOnce(&mut (dyn Write + Send)) -> std::io::Result<()>) -> std::io::Result<()> {
+    let mut out = BufWriter::with_capacity(1 << 16, std::io::stdout());
+    write(&mut out)?;
+    out.flush()
+}
+
 /// Writes into an open descriptor: standard output and error as they are; another
 /// descriptor reopened at its end (its offset is the writer's, and a `>` file is empty).
-fn write_descriptor(path: &Path, fd: u32, write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> Result<()> {
+fn write_descriptor(
+    path: &Path,
+    fd: u32,
+    write: impl FnOnce(&mut (dyn Write + Send)) -> std::io::Result<()>,
+) -> Result<()> {
     let result = match fd {
-        1 => {
-            let mut out = std::io::stdout().lock();
-            write(&mut out).and_then(|()| out.flush())
-        }
+        1 => to_stdout(write),
         2 => {
-            let mut err = std::io::stderr().lock();
+            let mut err = BufWriter::new(std::io::stderr());
             write(&mut err).and_then(|()| err.flush())
         }
         _ => (|| {
@@ -169,7 +177,7 @@ fn open_special(path: &Path) -> std::io::Result<File> {
 }
 
 /// Writes straight into a device, FIFO or socket.
-fn direct(path: &Path, write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> Result<()> {
+fn direct(path: &Path, write: impl FnOnce(&mut (dyn Write + Send)) -> std::io::Result<()>) -> Result<()> {
     let result = (|| -> std::io::Result<()> {
         let file = open_special(path)?;
         let mut w = BufWriter::new(file);
@@ -185,7 +193,7 @@ fn replace(
     shown: &Path,
     real: &Path,
     old: Option<std::fs::Metadata>,
-    write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+    write: impl FnOnce(&mut (dyn Write + Send)) -> std::io::Result<()>,
 ) -> Result<()> {
     let dir = match real.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),

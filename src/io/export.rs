@@ -46,6 +46,8 @@ pub enum EmbeddingFormat {
     Json,
     /// The Embedding Projector pair: `vectors.tsv` and `metadata.tsv` in a folder.
     Tsv,
+    /// Parquet: `text`, `group`, `embedding` (fixed-size list of float32), with metadata.
+    Parquet,
 }
 
 impl FromStr for EmbeddingFormat {
@@ -56,7 +58,8 @@ impl FromStr for EmbeddingFormat {
             "csv" => Ok(Self::Csv),
             "json" => Ok(Self::Json),
             "tsv" => Ok(Self::Tsv),
-            o => Err(format!("unknown format `{o}` (expected npy, csv, json or tsv)")),
+            "parquet" => Ok(Self::Parquet),
+            o => Err(format!("unknown format `{o}` (expected npy, csv, json, tsv or parquet)")),
         }
     }
 }
@@ -147,6 +150,8 @@ impl SimilarityReport {
 pub struct EmbeddingExport<'a> {
     /// The model folder's name.
     pub model: &'a str,
+    /// The model's content hash (its fingerprint), for the Parquet metadata.
+    pub fingerprint: &'a str,
     /// The pooling used.
     pub pooling: Pooling,
     /// The sentences.
@@ -170,9 +175,15 @@ struct EmbeddingJson<'a> {
 
 impl EmbeddingExport<'_> {
     /// Writes the vectors in `format` to a writer; the TSV pair needs a folder, see [`Self::save`].
-    pub fn write(&self, w: &mut dyn Write, format: EmbeddingFormat) -> std::io::Result<()> {
+    pub fn write(&self, w: &mut (dyn Write + Send), format: EmbeddingFormat) -> std::io::Result<()> {
         let e = self.embeddings;
         match format {
+            EmbeddingFormat::Parquet => {
+                let mut p =
+                    super::parquet::ParquetStream::new(w, parquet_metadata(self.model, self.fingerprint, self.pooling));
+                p.write(self.labels, &self.groups, e)?;
+                p.finish(e.dim)
+            }
             EmbeddingFormat::Npy => npy::write_f32(w, e.len(), e.dim, &e.data),
             EmbeddingFormat::Json => {
                 let j = EmbeddingJson {
@@ -303,4 +314,20 @@ impl EmbeddingStream {
         }
         w.flush()
     }
+}
+
+/// What the Parquet file says made it: model (name and content hash), pooling, precision,
+/// normalisation and the simlens version.
+pub fn parquet_metadata(model: &str, fingerprint: &str, pooling: Pooling) -> Vec<(String, String)> {
+    [
+        ("simlens.model", model.to_owned()),
+        ("simlens.model_hash", fingerprint.to_owned()),
+        ("simlens.pooling", pooling.as_str().to_owned()),
+        ("simlens.precision", "fp32".to_owned()),
+        ("simlens.normalized", "true".to_owned()),
+        ("simlens.version", env!("CARGO_PKG_VERSION").to_owned()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect()
 }

@@ -4,6 +4,7 @@ pub mod atomic;
 pub mod export;
 pub mod npy;
 pub mod pairs;
+pub mod parquet;
 pub mod sentences;
 
 pub use atomic::atomic_write;

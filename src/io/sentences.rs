@@ -105,6 +105,17 @@ impl SentenceSet {
 
     /// Reads a file, choosing the format from its extension; `-` reads standard input as text.
     pub fn read_path(path: &Path) -> Result<Self> {
+        if super::parquet::is_parquet(path) {
+            let set = super::parquet::read_sentences(path)?;
+            if set.is_empty() {
+                return Err(Error::Input {
+                    path: Some(path.into()),
+                    line: None,
+                    message: "the `text` column has no sentences".into(),
+                });
+            }
+            return Ok(set);
+        }
         let (bytes, format, shown) = if path.as_os_str() == "-" {
             let mut buf = Vec::new();
             std::io::stdin().read_to_end(&mut buf).map_err(|e| Error::io("cannot read", "<stdin>", e))?;

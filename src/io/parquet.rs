@@ -1,0 +1,246 @@
+//! Parquet in and out (arrow-rs), the format pandas, DuckDB, Spark, Ray and Embedding Atlas take.
+//!
+//! Embeddings are written as columns `text` (utf8), `group` (utf8) and `embedding`
+//! (fixed-size list of float32), in row groups as they are computed, with key-value metadata
+//! saying what made them. Sentences and vectors are read back from files written here or by
+//! pandas, DuckDB or pyarrow: `text` may be utf8 or large utf8, `embedding` a list, large list
+//! or fixed-size list of float32, read batch by batch.
+
+use std::fs::File;
+use std::io::Write;
+use std::path::Path;
+use std::sync::Arc;
+
+use arrow_array::cast::AsArray as _;
+use arrow_array::types::Float32Type;
+use arrow_array::{Array, ArrayRef, FixedSizeListArray, Float32Array, RecordBatch, StringArray};
+use arrow_schema::{DataType, Field, Schema};
+use parquet::arrow::ArrowWriter;
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use parquet::basic::Compression;
+use parquet::file::metadata::KeyValue;
+use parquet::file::properties::WriterProperties;
+
+use super::sentences::{Group, SentenceSet};
+use crate::engine::Embeddings;
+use crate::{Error, Result};
+
+/// Rows a row group holds: memory while writing stays bounded by one group.
+const ROW_GROUP: usize = 16_384;
+
+/// Whether `path` names a Parquet file (by extension).
+pub fn is_parquet(path: &Path) -> bool {
+    path.extension().is_some_and(|e| e.eq_ignore_ascii_case("parquet"))
+}
+
+/// The schema; the metadata goes into the Arrow schema too, so `pyarrow`'s
+/// `table.schema.metadata` and pandas' `df.attrs`-style readers see it, not only the footer.
+fn schema(dim: usize, metadata: &[(String, String)]) -> Arc<Schema> {
+    let item = Arc::new(Field::new("item", DataType::Float32, false));
+    let fields = vec![
+        Field::new("text", DataType::Utf8, false),
+        Field::new("group", DataType::Utf8, false),
+        Field::new("embedding", DataType::FixedSizeList(item, dim as i32), false),
+    ];
+    let metadata: std::collections::HashMap<String, String> = metadata.iter().cloned().collect();
+    Arc::new(Schema::new_with_metadata(fields, metadata))
+}
+
+/// Embeddings written to Parquet as they come, chunk by chunk.
+pub struct ParquetStream<W: Write + Send> {
+    writer: Option<ArrowWriter<W>>,
+    out: Option<W>,
+    metadata: Vec<(String, String)>,
+    schema: Option<Arc<Schema>>,
+}
+
+fn to_io(e: impl std::fmt::Display) -> std::io::Error {
+    std::io::Error::other(e.to_string())
+}
+
+impl<W: Write + Send> ParquetStream<W> {
+    /// A stream into `out` whose file metadata holds `metadata` (key, value) pairs.
+    pub fn new(out: W, metadata: Vec<(String, String)>) -> Self {
+        Self { writer: None, out: Some(out), metadata, schema: None }
+    }
+
+    /// Writes the next rows.
+    pub fn write(&mut self, texts: &[&str], groups: &[&str], e: &Embeddings) -> std::io::Result<()> {
+        if self.writer.is_none() {
+            let props = WriterProperties::builder()
+                .set_compression(Compression::SNAPPY)
+                .set_max_row_group_row_count(Some(ROW_GROUP))
+                .set_key_value_metadata(Some(
+                    self.metadata.iter().map(|(k, v)| KeyValue::new(k.clone(), v.clone())).collect(),
+                ))
+                .build();
+            let out = self.out.take().ok_or_else(|| std::io::Error::other("the Parquet stream was closed"))?;
+            let schema = schema(e.dim, &self.metadata);
+            self.writer = Some(ArrowWriter::try_new(out, schema.clone(), Some(props)).map_err(to_io)?);
+            self.schema = Some(schema);
+        }
+        let Some(schema) = self.schema.clone() else { return Err(std::io::Error::other("no schema")) };
+        if !matches!(schema.field(2).data_type(), DataType::FixedSizeList(_, d) if *d as usize == e.dim) {
+            return Err(std::io::Error::other("vectors changed length in the middle of the output"));
+        }
+        let values = Arc::new(Float32Array::from(e.data.clone()));
+        let item = Arc::new(Field::new("item", DataType::Float32, false));
+        let list = FixedSizeListArray::try_new(item, e.dim as i32, values, None).map_err(to_io)?;
+        let columns: Vec<ArrayRef> = vec![
+            Arc::new(StringArray::from_iter_values(texts.iter())),
+            Arc::new(StringArray::from_iter_values(groups.iter())),
+            Arc::new(list),
+        ];
+        let batch = RecordBatch::try_new(schema, columns).map_err(to_io)?;
+        self.writer.as_mut().map_or(Ok(()), |w| w.write(&batch).map_err(to_io))
+    }
+
+    /// Writes the footer. A stream with no rows still makes a valid, empty file.
+    pub fn finish(mut self, dim: usize) -> std::io::Result<()> {
+        if self.writer.is_none() {
+            self.write(&[], &[], &Embeddings::empty(dim))?;
+        }
+        match self.writer.take() {
+            Some(w) => w.close().map(drop).map_err(to_io),
+            None => Ok(()),
+        }
+    }
+}
+
+fn open(path: &Path) -> Result<ParquetRecordBatchReaderBuilder<File>> {
+    let file = File::open(path).map_err(|e| Error::io("cannot read", path, e))?;
+    ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| Error::Input {
+        path: Some(path.into()),
+        line: None,
+        message: format!("not a Parquet file: {e}"),
+    })
+}
+
+fn bad(path: &Path, message: String) -> Error {
+    Error::Input { path: Some(path.into()), line: None, message }
+}
+
+/// The strings of column `name` of `batch` (utf8 or large utf8); `None` when absent.
+fn strings(path: &Path, batch: &RecordBatch, name: &str) -> Result<Option<Vec<String>>> {
+    let Some(col) = batch.column_by_name(name) else { return Ok(None) };
+    let text = |i: usize, v: Option<&str>| {
+        v.map(str::to_owned)
+            .ok_or_else(|| bad(path, format!("column `{name}` has an empty (null) value in row {}", i + 1)))
+    };
+    match col.data_type() {
+        DataType::Utf8 => {
+            col.as_string::<i32>().iter().enumerate().map(|(i, v)| text(i, v)).collect::<Result<_>>().map(Some)
+        }
+        DataType::LargeUtf8 => {
+            col.as_string::<i64>().iter().enumerate().map(|(i, v)| text(i, v)).collect::<Result<_>>().map(Some)
+        }
+        DataType::Utf8View => {
+            col.as_string_view().iter().enumerate().map(|(i, v)| text(i, v)).collect::<Result<_>>().map(Some)
+        }
+        other => Err(bad(path, format!("column `{name}` is {other}; it must be text (utf8)"))),
+    }
+}
+
+/// Sentences from a Parquet file with a `text` column and an optional `group` column; groups
+/// keep the order they first appear in.
+pub fn read_sentences(path: &Path) -> Result<SentenceSet> {
+    let reader = open(path)?.build().map_err(|e| bad(path, e.to_string()))?;
+    let mut set = SentenceSet::default();
+    let mut index: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    for batch in reader {
+        let batch = batch.map_err(|e| bad(path, e.to_string()))?;
+        let texts = strings(path, &batch, "text")?
+            .ok_or_else(|| bad(path, "has no `text` column (the sentences)".to_owned()))?;
+        let groups = strings(path, &batch, "group")?;
+        for (k, t) in texts.into_iter().enumerate() {
+            let g = groups.as_ref().map_or("", |g| g[k].as_str());
+            let at = *index.entry(g.to_owned()).or_insert_with(|| {
+                set.groups.push(Group { name: g.to_owned(), sentences: Vec::new() });
+                set.groups.len() - 1
+            });
+            set.groups[at].sentences.push(t);
+        }
+    }
+    Ok(set)
+}
+
+/// The float32 rows of an `embedding` column: list, large list or fixed-size list.
+fn rows(path: &Path, col: &dyn Array, first_row: usize, dim: &mut Option<usize>, out: &mut Vec<f32>) -> Result<()> {
+    let mut push = |i: usize, values: Option<ArrayRef>| -> Result<()> {
+        let row = first_row + i + 1;
+        let values = values.ok_or_else(|| bad(path, format!("row {row} has no embedding (null)")))?;
+        let values = values
+            .as_primitive_opt::<Float32Type>()
+            .ok_or_else(|| bad(path, format!("`embedding` holds {}; it must hold float32", values.data_type())))?;
+        if values.null_count() > 0 || values.values().iter().any(|v| !v.is_finite()) {
+            return Err(bad(path, format!("row {row}'s embedding has a value that is not a finite number")));
+        }
+        match *dim {
+            Some(d) if d != values.len() => {
+                return Err(bad(
+                    path,
+                    format!(
+                        "row {row}'s embedding has {} values, row 1's has {d}: the vectors are ragged",
+                        values.len()
+                    ),
+                ));
+            }
+            _ => *dim = Some(values.len()),
+        }
+        out.extend_from_slice(values.values());
+        Ok(())
+    };
+    match col.data_type() {
+        DataType::FixedSizeList(..) => col.as_fixed_size_list().iter().enumerate().try_for_each(|(i, v)| push(i, v)),
+        DataType::List(_) => col.as_list::<i32>().iter().enumerate().try_for_each(|(i, v)| push(i, v)),
+        DataType::LargeList(_) => col.as_list::<i64>().iter().enumerate().try_for_each(|(i, v)| push(i, v)),
+        other => Err(bad(path, format!("column `embedding` is {other}; it must be a list of float32"))),
+    }
+}
+
+/// What a vectors file holds: the vectors, and its sentences when it has a `text` column.
+pub struct VectorsFile {
+    /// One row per sentence.
+    pub embeddings: Embeddings,
+    /// The sentences, when the file has them.
+    pub sentences: Option<SentenceSet>,
+}
+
+/// Vectors from the `embedding` column of a Parquet file, with its `text`/`group` when present.
+pub fn read_vectors(path: &Path) -> Result<VectorsFile> {
+    let reader = open(path)?.build().map_err(|e| bad(path, e.to_string()))?;
+    let (mut data, mut dim, mut n) = (Vec::new(), None, 0);
+    let mut texts: Option<Vec<(String, String)>> = None;
+    for batch in reader {
+        let batch = batch.map_err(|e| bad(path, e.to_string()))?;
+        let col = batch
+            .column_by_name("embedding")
+            .ok_or_else(|| bad(path, "has no `embedding` column (the vectors)".to_owned()))?;
+        rows(path, col.as_ref(), n, &mut dim, &mut data)?;
+        if let Some(t) = strings(path, &batch, "text")? {
+            let g = strings(path, &batch, "group")?.unwrap_or_else(|| vec![String::new(); t.len()]);
+            texts.get_or_insert_with(Vec::new).extend(t.into_iter().zip(g));
+        }
+        n += batch.num_rows();
+    }
+    let sentences = texts.map(|rows| {
+        let mut set = SentenceSet::default();
+        let mut index: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+        for (t, g) in rows {
+            let at = *index.entry(g.clone()).or_insert_with(|| {
+                set.groups.push(Group { name: g.clone(), sentences: Vec::new() });
+                set.groups.len() - 1
+            });
+            set.groups[at].sentences.push(t);
+        }
+        set
+    });
+    Ok(VectorsFile { embeddings: Embeddings { dim: dim.unwrap_or(0), data, truncated: Vec::new() }, sentences })
+}
+
+/// The file's key-value metadata.
+pub fn metadata(path: &Path) -> Result<Vec<(String, String)>> {
+    let builder = open(path)?;
+    let kv = builder.metadata().file_metadata().key_value_metadata().cloned().unwrap_or_default();
+    Ok(kv.into_iter().map(|k| (k.key, k.value.unwrap_or_default())).collect())
+}
