@@ -910,3 +910,19 @@ fn selecting_a_group_cell_explains_it() {
     h.run_steps(2);
     assert!(h.query_by_label("phone").is_some(), "the shared word is listed");
 }
+
+#[test]
+fn the_embeddings_export_writes_parquet() {
+    let mut h = harness(fake_app());
+    settle(&mut h, Duration::from_secs(10));
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("e.parquet");
+    h.state_mut().push_command(Command::Export(ExportKind::EmbeddingsParquet, p.clone()));
+    wait_until(&mut h, "the Parquet export", Duration::from_secs(10), |_| p.exists());
+    wait_until(&mut h, "the export's message", Duration::from_secs(10), |h| {
+        h.state().notifications().iter().any(|n| n.text.contains("Parquet"))
+    });
+    let got = simlens::io::parquet::read_vectors(&p).unwrap();
+    assert_eq!(got.embeddings.data, h.state().result().unwrap().embeddings.data);
+    assert_eq!(got.sentences.unwrap(), h.state().state.set);
+}

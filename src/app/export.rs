@@ -22,6 +22,8 @@ pub enum ExportKind {
     EmbeddingsNpy,
     /// Embeddings as the Embedding Projector's vectors.tsv + metadata.tsv.
     EmbeddingsTsv,
+    /// Embeddings as Parquet (text, group, embedding), for pandas, DuckDB, Embedding Atlas.
+    EmbeddingsParquet,
     /// The heatmap as a PNG picture.
     HeatmapPng,
     /// The sentences (.txt with `# Group` headers, .csv or .tsv by extension).
@@ -30,11 +32,12 @@ pub enum ExportKind {
 
 impl ExportKind {
     /// Every kind, in menu order.
-    pub const ALL: [ExportKind; 7] = [
+    pub const ALL: [ExportKind; 8] = [
         ExportKind::MatrixCsv,
         ExportKind::MatrixJson,
         ExportKind::MatrixNpy,
         ExportKind::EmbeddingsNpy,
+        ExportKind::EmbeddingsParquet,
         ExportKind::EmbeddingsTsv,
         ExportKind::HeatmapPng,
         ExportKind::Sentences,
@@ -48,6 +51,7 @@ impl ExportKind {
             ExportKind::MatrixNpy => "Similarity matrix (NPY)…",
             ExportKind::EmbeddingsNpy => "Embeddings (NPY)…",
             ExportKind::EmbeddingsTsv => "Embeddings for the Embedding Projector (TSV folder)…",
+            ExportKind::EmbeddingsParquet => "Embeddings (Parquet, for pandas, DuckDB, Embedding Atlas)…",
             ExportKind::HeatmapPng => "Heatmap picture (PNG)…",
             ExportKind::Sentences => "Sentences…",
         }
@@ -61,6 +65,7 @@ impl ExportKind {
             ExportKind::MatrixNpy => "similarity.npy",
             ExportKind::EmbeddingsNpy => "embeddings.npy",
             ExportKind::EmbeddingsTsv => "projector",
+            ExportKind::EmbeddingsParquet => "embeddings.parquet",
             ExportKind::HeatmapPng => "heatmap.png",
             ExportKind::Sentences => "sentences.txt",
         }
@@ -129,6 +134,7 @@ pub fn prepare(kind: ExportKind, path: &Path, result: Option<Arc<Computed>>, sta
             ExportKind::MatrixNpy => matrix(MatrixFormat::Npy)?,
             ExportKind::EmbeddingsNpy => embeddings(EmbeddingFormat::Npy)?,
             ExportKind::EmbeddingsTsv => embeddings(EmbeddingFormat::Tsv)?,
+            ExportKind::EmbeddingsParquet => embeddings(EmbeddingFormat::Parquet)?,
             ExportKind::HeatmapPng => {
                 let mut starts: Vec<(usize, String)> = Vec::new();
                 for (i, &g) in t.groups.iter().enumerate() {
