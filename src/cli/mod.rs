@@ -208,64 +208,6 @@ fn batch_size(s: &str) -> std::result::Result<usize, String> {
     }
 }
 
-/// Vectors computed elsewhere, instead of running a model.
-#[derive(Debug, Args)]
-pub struct VectorsArg {
-    /// Read the sentences' vectors from this file instead of embedding them: NPY (N × d
-    /// float32, rows in INPUT's order) or Parquet (an `embedding` column); the model is not
-    /// loaded. Rows are L2-normalised.
-    #[arg(long)]
-    pub vectors: Option<PathBuf>,
-}
-
-/// Where a command's vectors come from: a model, or a vectors file.
-pub struct Source<'a> {
-    model: &'a ModelArgs,
-    vectors: Option<&'a Path>,
-}
-
-impl<'a> Source<'a> {
-    fn of(model: &'a ModelArgs, vectors: &'a VectorsArg) -> Self {
-        Self { model, vectors: vectors.vectors.as_deref() }
-    }
-}
-
-/// Vectors of `texts` and what made them: (label, pooling), the pooling `None` for a file.
-fn source_vectors(source: &Source<'_>, texts: &[&str]) -> Result<(engine::Embeddings, String, Option<Pooling>)> {
-    match source.vectors {
-        Some(path) => Ok((read_vectors(path, texts.len())?, format!("vectors from {}", path.display()), None)),
-        None => {
-            let (mut embedder, pooling) = load(source.model)?;
-            let emb = embed_set(&mut embedder, pooling, texts, source.model)?;
-            Ok((emb, embedder.info().name.clone(), Some(pooling)))
-        }
-    }
-}
-
-/// An NPY file of `rows` vectors, checked and L2-normalised.
-fn read_vectors(path: &Path, rows: usize) -> Result<engine::Embeddings> {
-    let at = |message: String| Error::Input { path: Some(path.to_path_buf()), line: None, message };
-    let (n, d, mut data) = if crate::io::parquet::is_parquet(path) {
-        let e = crate::io::parquet::read_vectors(path)?.embeddings;
-        (e.len(), e.dim, e.data)
-    } else {
-        let bytes = std::fs::read(path).map_err(|e| Error::io("cannot read", path, e))?;
-        crate::io::npy::read_f32(&bytes).map_err(|e| at(e.to_string()))?
-    };
-    if n != rows {
-        return Err(at(format!(
-            "has {n} vectors but the input has {rows} sentences; give the vectors of exactly these sentences, in order"
-        )));
-    }
-    if let Some(bad) = data.iter().position(|v| !v.is_finite()) {
-        return Err(at(format!("vector {} has a value that is not a finite number", bad / d.max(1) + 1)));
-    }
-    for row in data.chunks_mut(d.max(1)) {
-        engine::pooling::normalize(row);
-    }
-    Ok(engine::Embeddings { dim: d, data, truncated: Vec::new() })
-}
-
 macro_rules! clap_value {
     ($name:ident, $inner:ty, [$($s:literal),*]) => {
         /// Command-line wrapper.
@@ -285,7 +227,15 @@ clap_value!(MatrixFormatArg, MatrixFormat, ["csv", "json", "npy"]);
 clap_value!(EmbeddingFormatArg, EmbeddingFormat, ["npy", "csv", "json", "tsv", "parquet"]);
 clap_value!(ScopeArg, PairScope, ["all", "within", "across"]);
 
+mod embed;
 mod explain;
+mod models;
+mod vectors;
+
+use embed::{embed, embed_set};
+use models::models;
+use vectors::source_vectors;
+pub use vectors::{Source, VectorsArg};
 
 /// Runs a subcommand.
 pub fn run(command: Command) -> Result<()> {
@@ -361,75 +311,6 @@ fn read_set(input: &Path) -> Result<SentenceSet> {
     SentenceSet::read_path(input)
 }
 
-/// Sentences tokenized and embedded at a time: bounds the memory of huge inputs
-/// while keeping batches well sorted by length.
-const EMBED_CHUNK: usize = 16_384;
-
-fn embed_set(
-    embedder: &mut OnnxEmbedder,
-    pooling: Pooling,
-    texts: &[&str],
-    args: &ModelArgs,
-) -> Result<engine::Embeddings> {
-    let mut emb = engine::Embeddings::empty(0);
-    emb.data.reserve(texts.len() * embedder.info().dim);
-    embed_chunks(embedder, pooling, texts, args, &mut |offset, part| {
-        emb.dim = part.dim;
-        emb.data.extend_from_slice(&part.data);
-        emb.truncated.extend(part.truncated.iter().map(|i| i + offset));
-        Ok(())
-    })?;
-    Ok(emb)
-}
-
-/// Sentences a chunk holds: `SIMLENS_EMBED_CHUNK` if set (tests use small chunks to cross
-/// chunk boundaries), else [`EMBED_CHUNK`].
-fn embed_chunk() -> usize {
-    std::env::var("SIMLENS_EMBED_CHUNK").ok().and_then(|v| v.parse().ok()).filter(|&n| n > 0).unwrap_or(EMBED_CHUNK)
-}
-
-/// Embeds `texts` a chunk at a time through the store, handing each chunk's vectors
-/// (and its offset) to `sink` before the next is computed: memory stays bounded by a chunk.
-fn embed_chunks(
-    embedder: &mut OnnxEmbedder,
-    pooling: Pooling,
-    texts: &[&str],
-    args: &ModelArgs,
-    sink: &mut dyn FnMut(usize, &engine::Embeddings) -> Result<()>,
-) -> Result<()> {
-    let root = if args.no_cache { None } else { engine::cache::default_root() };
-    let mut store = engine::store::VectorStore::new(root);
-    let mut progress = Progress::new("embedding");
-    let (mut embedded, mut truncated, mut first_cut) = (0, 0, None);
-    let size = embed_chunk();
-    for (c, chunk) in texts.chunks(size).enumerate() {
-        let offset = c * size;
-        let part = store.embed(embedder, chunk, pooling, &mut |d, _| progress.update(offset + d, texts.len()))?;
-        if let Some(note) = store.take_disk_note() {
-            warn(&format!("note: {note}"));
-        }
-        progress.update(offset + chunk.len(), texts.len());
-        embedded += part.embedded;
-        truncated += part.embeddings.truncated.len();
-        first_cut = first_cut.or(part.embeddings.truncated.first().map(|i| i + offset));
-        sink(offset, &part.embeddings)?;
-    }
-    drop(progress);
-    if store.has_disk() {
-        log::info!("{embedded} of {} sentences embedded, the rest read from the cache", texts.len());
-    } else {
-        log::info!("{embedded} sentences embedded (no embedding cache)");
-    }
-    if let Some(first) = first_cut {
-        warn(&format!(
-            "note: {truncated} sentence(s) longer than {} tokens were truncated (first: #{})",
-            embedder.info().max_length,
-            first + 1
-        ));
-    }
-    Ok(())
-}
-
 fn warn(msg: &str) {
     let mut err = std::io::stderr().lock();
     writeln!(err, "{msg}").ok();
@@ -463,135 +344,6 @@ fn similarity(
     let gm = engine::group_matrix(&emb, &groups, names.len());
     let report = SimilarityReport::new(&model, pooling, &texts, &groups, &names, &sim, &gm);
     write_out(output, format == MatrixFormat::Npy, |w| report.write(w, format))
-}
-
-fn embed(input: &Path, args: &ModelArgs, format: EmbeddingFormat, output: Option<&Path>) -> Result<()> {
-    let t = Instant::now();
-    let set = read_set(input)?;
-    let read = t.elapsed();
-    let (mut embedder, pooling) = load(args)?;
-    let loaded = t.elapsed();
-    let (texts, groups) = set.flatten();
-    let group_names: Vec<&str> = groups.iter().map(|&g| set.groups[g].name.as_str()).collect();
-    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
-    log::debug!("read {:.0} ms, runtime and model {:.0} ms", ms(read), ms(loaded - read));
-    if format == EmbeddingFormat::Parquet {
-        let Some(out) = output else {
-            return Err(Error::input(
-                None,
-                "parquet is binary: give an output file with -o FILE.parquet (or -o - for stdout)",
-            ));
-        };
-        let meta = crate::io::export::parquet_metadata(&embedder.info().name, &embedder.info().fingerprint, pooling);
-        let mut failed = None;
-        let written = write_out(Some(out), true, |w| {
-            let mut stream = crate::io::parquet::ParquetStream::new(w, meta);
-            let mut dim = 0;
-            let result = embed_chunks(&mut embedder, pooling, &texts, args, &mut |offset, part| {
-                let rows = offset..offset + part.len();
-                dim = part.dim;
-                stream
-                    .write(&texts[rows.clone()], &group_names[rows], part)
-                    .map_err(|e| Error::io("cannot write", out, e))
-            });
-            match result {
-                Ok(()) => stream.finish(dim),
-                Err(e) => {
-                    failed = Some(e);
-                    Err(std::io::Error::other("embedding stopped"))
-                }
-            }
-        });
-        return match failed {
-            Some(e) => Err(e),
-            None => written,
-        };
-    }
-    if let (EmbeddingFormat::Npy | EmbeddingFormat::Csv, Some(_)) | (EmbeddingFormat::Csv, None) = (format, output) {
-        // Streamed: the header, then each chunk's rows as they are computed.
-        let mut failed = None;
-        let written = write_out(output, false, |w| {
-            let mut stream = crate::io::export::EmbeddingStream::new(format, texts.len());
-            let result = embed_chunks(&mut embedder, pooling, &texts, args, &mut |offset, part| {
-                let rows = offset..offset + part.len();
-                stream
-                    .write(w, &texts[rows.clone()], &group_names[rows], part)
-                    .map_err(|e| Error::io("cannot write", output.map_or(Path::new("<stdout>"), |p| p), e))
-            });
-            match result {
-                Ok(()) => stream.finish(w),
-                Err(e) => {
-                    failed = Some(e);
-                    Err(std::io::Error::other("embedding stopped"))
-                }
-            }
-        });
-        // The first failure, once: the writer's own error wraps only the stop.
-        return match failed {
-            Some(e) => Err(e),
-            None => written,
-        };
-    }
-    let emb = embed_set(&mut embedder, pooling, &texts, args)?;
-    log::debug!("embedding {:.0} ms", ms(t.elapsed() - loaded));
-    let export = EmbeddingExport {
-        model: &embedder.info().name,
-        fingerprint: &embedder.info().fingerprint,
-        pooling,
-        labels: &texts,
-        groups: group_names,
-        embeddings: &emb,
-    };
-    match (format, output) {
-        (EmbeddingFormat::Tsv, None) => {
-            Err(Error::input(None, "tsv writes vectors.tsv and metadata.tsv: give a folder with -o DIR"))
-        }
-        (EmbeddingFormat::Tsv, Some(dir)) => export.save(dir, format),
-        (_, output) => write_out(output, format == EmbeddingFormat::Npy, |w| export.write(w, format)),
-    }
-}
-
-fn models(json: bool) -> Result<()> {
-    let bundled = engine::bundled_model_dir();
-    let recent = crate::session::default_path()
-        .filter(|p| p.is_file())
-        .map(|p| crate::session::load(&p).state.recent_models)
-        .unwrap_or_default();
-    let hub = engine::hub::list();
-    write_out(None, false, |w| {
-        if json {
-            let hub: Vec<_> = hub
-                .iter()
-                .map(|m| {
-                    serde_json::json!({ "id": m.id, "folder": m.snapshot, "onnx": m.has_onnx,
-                        "export": (!m.has_onnx).then(|| m.export_command()) })
-                })
-                .collect();
-            let v = serde_json::json!({ "bundled": bundled, "recent": recent, "hub_cache": engine::hub::cache_root(), "hub": hub });
-            serde_json::to_writer_pretty(&mut *w, &v)?;
-            return writeln!(w);
-        }
-        writeln!(w, "bundled: {} ({})", engine::BUNDLED_MODEL, bundled.display())?;
-        if !recent.is_empty() {
-            writeln!(w, "\nrecent folders (the app's):")?;
-            for r in &recent {
-                writeln!(w, "  {}", r.display())?;
-            }
-        }
-        let root = engine::hub::cache_root().map(|r| r.display().to_string()).unwrap_or_else(|| "(none)".into());
-        writeln!(w, "\nHugging Face cache at {root}:")?;
-        if hub.is_empty() {
-            writeln!(w, "  no models")?;
-        }
-        for m in &hub {
-            if m.has_onnx {
-                writeln!(w, "  {:<50} --model {}", m.id, m.id)?;
-            } else {
-                writeln!(w, "  {:<50} no ONNX graph; export one with: {}", m.id, m.export_command())?;
-            }
-        }
-        Ok(())
-    })
 }
 
 fn tokens(text: &str, pair: Option<&str>, model: Option<PathBuf>, json: bool) -> Result<()> {

@@ -1,0 +1,160 @@
+//! `simlens embed`, and embedding a sentence set chunk by chunk for the other commands.
+
+use std::path::Path;
+
+use super::*;
+
+/// Sentences tokenized and embedded at a time: bounds the memory of huge inputs
+/// while keeping batches well sorted by length.
+const EMBED_CHUNK: usize = 16_384;
+
+pub(super) fn embed_set(
+    embedder: &mut OnnxEmbedder,
+    pooling: Pooling,
+    texts: &[&str],
+    args: &ModelArgs,
+) -> Result<engine::Embeddings> {
+    let mut emb = engine::Embeddings::empty(0);
+    emb.data.reserve(texts.len() * embedder.info().dim);
+    embed_chunks(embedder, pooling, texts, args, &mut |offset, part| {
+        emb.dim = part.dim;
+        emb.data.extend_from_slice(&part.data);
+        emb.truncated.extend(part.truncated.iter().map(|i| i + offset));
+        Ok(())
+    })?;
+    Ok(emb)
+}
+
+/// Sentences a chunk holds: `SIMLENS_EMBED_CHUNK` if set (tests use small chunks to cross
+/// chunk boundaries), else [`EMBED_CHUNK`].
+fn embed_chunk() -> usize {
+    std::env::var("SIMLENS_EMBED_CHUNK").ok().and_then(|v| v.parse().ok()).filter(|&n| n > 0).unwrap_or(EMBED_CHUNK)
+}
+
+/// Embeds `texts` a chunk at a time through the store, handing each chunk's vectors
+/// (and its offset) to `sink` before the next is computed: memory stays bounded by a chunk.
+fn embed_chunks(
+    embedder: &mut OnnxEmbedder,
+    pooling: Pooling,
+    texts: &[&str],
+    args: &ModelArgs,
+    sink: &mut dyn FnMut(usize, &engine::Embeddings) -> Result<()>,
+) -> Result<()> {
+    let root = if args.no_cache { None } else { engine::cache::default_root() };
+    let mut store = engine::store::VectorStore::new(root);
+    let mut progress = Progress::new("embedding");
+    let (mut embedded, mut truncated, mut first_cut) = (0, 0, None);
+    let size = embed_chunk();
+    for (c, chunk) in texts.chunks(size).enumerate() {
+        let offset = c * size;
+        let part = store.embed(embedder, chunk, pooling, &mut |d, _| progress.update(offset + d, texts.len()))?;
+        if let Some(note) = store.take_disk_note() {
+            warn(&format!("note: {note}"));
+        }
+        progress.update(offset + chunk.len(), texts.len());
+        embedded += part.embedded;
+        truncated += part.embeddings.truncated.len();
+        first_cut = first_cut.or(part.embeddings.truncated.first().map(|i| i + offset));
+        sink(offset, &part.embeddings)?;
+    }
+    drop(progress);
+    if store.has_disk() {
+        log::info!("{embedded} of {} sentences embedded, the rest read from the cache", texts.len());
+    } else {
+        log::info!("{embedded} sentences embedded (no embedding cache)");
+    }
+    if let Some(first) = first_cut {
+        warn(&format!(
+            "note: {truncated} sentence(s) longer than {} tokens were truncated (first: #{})",
+            embedder.info().max_length,
+            first + 1
+        ));
+    }
+    Ok(())
+}
+
+pub(super) fn embed(input: &Path, args: &ModelArgs, format: EmbeddingFormat, output: Option<&Path>) -> Result<()> {
+    let t = Instant::now();
+    let set = read_set(input)?;
+    let read = t.elapsed();
+    let (mut embedder, pooling) = load(args)?;
+    let loaded = t.elapsed();
+    let (texts, groups) = set.flatten();
+    let group_names: Vec<&str> = groups.iter().map(|&g| set.groups[g].name.as_str()).collect();
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    log::debug!("read {:.0} ms, runtime and model {:.0} ms", ms(read), ms(loaded - read));
+    if format == EmbeddingFormat::Parquet {
+        let Some(out) = output else {
+            return Err(Error::input(
+                None,
+                "parquet is binary: give an output file with -o FILE.parquet (or -o - for stdout)",
+            ));
+        };
+        let meta = crate::io::export::parquet_metadata(&embedder.info().name, &embedder.info().fingerprint, pooling);
+        let mut failed = None;
+        let written = write_out(Some(out), true, |w| {
+            let mut stream = crate::io::parquet::ParquetStream::new(w, meta);
+            let mut dim = 0;
+            let result = embed_chunks(&mut embedder, pooling, &texts, args, &mut |offset, part| {
+                let rows = offset..offset + part.len();
+                dim = part.dim;
+                stream
+                    .write(&texts[rows.clone()], &group_names[rows], part)
+                    .map_err(|e| Error::io("cannot write", out, e))
+            });
+            match result {
+                Ok(()) => stream.finish(dim),
+                Err(e) => {
+                    failed = Some(e);
+                    Err(std::io::Error::other("embedding stopped"))
+                }
+            }
+        });
+        return match failed {
+            Some(e) => Err(e),
+            None => written,
+        };
+    }
+    if let (EmbeddingFormat::Npy | EmbeddingFormat::Csv, Some(_)) | (EmbeddingFormat::Csv, None) = (format, output) {
+        // Streamed: the header, then each chunk's rows as they are computed.
+        let mut failed = None;
+        let written = write_out(output, false, |w| {
+            let mut stream = crate::io::export::EmbeddingStream::new(format, texts.len());
+            let result = embed_chunks(&mut embedder, pooling, &texts, args, &mut |offset, part| {
+                let rows = offset..offset + part.len();
+                stream
+                    .write(w, &texts[rows.clone()], &group_names[rows], part)
+                    .map_err(|e| Error::io("cannot write", output.map_or(Path::new("<stdout>"), |p| p), e))
+            });
+            match result {
+                Ok(()) => stream.finish(w),
+                Err(e) => {
+                    failed = Some(e);
+                    Err(std::io::Error::other("embedding stopped"))
+                }
+            }
+        });
+        // The first failure, once: the writer's own error wraps only the stop.
+        return match failed {
+            Some(e) => Err(e),
+            None => written,
+        };
+    }
+    let emb = embed_set(&mut embedder, pooling, &texts, args)?;
+    log::debug!("embedding {:.0} ms", ms(t.elapsed() - loaded));
+    let export = EmbeddingExport {
+        model: &embedder.info().name,
+        fingerprint: &embedder.info().fingerprint,
+        pooling,
+        labels: &texts,
+        groups: group_names,
+        embeddings: &emb,
+    };
+    match (format, output) {
+        (EmbeddingFormat::Tsv, None) => {
+            Err(Error::input(None, "tsv writes vectors.tsv and metadata.tsv: give a folder with -o DIR"))
+        }
+        (EmbeddingFormat::Tsv, Some(dir)) => export.save(dir, format),
+        (_, output) => write_out(output, format == EmbeddingFormat::Npy, |w| export.write(w, format)),
+    }
+}
