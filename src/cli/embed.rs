@@ -91,54 +91,32 @@ pub(super) fn embed(input: &Path, args: &ModelArgs, format: EmbeddingFormat, out
             ));
         };
         let meta = crate::io::export::parquet_metadata(&embedder.info().name, &embedder.info().fingerprint, pooling);
-        let mut failed = None;
-        let written = write_out(Some(out), true, |w| {
+        return streamed(Some(out), true, |w| {
             let mut stream = crate::io::parquet::ParquetStream::new(w, meta);
             let mut dim = 0;
-            let result = embed_chunks(&mut embedder, pooling, &texts, args, &mut |offset, part| {
+            embed_chunks(&mut embedder, pooling, &texts, args, &mut |offset, part| {
                 let rows = offset..offset + part.len();
                 dim = part.dim;
                 stream
                     .write(&texts[rows.clone()], &group_names[rows], part)
                     .map_err(|e| Error::io("cannot write", out, e))
-            });
-            match result {
-                Ok(()) => stream.finish(dim),
-                Err(e) => {
-                    failed = Some(e);
-                    Err(std::io::Error::other("embedding stopped"))
-                }
-            }
+            })?;
+            stream.finish(dim).map_err(|e| Error::io("cannot write", out, e))
         });
-        return match failed {
-            Some(e) => Err(e),
-            None => written,
-        };
     }
     if let (EmbeddingFormat::Npy | EmbeddingFormat::Csv, Some(_)) | (EmbeddingFormat::Csv, None) = (format, output) {
         // Streamed: the header, then each chunk's rows as they are computed.
-        let mut failed = None;
-        let written = write_out(output, false, |w| {
+        let shown = output.unwrap_or(Path::new("<stdout>"));
+        return streamed(output, false, |w| {
             let mut stream = crate::io::export::EmbeddingStream::new(format, texts.len());
-            let result = embed_chunks(&mut embedder, pooling, &texts, args, &mut |offset, part| {
+            embed_chunks(&mut embedder, pooling, &texts, args, &mut |offset, part| {
                 let rows = offset..offset + part.len();
                 stream
                     .write(w, &texts[rows.clone()], &group_names[rows], part)
-                    .map_err(|e| Error::io("cannot write", output.map_or(Path::new("<stdout>"), |p| p), e))
-            });
-            match result {
-                Ok(()) => stream.finish(w),
-                Err(e) => {
-                    failed = Some(e);
-                    Err(std::io::Error::other("embedding stopped"))
-                }
-            }
+                    .map_err(|e| Error::io("cannot write", shown, e))
+            })?;
+            stream.finish(w).map_err(|e| Error::io("cannot write", shown, e))
         });
-        // The first failure, once: the writer's own error wraps only the stop.
-        return match failed {
-            Some(e) => Err(e),
-            None => written,
-        };
     }
     let emb = embed_set(&mut embedder, pooling, &texts, args)?;
     log::debug!("embedding {:.0} ms", ms(t.elapsed() - loaded));
@@ -156,5 +134,26 @@ pub(super) fn embed(input: &Path, args: &ModelArgs, format: EmbeddingFormat, out
         }
         (EmbeddingFormat::Tsv, Some(dir)) => export.save(dir, format),
         (_, output) => write_out(output, format == EmbeddingFormat::Npy, |w| export.write(w, format)),
+    }
+}
+
+/// Writes `output` through `body`, which embeds while it writes. A failure stops the write
+/// (a file keeps its old content) and is returned as itself, once: the writer's own error
+/// would only say that the write stopped.
+fn streamed(
+    output: Option<&Path>,
+    binary: bool,
+    body: impl FnOnce(&mut (dyn std::io::Write + Send)) -> Result<()>,
+) -> Result<()> {
+    let mut failed = None;
+    let written = write_out(output, binary, |w| {
+        body(w).map_err(|e| {
+            failed = Some(e);
+            std::io::Error::other("embedding stopped")
+        })
+    });
+    match failed {
+        Some(e) => Err(e),
+        None => written,
     }
 }
