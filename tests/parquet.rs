@@ -146,3 +146,21 @@ fn bad_parquet_files_get_clear_errors() {
     let err = fails(&["similarity", not.to_str().unwrap()]);
     assert!(err.contains("not a Parquet file"), "{err}");
 }
+
+#[test]
+fn input_may_be_left_out_when_the_vectors_file_has_the_sentences() {
+    let dir = tempfile::tempdir().unwrap();
+    let pq = dir.path().join("e.parquet");
+    ok(&["embed", &seed(), "--format", "parquet", "-o", pq.to_str().unwrap()]);
+    let pq = pq.to_str().unwrap();
+    let text: serde_json::Value = serde_json::from_slice(&ok(&["similarity", &seed(), "--format", "json"])).unwrap();
+    let alone: serde_json::Value =
+        serde_json::from_slice(&ok(&["similarity", "--vectors", pq, "--format", "json"])).unwrap();
+    assert_eq!(text["labels"], alone["labels"]);
+    assert_eq!(text["group_names"], alone["group_names"]);
+    let flat = |j: &serde_json::Value| j["matrix"].as_array().unwrap().iter().flat_map(f32s).collect::<Vec<_>>();
+    assert!(max_abs_diff(&flat(&text), &flat(&alone)) < 1e-6);
+    assert!(String::from_utf8(ok(&["misfits", "--vectors", pq])).unwrap().contains("No misfits"));
+    let err = fails(&["similarity"]);
+    assert!(err.contains("give INPUT"), "{err}");
+}

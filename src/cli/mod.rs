@@ -30,8 +30,9 @@ pub struct Cli {
 pub enum Command {
     /// Print the cosine similarity matrix of the sentences in INPUT.
     Similarity {
-        /// Sentence file (.txt with `# Group` headers, .csv/.tsv with a `text` column) or `-` for stdin.
-        input: PathBuf,
+        /// Sentence file (.txt with `# Group` headers, .csv/.tsv/.parquet with a `text` column) or
+        /// `-` for stdin; may be left out with `--vectors FILE.parquet` that has a `text` column.
+        input: Option<PathBuf>,
         #[command(flatten)]
         model: ModelArgs,
         #[command(flatten)]
@@ -89,8 +90,9 @@ pub enum Command {
     },
     /// List paraphrase pairs: every pair at or above a similarity threshold, best first.
     Pairs {
-        /// Sentence file or `-` for stdin.
-        input: PathBuf,
+        /// Sentence file or `-` for stdin; may be left out with `--vectors FILE.parquet` that has
+        /// a `text` column.
+        input: Option<PathBuf>,
         /// Smallest similarity listed.
         #[arg(long, default_value_t = 0.75)]
         threshold: f32,
@@ -113,8 +115,9 @@ pub enum Command {
     },
     /// List sentences closer, on average, to another group than to their own.
     Misfits {
-        /// Sentence file or `-` for stdin.
-        input: PathBuf,
+        /// Sentence file or `-` for stdin; may be left out with `--vectors FILE.parquet` that has
+        /// a `text` column.
+        input: Option<PathBuf>,
         #[command(flatten)]
         model: ModelArgs,
         #[command(flatten)]
@@ -234,14 +237,14 @@ mod vectors;
 
 use embed::{embed, embed_set};
 use models::models;
-use vectors::source_vectors;
 pub use vectors::{Source, VectorsArg};
+use vectors::{input_set, source_vectors};
 
 /// Runs a subcommand.
 pub fn run(command: Command) -> Result<()> {
     match command {
         Command::Similarity { input, model, vectors, format, output } => {
-            similarity(&input, &model, vectors.vectors.as_deref(), format.0, output.as_deref())
+            similarity(input.as_deref(), &model, vectors.vectors.as_deref(), format.0, output.as_deref())
         }
         Command::Embed { input, model, format, output } => embed(&input, &model, format.0, output.as_deref()),
         Command::Tokens { text, pair, model, json } => tokens(&text, pair.as_deref(), model, json),
@@ -249,9 +252,11 @@ pub fn run(command: Command) -> Result<()> {
         Command::StressWrite { file } => stress_write(&file),
         Command::Search { input, query, k, model, json } => search(&input, &query, k, &model, json),
         Command::Pairs { input, threshold, top, scope, model, vectors, format, output } => {
-            pairs(&input, threshold, top, scope.0, &Source::of(&model, &vectors), &format, output.as_deref())
+            pairs(input.as_deref(), threshold, top, scope.0, &Source::of(&model, &vectors), &format, output.as_deref())
         }
-        Command::Misfits { input, model, vectors, json } => misfits(&input, &Source::of(&model, &vectors), json),
+        Command::Misfits { input, model, vectors, json } => {
+            misfits(input.as_deref(), &Source::of(&model, &vectors), json)
+        }
         Command::Models { json } => models(json),
         Command::Explain { texts, groups, top, model, json } => {
             explain::run(&texts, groups.as_deref(), top, &model, json)
@@ -329,13 +334,13 @@ fn write_out(
 }
 
 fn similarity(
-    input: &Path,
+    input: Option<&Path>,
     args: &ModelArgs,
     vectors: Option<&Path>,
     format: MatrixFormat,
     output: Option<&Path>,
 ) -> Result<()> {
-    let set = read_set(input)?;
+    let set = input_set(input, vectors)?;
     check_matrix_size(set.len())?;
     let (texts, groups) = set.flatten();
     let (emb, model, pooling) = source_vectors(&Source { model: args, vectors }, &texts)?;
@@ -434,7 +439,7 @@ fn search(input: &Path, query: &str, k: usize, args: &ModelArgs, json: bool) -> 
 }
 
 fn pairs(
-    input: &Path,
+    input: Option<&Path>,
     threshold: f32,
     top: usize,
     scope: PairScope,
@@ -442,7 +447,7 @@ fn pairs(
     format: &str,
     output: Option<&Path>,
 ) -> Result<()> {
-    let set = read_set(input)?;
+    let set = input_set(input, source.vectors)?;
     let (texts, groups) = set.flatten();
     let (emb, _, _) = source_vectors(source, &texts)?;
     let found = analysis::mine_pairs(&emb, &groups, threshold, scope, top);
@@ -478,8 +483,8 @@ fn pairs(
     })
 }
 
-fn misfits(input: &Path, source: &Source<'_>, json: bool) -> Result<()> {
-    let set = read_set(input)?;
+fn misfits(input: Option<&Path>, source: &Source<'_>, json: bool) -> Result<()> {
+    let set = input_set(input, source.vectors)?;
     let (texts, groups) = set.flatten();
     let (emb, _, _) = source_vectors(source, &texts)?;
     let found = analysis::misfits(&emb, &groups, set.groups.len());

@@ -26,6 +26,21 @@ impl<'a> Source<'a> {
     }
 }
 
+/// The sentences: from INPUT, or from the `text` (and `group`) columns of a Parquet vectors file.
+pub(super) fn input_set(input: Option<&Path>, vectors: Option<&Path>) -> Result<SentenceSet> {
+    if let Some(input) = input {
+        return read_set(input);
+    }
+    let from = vectors.filter(|v| crate::io::parquet::is_parquet(v)).ok_or_else(|| {
+        Error::input(None, "give INPUT (the sentences), or --vectors FILE.parquet with a `text` column")
+    })?;
+    crate::io::parquet::read_vectors(from)?.sentences.ok_or_else(|| Error::Input {
+        path: Some(from.to_path_buf()),
+        line: None,
+        message: "has no `text` column, so the sentences must come from INPUT".into(),
+    })
+}
+
 /// Vectors of `texts` and what made them: (label, pooling), the pooling `None` for a file.
 pub(super) fn source_vectors(
     source: &Source<'_>,
