@@ -332,15 +332,20 @@ fn pasting_a_hundred_thousand_lines_stays_responsive() {
     assert!(worst < Duration::from_millis(1000), "a frame took {worst:?}");
 }
 
+/// Options for a fake-model app autosaving to `session`, made afresh for each app.
+fn session_options(session: &std::path::Path) -> impl Fn() -> AppOptions {
+    let (fake, session) = (FakeEmbedder::new("fake-model", 64), session.to_path_buf());
+    move || AppOptions {
+        session_path: Some(session.clone()),
+        ..options(fake_loader(fake.clone()), "fake-model".into())
+    }
+}
+
 #[test]
 fn the_session_is_autosaved_and_restored() {
     let dir = tempfile::tempdir().unwrap();
     let session = dir.path().join("session.json");
-    let fake = FakeEmbedder::new("fake-model", 64);
-    let opts = || AppOptions {
-        session_path: Some(session.clone()),
-        ..options(fake_loader(fake.clone()), "fake-model".into())
-    };
+    let opts = session_options(&session);
     let mut h = harness(SimlensApp::new(opts()));
     settle(&mut h, Duration::from_secs(10));
     h.state_mut().push_command(Command::AddSentence(2, "When is your birthday?".into()));
@@ -853,11 +858,7 @@ fn a_misfit_moves_to_its_closest_group_in_one_click() {
 fn a_draft_is_kept_with_the_session() {
     let dir = tempfile::tempdir().unwrap();
     let session = dir.path().join("session.json");
-    let fake = FakeEmbedder::new("fake-model", 64);
-    let opts = || AppOptions {
-        session_path: Some(session.clone()),
-        ..options(fake_loader(fake.clone()), "fake-model".into())
-    };
+    let opts = session_options(&session);
     let mut h = harness(SimlensApp::new(opts()));
     settle(&mut h, Duration::from_secs(10));
     let input = h.get_all_by_role_and_label(Role::TextInput, "New:").nth(1).expect("a New: field");
