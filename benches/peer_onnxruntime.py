@@ -8,12 +8,17 @@ sentences sorted by token count and padded to the longest of each batch (pad id 
 
 Modes (run with the interpreter of `.cache/bench-venv`, which `scripts/bench` makes):
 
-    steady MODEL_DIR CORPUS PASSES   load, warm up on the first 64 lines, time PASSES full
+    steady MODEL_DIR CORPUS PASSES [GRAPH]
+                                     load, warm up on the first 64 lines, time PASSES full
                                      passes; print one JSON line
-    once   MODEL_DIR CORPUS OUT.npy  load, embed every line once, save the N x 384 float32
+    once   MODEL_DIR CORPUS OUT.npy [GRAPH]
+                                     load, embed every line once, save the N x 384 float32
                                      matrix (the caller times the whole process)
     lengths MODEL_DIR CORPUS         print a JSON list: the token count of each line
                                      (special tokens included, truncated at 256)
+
+GRAPH, when given, is the .onnx file to run instead of MODEL_DIR/model.onnx (a quantized
+copy); the tokenizer still comes from MODEL_DIR.
 
 CORPUS has one sentence per line; blank lines are skipped, as simlens does.
 """
@@ -47,12 +52,12 @@ def load_tokenizer(model_dir):
 
 
 class Pipeline:
-    def __init__(self, model_dir):
+    def __init__(self, model_dir, graph=None):
         self.tok = load_tokenizer(model_dir)
         opts = ort.SessionOptions()
         opts.intra_op_num_threads = 2
         opts.inter_op_num_threads = 1
-        self.sess = ort.InferenceSession(f"{model_dir}/model.onnx", opts, providers=["CPUExecutionProvider"])
+        self.sess = ort.InferenceSession(graph or f"{model_dir}/model.onnx", opts, providers=["CPUExecutionProvider"])
         self.input_names = {i.name for i in self.sess.get_inputs()}
 
     def embed(self, texts):
@@ -79,10 +84,10 @@ class Pipeline:
         return out
 
 
-def steady(model_dir, corpus, passes):
+def steady(model_dir, corpus, passes, graph=None):
     lines = read_lines(corpus)
     start = time.perf_counter()
-    p = Pipeline(model_dir)
+    p = Pipeline(model_dir, graph)
     load_s = time.perf_counter() - start
     tokens = sum(len(e.ids) for e in p.tok.encode_batch(lines))
     p.embed(lines[:WARMUP_LINES])
@@ -105,9 +110,9 @@ def steady(model_dir, corpus, passes):
     }))
 
 
-def once(model_dir, corpus, out):
+def once(model_dir, corpus, out, graph=None):
     lines = read_lines(corpus)
-    np.save(out, Pipeline(model_dir).embed(lines))
+    np.save(out, Pipeline(model_dir, graph).embed(lines))
 
 
 def lengths(model_dir, corpus):
@@ -116,14 +121,14 @@ def lengths(model_dir, corpus):
 
 
 def main(argv):
-    usage = "usage: peer_onnxruntime.py steady MODEL_DIR CORPUS PASSES | once MODEL_DIR CORPUS OUT.npy | lengths MODEL_DIR CORPUS"
+    usage = "usage: peer_onnxruntime.py steady MODEL_DIR CORPUS PASSES [GRAPH] | once MODEL_DIR CORPUS OUT.npy [GRAPH] | lengths MODEL_DIR CORPUS"
     if len(argv) < 3:
         sys.exit(usage)
     mode, model_dir, corpus, rest = argv[0], argv[1], argv[2], argv[3:]
-    if mode == "steady" and len(rest) == 1:
-        steady(model_dir, corpus, int(rest[0]))
-    elif mode == "once" and len(rest) == 1:
-        once(model_dir, corpus, rest[0])
+    if mode == "steady" and len(rest) in (1, 2):
+        steady(model_dir, corpus, int(rest[0]), *rest[1:])
+    elif mode == "once" and len(rest) in (1, 2):
+        once(model_dir, corpus, rest[0], *rest[1:])
     elif mode == "lengths" and not rest:
         lengths(model_dir, corpus)
     else:

@@ -25,6 +25,8 @@ fn main() {
         batch_size: env("SIMLENS_BENCH_BATCH").unwrap_or(defaults.batch_size),
         max_batch_tokens: env("SIMLENS_BENCH_TOKENS").unwrap_or(defaults.max_batch_tokens),
         threads: env("SIMLENS_BENCH_THREADS").unwrap_or(defaults.threads),
+        // SIMLENS_BENCH_PRECISION: fp32 (default), int8 or shipped:NAME.
+        precision: std::env::var("SIMLENS_BENCH_PRECISION").ok().map_or(defaults.precision.clone(), |p| p.parse().expect("precision")),
         ..defaults
     };
     let mut m = engine::load_model(engine::bundled_model_dir(), options).expect("model");
@@ -42,7 +44,8 @@ fn main() {
     times.sort_by(f64::total_cmp);
     let median = times[times.len() / 2];
     println!(
-        "{{\"pipeline\": \"simlens\", \"sentences\": {}, \"tokens\": {tokens}, \"load_s\": {load_s:.3}, \"times_s\": {times:?}, \"median_s\": {median:.3}, \"sentences_per_s\": {:.1}, \"tokens_per_s\": {:.0}}}",
+        "{{\"pipeline\": \"simlens\", \"precision\": \"{}\", \"sentences\": {}, \"tokens\": {tokens}, \"load_s\": {load_s:.3}, \"times_s\": {times:?}, \"median_s\": {median:.3}, \"sentences_per_s\": {:.1}, \"tokens_per_s\": {:.0}}}",
+        m.info().precision,
         lines.len(),
         lines.len() as f64 / median,
         tokens as f64 / median

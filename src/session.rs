@@ -10,7 +10,7 @@ use std::thread::JoinHandle;
 
 use serde::{Deserialize, Serialize};
 
-use crate::engine::Pooling;
+use crate::engine::{Pooling, Precision};
 use crate::engine::analysis::PairScope;
 use crate::io::SentenceSet;
 use crate::io::atomic_write;
@@ -31,6 +31,10 @@ pub struct State {
     pub model_dir: Option<PathBuf>,
     /// The pooling; `None` means the model's default.
     pub pooling: Option<Pooling>,
+    /// Which of the model's graphs embeds (fp32 unless the user picked another).
+    pub precision: Precision,
+    /// Configuration B's graph.
+    pub compare_precision: Precision,
     /// Model folders opened before, most recent first.
     pub recent_models: Vec<PathBuf>,
     /// The folder of the last file opened or written.
@@ -56,6 +60,8 @@ impl Default for State {
             set: SentenceSet::seed_example(),
             model_dir: None,
             pooling: None,
+            precision: Precision::Fp32,
+            compare_precision: Precision::Fp32,
             recent_models: Vec::new(),
             last_dir: None,
             compare_model: None,

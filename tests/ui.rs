@@ -20,7 +20,7 @@ use simlens::engine::fake::{FakeEmbedder, FakeMode};
 use simlens::session::{State, Tab};
 
 fn fake_loader(fake: FakeEmbedder) -> Loader {
-    Arc::new(move |dir: &std::path::Path| {
+    Arc::new(move |dir: &std::path::Path, _: &simlens::engine::Precision| {
         if dir.ends_with("broken-model") {
             Err(simlens::Error::model(dir, "has no model.onnx (looked for model.onnx and onnx/model.onnx)"))
         } else {
@@ -127,6 +127,28 @@ fn renaming_and_deleting_a_group_updates_labels() {
 }
 
 #[test]
+fn picking_int8_reloads_the_model_at_that_precision_and_is_saved() {
+    let asked = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = asked.clone();
+    let loader: Loader = Arc::new(move |_dir: &std::path::Path, p: &simlens::engine::Precision| {
+        seen.lock().unwrap().push(p.clone());
+        let fake = FakeEmbedder::new("fake-model", 32).with_precision(p.clone());
+        Ok(Box::new(fake) as Box<dyn simlens::engine::Embedder>)
+    });
+    let mut h = harness(SimlensApp::with_state(State::default(), options(loader, "fake".into()), vec![]));
+    settle(&mut h, Duration::from_secs(10));
+    h.get_by_role_and_label(Role::ComboBox, "Precision:").click();
+    h.run_steps(3);
+    h.get_by_label("int8: fast, approximate").click();
+    settle(&mut h, Duration::from_secs(10));
+    use simlens::engine::Precision;
+    assert_eq!(*asked.lock().unwrap(), vec![Precision::Fp32, Precision::Int8]);
+    assert_eq!(h.state().state.precision, Precision::Int8);
+    let r = h.state().result().cloned().unwrap();
+    assert_eq!(r.model.precision, Precision::Int8, "the result shown is the int8 model's");
+}
+
+#[test]
 fn changing_pooling_re_embeds() {
     let mut h = harness(fake_app());
     settle(&mut h, Duration::from_secs(10));
@@ -216,7 +238,7 @@ fn a_bad_model_folder_shows_an_error_and_keeps_the_sentences() {
 fn a_panicking_model_is_reported_and_the_worker_recovers() {
     let panicked = Arc::new(AtomicBool::new(false));
     let flag = panicked.clone();
-    let loader: Loader = Arc::new(move |_dir: &std::path::Path| {
+    let loader: Loader = Arc::new(move |_dir: &std::path::Path, _: &simlens::engine::Precision| {
         let mut fake = FakeEmbedder::new("fake-model", 32);
         if !flag.swap(true, Ordering::SeqCst) {
             fake.mode = FakeMode::Panic;

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use super::edit::{SentenceRef, StepId};
 use super::export::{self, ExportKind};
 use super::{Notification, Selection, SimlensApp};
-use crate::engine::Pooling;
+use crate::engine::{Pooling, Precision};
 use crate::io::SentenceSet;
 use crate::session::{QualityScore, ViewSettings};
 
@@ -111,6 +111,10 @@ pub enum Command {
     UseCompareModel(Option<PathBuf>),
     /// Configuration B's pooling (`None`: the model's own).
     SetComparePooling(Option<Pooling>),
+    /// Embed with another graph of the model (fp32, int8, a shipped file): reloads it.
+    SetPrecision(Precision),
+    /// Configuration B's graph.
+    SetComparePrecision(Precision),
     /// Ask for a scored-pairs file for the quality check.
     PickQualityFile,
     /// Score the current model and pooling on this scored-pairs file.
@@ -212,6 +216,8 @@ impl SimlensApp {
             | Command::SetCompareModel(_)
             | Command::UseCompareModel(_)
             | Command::SetComparePooling(_)
+            | Command::SetPrecision(_)
+            | Command::SetComparePrecision(_)
             | Command::CheckQuality(_)
             | Command::RecordQuality(_) => self.apply_model(c),
             Command::PickModelFolder
@@ -289,6 +295,11 @@ impl SimlensApp {
         }
     }
 
+    /// Loads the state's model at the state's precision.
+    fn reload_model(&mut self) {
+        self.jobs.load_model(super::jobs::model_dir(&self.state, &self.options), self.state.precision.clone());
+    }
+
     /// Changes to the model, configuration B and the quality check.
     fn apply_model(&mut self, c: Command) {
         match c {
@@ -297,15 +308,20 @@ impl SimlensApp {
                     self.remember_model(d);
                 }
                 self.state.model_dir = dir;
-                self.jobs.load_model(super::jobs::model_dir(&self.state, &self.options));
+                self.reload_model();
             }
-            Command::Retry => self.jobs.load_model(super::jobs::model_dir(&self.state, &self.options)),
+            Command::SetPrecision(p) => {
+                self.state.precision = p;
+                self.reload_model();
+            }
+            Command::Retry => self.reload_model(),
             Command::SetCompareModel(dir) => {
                 self.remember_model(&dir);
                 self.state.compare_model = Some(dir);
             }
             Command::UseCompareModel(dir) => self.state.compare_model = dir,
             Command::SetComparePooling(p) => self.state.compare_pooling = p,
+            Command::SetComparePrecision(p) => self.state.compare_precision = p,
             Command::CheckQuality(path) => {
                 self.state.quality_file = Some(path.clone());
                 let pooling = self.pooling();

@@ -122,6 +122,7 @@ pub fn prepare(kind: ExportKind, path: &Path, result: Option<Arc<Computed>>, sta
                 model: &r.model.name,
                 fingerprint: &r.model.fingerprint,
                 pooling: r.pooling,
+                precision: &r.model.precision,
                 labels: &labels,
                 groups: t.groups.iter().map(|&g| t.group_names[g].as_str()).collect(),
                 embeddings: &r.embeddings,

@@ -7,11 +7,11 @@ use std::time::{Duration, Instant};
 
 use super::command::{Command, ResultChange};
 use super::result::{Computed, JobId, Patch, SentenceTable};
-use super::worker::{EmbedJob, ExplainGroups, ExplainPair, Request, Response, Worker};
+use super::worker::{EmbedJob, ExplainGroups, ExplainPair, ModelChoice, Request, Response, Worker};
 use super::{AppOptions, ModelStatus, Notification, Selection};
 use crate::engine::eval::PairScore;
 use crate::engine::explain::{Explanation, GroupExplanation};
-use crate::engine::{ModelInfo, Pooling, TokenInfo};
+use crate::engine::{ModelInfo, Pooling, Precision, TokenInfo};
 use crate::session::{self, State};
 
 /// What makes two embed jobs the same; an identical job is never sent twice.
@@ -196,7 +196,7 @@ impl JobScheduler {
         match Worker::spawn(options.loader.clone(), options.cache_dir.clone(), move || repaint.request_repaint()) {
             Ok(worker) => {
                 self.worker = Some(worker);
-                self.load_model(model_dir(state, options));
+                self.load_model(model_dir(state, options), state.precision.clone());
                 self.mark_dirty_now();
             }
             Err(e) => {
@@ -207,13 +207,13 @@ impl JobScheduler {
         }
     }
 
-    /// Loads `dir`, replacing the model.
-    pub fn load_model(&mut self, dir: PathBuf) {
+    /// Loads `dir` at `precision`, replacing the model.
+    pub fn load_model(&mut self, dir: PathBuf, precision: Precision) {
         self.last_sent = None;
         match &self.worker {
             Some(w) => {
                 self.model = ModelStatus::Loading(dir.clone());
-                w.send(Request::Load(dir));
+                w.send(Request::Load(ModelChoice { dir, precision }));
             }
             // The thread failed to start: a retry tries to start it again.
             None => self.model = ModelStatus::Loading(dir),
@@ -265,7 +265,7 @@ impl JobScheduler {
                 self.tokens = None;
                 self.explanation = None;
                 self.group_explanation = None;
-                self.model = ModelStatus::Ready(info);
+                self.model = ModelStatus::Ready(Box::new(info));
                 self.last_sent = None;
                 self.mark_dirty_now();
             }

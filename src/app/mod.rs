@@ -94,7 +94,7 @@ pub enum ModelStatus {
     /// Being loaded from this folder.
     Loading(PathBuf),
     /// Ready.
-    Ready(ModelInfo),
+    Ready(Box<ModelInfo>),
     /// Failed to load; the message says why and what to do.
     Failed(String),
 }

@@ -90,7 +90,12 @@ pub(super) fn embed(input: &Path, args: &ModelArgs, format: EmbeddingFormat, out
                 "parquet is binary: give an output file with -o FILE.parquet (or -o - for stdout)",
             ));
         };
-        let meta = crate::io::export::parquet_metadata(&embedder.info().name, &embedder.info().fingerprint, pooling);
+        let meta = crate::io::export::parquet_metadata(
+            &embedder.info().name,
+            &embedder.info().fingerprint,
+            pooling,
+            &embedder.info().precision,
+        );
         return streamed(Some(out), true, |w| {
             let mut stream = crate::io::parquet::ParquetStream::new(w, meta);
             let mut dim = 0;
@@ -124,6 +129,7 @@ pub(super) fn embed(input: &Path, args: &ModelArgs, format: EmbeddingFormat, out
         model: &embedder.info().name,
         fingerprint: &embedder.info().fingerprint,
         pooling,
+        precision: &embedder.info().precision,
         labels: &texts,
         groups: group_names,
         embeddings: &emb,

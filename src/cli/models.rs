@@ -2,6 +2,36 @@
 
 use super::*;
 
+/// The precisions a folder offers: fp32, int8, and each quantized file it ships.
+fn precisions(dir: &Path) -> Vec<(String, Option<bool>)> {
+    let mut out = vec![("fp32".to_owned(), None), ("int8".to_owned(), None)];
+    if let Ok(folder) = engine::ModelFolder::open(dir) {
+        for g in engine::int8::shipped_graphs(&folder) {
+            out.push((format!("shipped:{}", g.stem), Some(g.batch_dependent)));
+        }
+    }
+    out
+}
+
+fn precisions_text(dir: &Path) -> String {
+    precisions(dir)
+        .into_iter()
+        .map(|(name, dependent)| match dependent {
+            Some(true) => format!("{name} (batch-dependent: one activation scale per batch)"),
+            Some(false) => format!("{name} (batch-independent)"),
+            None => name,
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn precisions_json(dir: &Path) -> Vec<serde_json::Value> {
+    precisions(dir)
+        .into_iter()
+        .map(|(name, dependent)| serde_json::json!({ "precision": name, "batch_dependent": dependent.unwrap_or(false) }))
+        .collect()
+}
+
 pub(super) fn models(json: bool) -> Result<()> {
     let bundled = engine::bundled_model_dir();
     let recent = crate::session::default_path()
@@ -15,18 +45,22 @@ pub(super) fn models(json: bool) -> Result<()> {
                 .iter()
                 .map(|m| {
                     serde_json::json!({ "id": m.id, "folder": m.snapshot, "onnx": m.has_onnx,
-                        "export": (!m.has_onnx).then(|| m.export_command()) })
+                        "export": (!m.has_onnx).then(|| m.export_command()),
+                        "precisions": if m.has_onnx { precisions_json(&m.snapshot) } else { Vec::new() } })
                 })
                 .collect();
-            let v = serde_json::json!({ "bundled": bundled, "recent": recent, "hub_cache": engine::hub::cache_root(), "hub": hub });
+            let v = serde_json::json!({ "bundled": bundled, "bundled_precisions": precisions_json(&bundled),
+                "recent": recent, "hub_cache": engine::hub::cache_root(), "hub": hub });
             serde_json::to_writer_pretty(&mut *w, &v)?;
             return writeln!(w);
         }
         writeln!(w, "bundled: {} ({})", engine::BUNDLED_MODEL, bundled.display())?;
+        writeln!(w, "  precisions: {}", precisions_text(&bundled))?;
         if !recent.is_empty() {
             writeln!(w, "\nrecent folders (the app's):")?;
             for r in &recent {
                 writeln!(w, "  {}", r.display())?;
+                writeln!(w, "    precisions: {}", precisions_text(r))?;
             }
         }
         let root = engine::hub::cache_root().map(|r| r.display().to_string()).unwrap_or_else(|| "(none)".into());
@@ -37,6 +71,7 @@ pub(super) fn models(json: bool) -> Result<()> {
         for m in &hub {
             if m.has_onnx {
                 writeln!(w, "  {:<50} --model {}", m.id, m.id)?;
+                writeln!(w, "    precisions: {}", precisions_text(&m.snapshot))?;
             } else {
                 writeln!(w, "  {:<50} no ONNX graph; export one with: {}", m.id, m.export_command())?;
             }

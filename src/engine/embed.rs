@@ -11,6 +11,7 @@ use ort::session::builder::GraphOptimizationLevel;
 use ort::value::{TensorElementType, TensorRef, ValueType};
 use serde::Serialize;
 
+use super::int8::{self, Precision};
 use super::model::ModelFolder;
 use super::pooling::{Pooling, mean_pool, normalize};
 use super::runtime::Runtime;
@@ -79,6 +80,10 @@ pub struct ModelInfo {
     pub fingerprint: String,
     /// What the user should know about how the model was read (a capped length).
     pub notes: Vec<String>,
+    /// The graph that embeds.
+    pub precision: Precision,
+    /// Quantized graphs the folder ships (`onnx/model_*.onnx`), offered beside fp32 and int8.
+    pub shipped: Vec<int8::ShippedGraph>,
 }
 
 /// Progress callback: called with (done, total) sentences; returning `false` cancels.
@@ -129,11 +134,39 @@ pub struct LoadOptions {
     pub threads: usize,
     /// Overrides the folder's maximum sequence length.
     pub max_length: Option<usize>,
+    /// Which graph embeds: the folder's fp32 graph, simlens's int8 graph, or a shipped one.
+    pub precision: Precision,
+    /// Where the int8 graph is kept between runs.
+    pub graph_cache: GraphCache,
+}
+
+/// Where simlens keeps the int8 graphs it makes.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum GraphCache {
+    /// `graphs/` in the embedding cache's folder ([`super::cache::default_root`]); none
+    /// when that is off.
+    #[default]
+    Default,
+    /// This folder.
+    At(PathBuf),
+    /// Made in memory at every load.
+    Off,
+}
+
+impl GraphCache {
+    /// The folder, if graphs are kept.
+    pub fn dir(&self) -> Option<PathBuf> {
+        match self {
+            GraphCache::Default => super::cache::default_root().map(|r| r.join("graphs")),
+            GraphCache::At(dir) => Some(dir.clone()),
+            GraphCache::Off => None,
+        }
+    }
 }
 
 impl Default for LoadOptions {
     fn default() -> Self {
-        Self { batch_size: 32, max_batch_tokens: 32 * 128, threads: 0, max_length: None }
+        Self { batch_size: 32, max_batch_tokens: 32 * 128, threads: 0, max_length: None, precision: Precision::Fp32, graph_cache: GraphCache::Default }
     }
 }
 
@@ -188,7 +221,12 @@ impl OnnxEmbedder {
         } else {
             options.threads
         };
-        let Opened { session, tokenizer, fingerprint } = open_session(runtime, &folder, threads, max_length)?;
+        let shipped = int8::shipped_graphs(&folder);
+        if let Precision::Shipped(stem) = &options.precision {
+            folder.onnx = shipped_file(&folder, &shipped, stem)?;
+        }
+        let Opened { session, tokenizer, fingerprint } =
+            open_session(runtime, &folder, threads, max_length, &options.precision, &options.graph_cache)?;
         if let Some(vocab) = folder.vocab_size
             && tokenizer.vocab_size() > vocab
         {
@@ -218,12 +256,14 @@ impl OnnxEmbedder {
             outputs: outputs.names.clone(),
             fingerprint,
             notes: folder.notes.clone(),
+            precision: options.precision.clone(),
+            shipped,
         };
         let mut embedder = Self {
             session,
             tokenizer,
             info,
-            options: LoadOptions { threads, max_length: Some(max_length), ..options },
+            options: LoadOptions { threads, max_length: Some(max_length), ..options.clone() },
             inputs,
             outputs,
             vocab_limit: folder.vocab_size,
@@ -463,10 +503,52 @@ struct Opened {
     fingerprint: String,
 }
 
-/// Builds the ONNX Runtime session. The tokenizer is parsed and the graph's content hash
-/// (for caches) is read meanwhile: start-up is the longest of the three.
-fn open_session(runtime: &Runtime, folder: &ModelFolder, threads: usize, max_length: usize) -> Result<Opened> {
-    let ctx = |what: &str| format!("{what} for {}", folder.onnx.display());
+/// Builds the ONNX Runtime session. For fp32 the tokenizer is parsed and the graph's
+/// content hash (for caches) is read meanwhile: start-up is the longest of the three. The
+/// int8 graph is made from (or cached under) that hash, so it waits for both.
+fn open_session(
+    runtime: &Runtime,
+    folder: &ModelFolder,
+    threads: usize,
+    max_length: usize,
+    precision: &Precision,
+    graph_cache: &GraphCache,
+) -> Result<Opened> {
+    if *precision == Precision::Int8 {
+        // The tokenizer parses on a side thread while the graph is found and loaded; the
+        // graph's cache key is the fp32 content hash, so hashing comes first.
+        return std::thread::scope(|s| {
+            let side = s.spawn(|| TextTokenizer::from_file(&folder.tokenizer, max_length));
+            let t = std::time::Instant::now();
+            let fp32 = fingerprint(&folder.onnx, &folder.tokenizer, max_length);
+            let hashed = t.elapsed();
+            let built = (|| {
+                let tokenizer_for_calibration = || TextTokenizer::from_file(&folder.tokenizer, max_length);
+                let graph = int8::int8_graph(
+                    runtime,
+                    folder,
+                    &tokenizer_for_calibration,
+                    &fp32,
+                    threads,
+                    graph_cache.dir().as_deref(),
+                )?;
+                let read = t.elapsed();
+                let session = build_session(runtime, folder, threads, Graph::Memory(&graph))?;
+                log::debug!(
+                    "int8: hash {:.0} ms, graph {:.0} ms, session {:.0} ms",
+                    hashed.as_secs_f64() * 1000.0,
+                    (read - hashed).as_secs_f64() * 1000.0,
+                    (t.elapsed() - read).as_secs_f64() * 1000.0
+                );
+                Ok::<_, Error>(session)
+            })();
+            let tokenizer = side
+                .join()
+                .unwrap_or_else(|_| Err(Error::model(&folder.tokenizer, "reading it crashed")))?;
+            let fingerprint = format!("{fp32}-int8v{}", int8::REWRITE_VERSION);
+            Ok(Opened { session: built?, tokenizer, fingerprint })
+        });
+    }
     let (session, tokenizer, fingerprint) = std::thread::scope(|s| {
         let side = s.spawn(|| {
             (
@@ -474,21 +556,7 @@ fn open_session(runtime: &Runtime, folder: &ModelFolder, threads: usize, max_len
                 fingerprint(&folder.onnx, &folder.tokenizer, max_length),
             )
         });
-        let t = std::time::Instant::now();
-        let session = (|| {
-            Session::builder(runtime.environment())
-                .map_err(|e| Error::ort(ctx("creating a session"), e))?
-                // Extended: every fusion a transformer encoder benefits from (attention,
-                // layer norm, GELU). The layout passes of "all" only serve convolutions;
-                // leaving them out saved 20–40 ms of session creation here.
-                .with_optimization_level(GraphOptimizationLevel::Level2)
-                .map_err(|e| Error::ort(ctx("setting the optimisation level"), e))?
-                .with_intra_threads(threads)
-                .map_err(|e| Error::ort(ctx("setting threads"), e))?
-                .commit_from_file(&folder.onnx)
-                .map_err(|e| Error::model(&folder.onnx, format!("ONNX Runtime cannot load this graph: {e}")))
-        })();
-        log::debug!("ONNX Runtime session built in {:.0} ms", t.elapsed().as_secs_f64() * 1000.0);
+        let session = build_session(runtime, folder, threads, Graph::File(&folder.onnx));
         let (tokenizer, fingerprint) = side.join().unwrap_or_else(|_| {
             (Err(Error::model(&folder.tokenizer, "reading it crashed")), format!("unhashed-{max_length}"))
         });
@@ -496,7 +564,56 @@ fn open_session(runtime: &Runtime, folder: &ModelFolder, threads: usize, max_len
     });
     // A broken tokenizer is reported before a broken graph, as the pipeline reads them.
     let tokenizer = tokenizer?;
+    // A shipped graph is another file of the same folder: its hash already differs.
     Ok(Opened { session: session?, tokenizer, fingerprint })
+}
+
+/// Where a session's graph comes from.
+enum Graph<'a> {
+    File(&'a Path),
+    Memory(&'a [u8]),
+}
+
+fn build_session(runtime: &Runtime, folder: &ModelFolder, threads: usize, graph: Graph<'_>) -> Result<Session> {
+    let ctx = |what: &str| format!("{what} for {}", folder.onnx.display());
+    let t = std::time::Instant::now();
+    let mut builder = Session::builder(runtime.environment())
+        .map_err(|e| Error::ort(ctx("creating a session"), e))?
+        // Extended: every fusion a transformer encoder benefits from (attention,
+        // layer norm, GELU). The layout passes of "all" only serve convolutions;
+        // leaving them out saved 20–40 ms of session creation here.
+        .with_optimization_level(GraphOptimizationLevel::Level2)
+        .map_err(|e| Error::ort(ctx("setting the optimisation level"), e))?
+        .with_intra_threads(threads)
+        .map_err(|e| Error::ort(ctx("setting threads"), e))?;
+    let session = match graph {
+        Graph::File(path) => builder.commit_from_file(path),
+        Graph::Memory(bytes) => builder.commit_from_memory(bytes),
+    }
+    .map_err(|e| Error::model(&folder.onnx, format!("ONNX Runtime cannot load this graph: {e}")))?;
+    log::debug!("ONNX Runtime session built in {:.0} ms", t.elapsed().as_secs_f64() * 1000.0);
+    Ok(session)
+}
+
+/// The file of a shipped quantized graph, or an error listing the ones there are.
+fn shipped_file(folder: &ModelFolder, shipped: &[int8::ShippedGraph], stem: &str) -> Result<PathBuf> {
+    match shipped.iter().find(|g| g.stem == stem) {
+        Some(g) => Ok(g.path.clone()),
+        None => {
+            let have: Vec<String> = shipped.iter().map(|g| format!("shipped:{}", g.stem)).collect();
+            Err(Error::model(
+                folder.dir.join("onnx"),
+                format!(
+                    "has no {stem}.onnx; {}",
+                    if have.is_empty() {
+                        "this folder ships no quantized graphs: use --precision int8".to_owned()
+                    } else {
+                        format!("it ships: {}", have.join(", "))
+                    }
+                ),
+            ))
+        }
+    }
 }
 
 /// The optional inputs the graph takes, detected from the session (`input_ids` is required).

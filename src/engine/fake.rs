@@ -53,6 +53,8 @@ impl FakeEmbedder {
                 outputs: vec!["last_hidden_state".into()],
                 fingerprint: format!("fake:{name}:{dim}"),
                 notes: Vec::new(),
+                precision: super::Precision::Fp32,
+                shipped: Vec::new(),
             },
             mode: FakeMode::Normal,
             delay: Duration::ZERO,
@@ -64,6 +66,14 @@ impl FakeEmbedder {
     pub fn with_pooled_output(mut self) -> Self {
         self.info.poolings.push(Pooling::Pooled);
         self.info.outputs.push("pooler_output".into());
+        self
+    }
+
+    /// Says it embeds at `precision` (its vectors do not change: it is a fake), with a
+    /// fingerprint of its own, as a real model's other graph has.
+    pub fn with_precision(mut self, precision: super::Precision) -> Self {
+        self.info.fingerprint = format!("{}:{precision}", self.info.fingerprint);
+        self.info.precision = precision;
         self
     }
 

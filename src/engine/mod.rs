@@ -8,6 +8,7 @@ pub mod explain;
 #[cfg(any(test, feature = "test-support"))]
 pub mod fake;
 pub mod hub;
+pub mod int8;
 pub mod model;
 pub mod pooling;
 pub mod project;
@@ -16,7 +17,8 @@ pub mod similarity;
 pub mod store;
 pub mod tokenize;
 
-pub use embed::{Embedder, Embeddings, LoadOptions, ModelInfo, OnnxEmbedder, TokenVectors};
+pub use embed::{Embedder, Embeddings, GraphCache, LoadOptions, ModelInfo, OnnxEmbedder, TokenVectors};
+pub use int8::Precision;
 pub use model::{BUNDLED_MODEL, ModelFolder, bundled_model_dir};
 pub use pooling::Pooling;
 pub use runtime::Runtime;

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::atomic::atomic_write;
 use super::npy;
-use crate::engine::{Embeddings, Pooling, SimMatrix};
+use crate::engine::{Embeddings, Pooling, Precision, SimMatrix};
 use crate::{Error, Result};
 
 /// Formats for a similarity matrix.
@@ -154,6 +154,8 @@ pub struct EmbeddingExport<'a> {
     pub fingerprint: &'a str,
     /// The pooling used.
     pub pooling: Pooling,
+    /// The graph that made the vectors.
+    pub precision: &'a Precision,
     /// The sentences.
     pub labels: &'a [&'a str],
     /// The group name of each sentence.
@@ -166,6 +168,7 @@ pub struct EmbeddingExport<'a> {
 struct EmbeddingJson<'a> {
     model: &'a str,
     pooling: Pooling,
+    precision: String,
     dim: usize,
     normalized: bool,
     labels: &'a [&'a str],
@@ -180,7 +183,7 @@ impl EmbeddingExport<'_> {
         match format {
             EmbeddingFormat::Parquet => {
                 let mut p =
-                    super::parquet::ParquetStream::new(w, parquet_metadata(self.model, self.fingerprint, self.pooling));
+                    super::parquet::ParquetStream::new(w, parquet_metadata(self.model, self.fingerprint, self.pooling, self.precision));
                 p.write(self.labels, &self.groups, e)?;
                 p.finish(e.dim)
             }
@@ -188,6 +191,7 @@ impl EmbeddingExport<'_> {
             EmbeddingFormat::Json => {
                 let j = EmbeddingJson {
                     model: self.model,
+                    precision: self.precision.as_string(),
                     pooling: self.pooling,
                     dim: e.dim,
                     normalized: true,
@@ -318,12 +322,12 @@ impl EmbeddingStream {
 
 /// What the Parquet file says made it: model (name and content hash), pooling, precision,
 /// normalisation and the simlens version.
-pub fn parquet_metadata(model: &str, fingerprint: &str, pooling: Pooling) -> Vec<(String, String)> {
+pub fn parquet_metadata(model: &str, fingerprint: &str, pooling: Pooling, precision: &Precision) -> Vec<(String, String)> {
     [
         ("simlens.model", model.to_owned()),
         ("simlens.model_hash", fingerprint.to_owned()),
         ("simlens.pooling", pooling.as_str().to_owned()),
-        ("simlens.precision", "fp32".to_owned()),
+        ("simlens.precision", precision.as_string()),
         ("simlens.normalized", "true".to_owned()),
         ("simlens.version", env!("CARGO_PKG_VERSION").to_owned()),
     ]

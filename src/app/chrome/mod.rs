@@ -8,6 +8,7 @@ pub mod status;
 
 use std::sync::mpsc::{Receiver, Sender, channel};
 
+pub use menu::precision_choice;
 pub use notifications::Notification;
 use prompt::Prompts;
 

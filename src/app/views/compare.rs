@@ -11,7 +11,7 @@ use super::ViewCtx;
 use crate::app::Command;
 use crate::app::paint::{matrix_image, max_texture_side, pointer_tooltip, range_of, truncate, upload, waiting_ui};
 use crate::app::result::{Computed, JobId};
-use crate::app::worker::{EmbedJob, Request, Response, Worker};
+use crate::app::worker::{EmbedJob, ModelChoice, Request, Response, Worker};
 use crate::engine::analysis::{Comparison, compare};
 use crate::engine::{BUNDLED_MODEL, ModelInfo, Pooling, SimMatrix};
 use crate::render::Colormap;
@@ -27,8 +27,8 @@ struct Pairing {
 #[derive(Default)]
 pub struct CompareView {
     worker: Option<Worker>,
-    /// The folder B was loaded from (`None` for nothing loaded yet).
-    loaded_dir: Option<PathBuf>,
+    /// The folder and graph B was loaded from (`None` for nothing loaded yet).
+    loaded: Option<ModelChoice>,
     model: Option<Result<ModelInfo, String>>,
     result: Option<Arc<Computed>>,
     /// The A job that B's running job answers.
@@ -88,9 +88,10 @@ impl CompareView {
             }
         }
         let Some(worker) = &self.worker else { return };
-        if self.loaded_dir.as_ref() != Some(&dir_b) {
-            worker.send(Request::Load(dir_b.clone()));
-            self.loaded_dir = Some(dir_b);
+        let choice = ModelChoice { dir: dir_b, precision: view.state.compare_precision.clone() };
+        if self.loaded.as_ref() != Some(&choice) {
+            worker.send(Request::Load(choice.clone()));
+            self.loaded = Some(choice);
             self.model = None;
             self.result = None;
             self.pending_for = None;
@@ -231,6 +232,15 @@ impl CompareView {
                     }
                 }
             });
+            let shipped = match &self.model {
+                Some(Ok(info)) => info.shipped.clone(),
+                _ => Vec::new(),
+            };
+            let chosen = &ctx.state.compare_precision;
+            if let Some(p) = crate::app::chrome::precision_choice(ui, "compare-precision", None, chosen, &shipped) {
+                out.push(Command::SetComparePrecision(p));
+                self.error = None;
+            }
         });
     }
 

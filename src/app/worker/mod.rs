@@ -17,22 +17,33 @@ use std::time::Instant;
 
 use super::result::{Computed, JobId, Patch, SentenceTable};
 use crate::engine::explain::{Explanation, GroupExplanation};
-use crate::engine::{self, Embedder, ModelInfo, Pooling, TokenInfo};
+use crate::engine::{self, Embedder, ModelInfo, Pooling, Precision, TokenInfo};
 use crate::{Error, Result};
 
 /// Most sentences the app builds a full matrix (and heatmap) for.
 pub const MAX_APP_MATRIX: usize = 12_000;
 
-/// Makes an embedder for a model folder (the real ONNX loader, or a fake in UI tests).
-pub type Loader = Arc<dyn Fn(&Path) -> Result<Box<dyn Embedder>> + Send + Sync>;
+/// Makes an embedder for a model folder at a precision (the real ONNX loader, or a fake
+/// in UI tests).
+pub type Loader = Arc<dyn Fn(&Path, &Precision) -> Result<Box<dyn Embedder>> + Send + Sync>;
+
+/// A model to load: its folder and which of its graphs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModelChoice {
+    /// The model folder (or hub id).
+    pub dir: PathBuf,
+    /// fp32, int8, or a shipped quantized file.
+    pub precision: Precision,
+}
 
 /// The loader for real model folders through ONNX Runtime.
 pub fn onnx_loader() -> Loader {
-    Arc::new(|dir: &Path| {
+    Arc::new(|dir: &Path, precision: &Precision| {
         let start = Instant::now();
         let runtime = engine::runtime::load()?;
         let loaded = start.elapsed();
-        let e = engine::OnnxEmbedder::load(&runtime, dir, engine::LoadOptions::default())?;
+        let options = engine::LoadOptions { precision: precision.clone(), ..engine::LoadOptions::default() };
+        let e = engine::OnnxEmbedder::load(&runtime, dir, options)?;
         log::info!(
             "ONNX Runtime ready in {:.0} ms, model {} loaded in {:.0} ms",
             loaded.as_secs_f64() * 1000.0,
@@ -65,7 +76,7 @@ pub struct EmbedJob {
 #[derive(Debug)]
 pub enum Request {
     /// Load a model folder, replacing the current model.
-    Load(PathBuf),
+    Load(ModelChoice),
     /// Embed and compare.
     Embed(EmbedJob),
     /// Tokenize one sentence for inspection.

@@ -1,14 +1,14 @@
 //! What the worker thread holds between requests, and one method per request.
 
 use std::panic::AssertUnwindSafe;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::Sender;
 use std::time::{Duration, Instant};
 
 use super::compute::{self, Last};
-use super::{EmbedJob, ExplainGroups, ExplainPair, Loader, Request, Response};
+use super::{EmbedJob, ExplainGroups, ExplainPair, Loader, ModelChoice, Request, Response};
 use crate::engine::store::VectorStore;
 use crate::engine::{Embedder, Pooling};
 use crate::{Error, Result};
@@ -23,7 +23,7 @@ pub(super) struct WorkerState {
     loader: Loader,
     embedder: Option<Box<dyn Embedder>>,
     /// The folder last asked for, to reload it after a crash.
-    dir: Option<PathBuf>,
+    choice: Option<ModelChoice>,
     store: VectorStore,
     /// The pooling of the last embed job; queries are embedded with it.
     last_pooling: Option<Pooling>,
@@ -46,7 +46,7 @@ impl WorkerState {
         Self {
             loader,
             embedder: None,
-            dir: None,
+            choice: None,
             store: VectorStore::new(cache_dir).with_memory(MEMORY_LIMIT).with_chunk(CHUNK),
             last_pooling: None,
             last: None,
@@ -74,15 +74,15 @@ impl WorkerState {
         (self.repaint)();
     }
 
-    fn load_guarded(&self, dir: &Path) -> Result<Box<dyn Embedder>> {
-        guarded(|| (self.loader)(dir))
+    fn load_guarded(&self, choice: &ModelChoice) -> Result<Box<dyn Embedder>> {
+        guarded(|| (self.loader)(&choice.dir, &choice.precision))
     }
 
-    fn load(&mut self, dir: PathBuf) {
+    fn load(&mut self, choice: ModelChoice) {
         self.embedder = None;
         self.last = None;
-        let result = self.load_guarded(&dir);
-        self.dir = Some(dir);
+        let result = self.load_guarded(&choice);
+        self.choice = Some(choice);
         match result {
             Ok(e) => {
                 self.send(Response::Loaded(Ok(e.info().clone())));
@@ -160,7 +160,7 @@ impl WorkerState {
         }
         // After a crash the model is reloaded: the worker restarts itself.
         if self.embedder.is_none()
-            && let Some(d) = &self.dir
+            && let Some(d) = &self.choice
         {
             match self.load_guarded(d) {
                 // The same model again: no `Loaded`, which would make the app resend the
