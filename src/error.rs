@@ -11,7 +11,7 @@ use std::path::PathBuf;
 pub enum Error {
     /// No ONNX Runtime library was found in any of the places searched.
     #[error(
-        "ONNX Runtime library not found. Looked for {wanted} in:\n{}\nFix: run `scripts/fetch-onnxruntime` in the simlens folder (it fetches the onnxruntime==1.31.1 wheel with pip once), or set ORT_DYLIB_PATH to a libonnxruntime 1.31 file.",
+        "ONNX Runtime library not found. Looked for {wanted} in:\n{}\nFix: run `simlens setup` (it fetches the onnxruntime==1.31.1 wheel with pip once, into your user data folder), or `scripts/fetch-onnxruntime` in a source checkout, or set ORT_DYLIB_PATH to a libonnxruntime 1.31 file.",
         searched.iter().map(|p| format!("  - {}", p.display())).collect::<Vec<_>>().join("\n")
     )]
     RuntimeMissing {
@@ -105,6 +105,10 @@ pub enum Error {
     /// The work was cancelled because newer work superseded it.
     #[error("cancelled")]
     Cancelled,
+
+    /// `simlens setup` could not fetch or install what it needs.
+    #[error("setup failed: {0}")]
+    Setup(String),
 }
 
 fn location(path: Option<&PathBuf>, line: Option<usize>) -> String {

@@ -183,15 +183,7 @@ pub enum Tab {
 /// The default session file, in the platform's data folder for simlens
 /// (Linux: `$XDG_DATA_HOME/simlens` or `~/.local/share/simlens`).
 pub fn default_path() -> Option<PathBuf> {
-    let env = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty()).map(PathBuf::from);
-    let base = if cfg!(target_os = "windows") {
-        env("APPDATA")
-    } else if cfg!(target_os = "macos") {
-        env("HOME").map(|h| h.join("Library").join("Application Support"))
-    } else {
-        env("XDG_DATA_HOME").or_else(|| env("HOME").map(|h| h.join(".local").join("share")))
-    };
-    base.map(|b| b.join("simlens").join("session.json"))
+    crate::engine::runtime::data_dir().map(|d| d.join("session.json"))
 }
 
 /// The outcome of loading a session.

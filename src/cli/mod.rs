@@ -162,6 +162,40 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Install what an installed binary needs into the user data folder: ONNX Runtime (the
+    /// onnxruntime wheel, fetched once with pip) and the bundled model.
+    Setup {
+        /// The Python whose pip fetches the wheel.
+        #[arg(long, default_value = "python3")]
+        python: String,
+    },
+    /// Write a self-contained job folder that runs simlens's embedding pipeline on Ray Data
+    /// or Spark (model files, pipeline.json, requirements.txt, simlens_job.py, README.md).
+    ExportJob {
+        /// ray or spark.
+        #[arg(long, value_parser = clap::value_parser!(JobEngineArg))]
+        engine: JobEngineArg,
+        #[command(flatten)]
+        model: ModelArgs,
+        /// The folder to create (must be new or empty).
+        #[arg(short, long)]
+        output: PathBuf,
+    },
+    /// Re-embed a sample of a vectors table (a Parquet file or folder with `text` and
+    /// `embedding`, e.g. a Ray or Spark job's output) and compare; exits non-zero past the tolerance.
+    Verify {
+        /// The table to check.
+        #[arg(long)]
+        vectors: PathBuf,
+        #[command(flatten)]
+        model: ModelArgs,
+        /// Rows to re-embed, evenly spaced.
+        #[arg(long, default_value_t = 1000)]
+        sample: usize,
+        /// Largest allowed difference of any vector component.
+        #[arg(long, default_value_t = 1e-5)]
+        tolerance: f32,
+    },
     /// List the models simlens can load: the bundled one, recent folders of the app, and
     /// every model in the Hugging Face cache (offline; `--model ORG/NAME` loads one).
     Models {
@@ -241,10 +275,13 @@ clap_value!(ScopeArg, PairScope, ["all", "within", "across"]);
 
 mod embed;
 mod explain;
+mod job;
+mod setup;
 mod models;
 mod vectors;
 
 use embed::{embed, embed_set};
+use job::JobEngineArg;
 use models::models;
 pub use vectors::{Source, VectorsArg};
 use vectors::{input_set, source_vectors};
@@ -267,6 +304,9 @@ pub fn run(command: Command) -> Result<()> {
             misfits(input.as_deref(), &Source::of(&model, &vectors), json)
         }
         Command::Models { json } => models(json),
+        Command::Setup { python } => setup::setup(&python),
+        Command::ExportJob { engine, model, output } => job::export_job(engine.0, &model, &output),
+        Command::Verify { vectors, model, sample, tolerance } => job::verify(&vectors, &model, sample, tolerance),
         Command::Explain { texts, groups, top, model, json } => {
             explain::run(&texts, groups.as_deref(), top, &model, json)
         }

@@ -171,9 +171,9 @@ impl Default for LoadOptions {
 }
 
 /// Names of the sequence output, in order of preference.
-const SEQUENCE_OUTPUTS: [&str; 3] = ["last_hidden_state", "token_embeddings", "sequence_output"];
+pub const SEQUENCE_OUTPUTS: [&str; 3] = ["last_hidden_state", "token_embeddings", "sequence_output"];
 /// Names of a pooled output, in order of preference.
-const POOLED_OUTPUTS: [&str; 3] = ["pooler_output", "pooled_output", "sentence_embedding"];
+pub const POOLED_OUTPUTS: [&str; 3] = ["pooler_output", "pooled_output", "sentence_embedding"];
 
 /// Raw graph outputs for one batch.
 #[derive(Debug, Clone)]

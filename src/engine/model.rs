@@ -215,13 +215,21 @@ fn read_json_opt<T: serde::de::DeserializeOwned>(path: &Path) -> Result<Option<T
 
 /// The folder of the model that ships with simlens.
 pub fn bundled_model_dir() -> PathBuf {
-    // Next to the executable first (an installed copy), then the source tree.
+    // Next to the executable first (a package), then the user data folder (`simlens
+    // setup`, for `cargo install`), then the source tree.
     let beside_exe =
         std::env::current_exe().ok().and_then(|e| e.parent().map(|p| p.join("models").join(BUNDLED_MODEL)));
-    match beside_exe {
-        Some(p) if p.is_dir() => p,
-        _ => Path::new(env!("CARGO_MANIFEST_DIR")).join("models").join(BUNDLED_MODEL),
-    }
+    let user = super::runtime::data_dir().map(|d| d.join("models").join(BUNDLED_MODEL));
+    [beside_exe, user]
+        .into_iter()
+        .flatten()
+        .find(|p| p.join("tokenizer.json").is_file())
+        .unwrap_or_else(|| source_model_dir())
+}
+
+/// The bundled model in the source tree this binary was built from.
+pub fn source_model_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("models").join(BUNDLED_MODEL)
 }
 
 /// The bundled default model's folder name.

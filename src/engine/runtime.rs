@@ -60,6 +60,26 @@ pub fn cache_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(".cache").join("onnxruntime")
 }
 
+/// simlens's folder for the user's data (Linux: `$XDG_DATA_HOME/simlens` or
+/// `~/.local/share/simlens`): the app's session, and what `simlens setup` installs (ONNX
+/// Runtime in `onnxruntime/`, the bundled model in `models/`).
+pub fn data_dir() -> Option<PathBuf> {
+    let env = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty()).map(PathBuf::from);
+    let base = if cfg!(target_os = "windows") {
+        env("APPDATA")
+    } else if cfg!(target_os = "macos") {
+        env("HOME").map(|h| h.join("Library").join("Application Support"))
+    } else {
+        env("XDG_DATA_HOME").or_else(|| env("HOME").map(|h| h.join(".local").join("share")))
+    };
+    base.map(|b| b.join("simlens"))
+}
+
+/// Where `simlens setup` puts the library.
+pub fn user_library() -> Option<PathBuf> {
+    data_dir().map(|d| d.join("onnxruntime").join(library_file_name()))
+}
+
 /// Every place the library is looked for, in order of preference.
 pub fn candidates() -> Vec<PathBuf> {
     let name = library_file_name();
@@ -72,6 +92,8 @@ pub fn candidates() -> Vec<PathBuf> {
         // An installed copy keeps the library in `lib/` beside `bin/`.
         out.push(dir.join("..").join("lib").join(&name));
     }
+    // `simlens setup`: an installed binary (`cargo install`) finds it without the checkout.
+    out.extend(user_library());
     out.push(cache_dir().join(&name));
     out
 }

@@ -28,9 +28,61 @@ use crate::{Error, Result};
 /// Rows a row group holds: memory while writing stays bounded by one group.
 const ROW_GROUP: usize = 16_384;
 
-/// Whether `path` names a Parquet file (by extension).
+/// Whether `path` names a Parquet file (by extension), or a folder of Parquet parts as
+/// Spark, Ray and DuckDB write them.
 pub fn is_parquet(path: &Path) -> bool {
+    has_parquet_extension(path) || (path.is_dir() && parts(path).is_ok_and(|p| !p.is_empty()))
+}
+
+fn has_parquet_extension(path: &Path) -> bool {
     path.extension().is_some_and(|e| e.eq_ignore_ascii_case("parquet"))
+}
+
+/// The files of a Parquet table: the file itself, or a folder's `*.parquet` files at any
+/// depth (partition folders included), by path; `_SUCCESS`, `.crc` and other hidden or
+/// underscore files are not parts.
+pub fn parts(path: &Path) -> Result<Vec<std::path::PathBuf>> {
+    if !path.is_dir() {
+        return Ok(vec![path.to_path_buf()]);
+    }
+    let mut found = Vec::new();
+    let mut stack = vec![path.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        let entries = std::fs::read_dir(&dir).map_err(|e| Error::io("cannot read", &dir, e))?;
+        for entry in entries {
+            let p = entry.map_err(|e| Error::io("cannot read", &dir, e))?.path();
+            let name = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            if name.starts_with('_') || name.starts_with('.') {
+                continue;
+            }
+            if p.is_dir() {
+                stack.push(p);
+            } else if has_parquet_extension(&p) {
+                found.push(p);
+            }
+        }
+    }
+    found.sort();
+    Ok(found)
+}
+
+/// Record batches of every part of a table, in order.
+fn batches(path: &Path) -> Result<impl Iterator<Item = Result<(std::path::PathBuf, RecordBatch)>>> {
+    let files = parts(path)?;
+    if files.is_empty() {
+        return Err(bad(path, "is a folder with no .parquet files".to_owned()));
+    }
+    Ok(files.into_iter().flat_map(|file| {
+        let reader = open(&file).and_then(|b| b.build().map_err(|e| bad(&file, e.to_string())));
+        let items: Box<dyn Iterator<Item = Result<(std::path::PathBuf, RecordBatch)>>> = match reader {
+            Ok(r) => {
+                let f = file.clone();
+                Box::new(r.map(move |b| b.map(|b| (f.clone(), b)).map_err(|e| bad(&f, e.to_string()))))
+            }
+            Err(e) => Box::new(std::iter::once(Err(e))),
+        };
+        items
+    }))
 }
 
 /// The schema; the metadata goes into the Arrow schema too, so `pyarrow`'s
@@ -144,11 +196,11 @@ fn strings(path: &Path, batch: &RecordBatch, name: &str) -> Result<Option<Vec<St
 /// Sentences from a Parquet file with a `text` column and an optional `group` column; groups
 /// keep the order they first appear in.
 pub fn read_sentences(path: &Path) -> Result<SentenceSet> {
-    let reader = open(path)?.build().map_err(|e| bad(path, e.to_string()))?;
     let mut set = SentenceSet::default();
     let mut index: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
-    for batch in reader {
-        let batch = batch.map_err(|e| bad(path, e.to_string()))?;
+    for batch in batches(path)? {
+        let (path, batch) = batch?;
+        let path = path.as_path();
         let texts = strings(path, &batch, "text")?
             .ok_or_else(|| bad(path, "has no `text` column (the sentences)".to_owned()))?;
         let groups = strings(path, &batch, "group")?;
@@ -206,13 +258,14 @@ pub struct VectorsFile {
     pub sentences: Option<SentenceSet>,
 }
 
-/// Vectors from the `embedding` column of a Parquet file, with its `text`/`group` when present.
+/// Vectors from the `embedding` column of a Parquet file, with its `text`/`group` when
+/// present (then in the sentences' grouped order).
 pub fn read_vectors(path: &Path) -> Result<VectorsFile> {
-    let reader = open(path)?.build().map_err(|e| bad(path, e.to_string()))?;
     let (mut data, mut dim, mut n) = (Vec::new(), None, 0);
     let mut texts: Option<Vec<(String, String)>> = None;
-    for batch in reader {
-        let batch = batch.map_err(|e| bad(path, e.to_string()))?;
+    for batch in batches(path)? {
+        let (path, batch) = batch?;
+        let path = path.as_path();
         let col = batch
             .column_by_name("embedding")
             .ok_or_else(|| bad(path, "has no `embedding` column (the vectors)".to_owned()))?;
@@ -223,24 +276,36 @@ pub fn read_vectors(path: &Path) -> Result<VectorsFile> {
         }
         n += batch.num_rows();
     }
+    let d = dim.unwrap_or(0);
     let sentences = texts.map(|rows| {
+        // Sentences are grouped (groups in the order they first appear), as `read_sentences`
+        // and every other reader group them; the vectors follow, so row k of the result is
+        // sentence k of the set even when the file interleaves its groups.
         let mut set = SentenceSet::default();
+        let mut members: Vec<Vec<usize>> = Vec::new();
         let mut index: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
-        for (t, g) in rows {
+        for (row, (t, g)) in rows.into_iter().enumerate() {
             let at = *index.entry(g.clone()).or_insert_with(|| {
                 set.groups.push(Group { name: g.clone(), sentences: Vec::new() });
+                members.push(Vec::new());
                 set.groups.len() - 1
             });
             set.groups[at].sentences.push(t);
+            members[at].push(row);
+        }
+        let order: Vec<usize> = members.concat();
+        if order.iter().enumerate().any(|(k, &r)| k != r) {
+            data = order.iter().flat_map(|&r| data[r * d..(r + 1) * d].iter().copied()).collect();
         }
         set
     });
-    Ok(VectorsFile { embeddings: Embeddings { dim: dim.unwrap_or(0), data, truncated: Vec::new() }, sentences })
+    Ok(VectorsFile { embeddings: Embeddings { dim: d, data, truncated: Vec::new() }, sentences })
 }
 
-/// The file's key-value metadata.
+/// The file's key-value metadata (a folder's: its first part's).
 pub fn metadata(path: &Path) -> Result<Vec<(String, String)>> {
-    let builder = open(path)?;
+    let first = parts(path)?.into_iter().next().ok_or_else(|| bad(path, "is a folder with no .parquet files".to_owned()))?;
+    let builder = open(&first)?;
     let kv = builder.metadata().file_metadata().key_value_metadata().cloned().unwrap_or_default();
     Ok(kv.into_iter().map(|k| (k.key, k.value.unwrap_or_default())).collect())
 }

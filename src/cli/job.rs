@@ -1,0 +1,269 @@
+//! `simlens export-job`: the pipeline as a self-contained folder for Ray Data or Spark, and
+//! `simlens verify`: a sample of what such a job wrote, re-embedded here.
+
+use super::*;
+
+/// A distributed engine to hand the pipeline to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JobEngine {
+    /// Ray Data (`map_batches`).
+    Ray,
+    /// Spark (`predict_batch_udf`).
+    Spark,
+}
+
+impl std::str::FromStr for JobEngine {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, Self::Err> {
+        match s {
+            "ray" => Ok(JobEngine::Ray),
+            "spark" => Ok(JobEngine::Spark),
+            other => Err(format!("unknown engine `{other}` (expected ray or spark)")),
+        }
+    }
+}
+
+clap_value!(JobEngineArg, JobEngine, ["ray", "spark"]);
+
+const JOB_PY: &str = include_str!("job/simlens_job.py");
+
+/// What the job's Python side pins: the runtime simlens is tested with, by package name.
+fn requirements() -> String {
+    format!(
+        "# simlens's pipeline: the runtime simlens is built against, the same tokenizers crate\n\
+         onnxruntime=={}\ntokenizers\nnumpy\npyarrow\n",
+        engine::runtime::ORT_VERSION
+    )
+}
+
+pub(super) fn export_job(engine_kind: JobEngine, args: &ModelArgs, out: &Path) -> Result<()> {
+    if out.exists() && std::fs::read_dir(out).map(|mut d| d.next().is_some()).unwrap_or(true) {
+        return Err(Error::Input {
+            path: Some(out.to_path_buf()),
+            line: None,
+            message: "exists and is not empty; give a new folder for the job".into(),
+        });
+    }
+    let (mut embedder, pooling) = load(args)?;
+    let info = embedder.info().clone();
+    let folder = engine::ModelFolder::open(args.model.clone().unwrap_or_else(engine::bundled_model_dir))?;
+    let dim = embedder.embed(&["simlens"], pooling, &mut |_, _| true)?.dim;
+    let model_dir = out.join("model");
+    std::fs::create_dir_all(&model_dir).map_err(|e| Error::io("cannot create", &model_dir, e))?;
+    let graph = model_dir.join("model.onnx");
+    match &info.precision {
+        Precision::Fp32 => copy_graph(&folder.onnx, &graph)?,
+        Precision::Shipped(stem) => {
+            let file = info.shipped.iter().find(|g| &g.stem == stem).map(|g| g.path.clone());
+            copy_graph(&file.unwrap_or_else(|| folder.onnx.clone()), &graph)?;
+        }
+        Precision::Int8 => {
+            // The graph the session runs: from the cache, or made again the same way.
+            let runtime = engine::runtime::load()?;
+            let tokenizer = || engine::tokenize::TextTokenizer::from_file(&folder.tokenizer, info.max_length);
+            let fp32 = info.fingerprint.rsplit_once("-int8v").map_or(info.fingerprint.clone(), |(h, _)| h.to_owned());
+            let bytes = engine::int8::int8_graph(
+                &runtime,
+                &folder,
+                &tokenizer,
+                &fp32,
+                1,
+                engine::GraphCache::Default.dir().as_deref(),
+            )?;
+            crate::io::atomic_write(&graph, |w| w.write_all(&bytes))?;
+        }
+    }
+    copy_file(&folder.tokenizer, &model_dir.join("tokenizer.json"))?;
+    let find = |names: &[&str]| names.iter().find(|n| info.outputs.iter().any(|o| o == *n)).map(|n| (*n).to_owned());
+    let pipeline = serde_json::json!({
+        "simlens_version": env!("CARGO_PKG_VERSION"),
+        "engine": match engine_kind { JobEngine::Ray => "ray", JobEngine::Spark => "spark" },
+        "model": info.name,
+        "model_hash": info.fingerprint,
+        "precision": info.precision.as_string(),
+        "pooling": pooling.as_str(),
+        "normalize": true,
+        "max_length": info.max_length,
+        "truncation": { "direction": "right", "strategy": "longest_first", "stride": 0 },
+        "padding": { "side": "right", "id": 0, "to": "the longest row of each batch" },
+        "batch_size": args.batch_size,
+        "max_batch_tokens": LoadOptions::default().max_batch_tokens.max(args.batch_size),
+        "graph": "model/model.onnx",
+        "tokenizer": "model/tokenizer.json",
+        "inputs": info.inputs,
+        "sequence_output": find(&engine::embed::SEQUENCE_OUTPUTS),
+        "pooled_output": find(&engine::embed::POOLED_OUTPUTS),
+        "dim": dim,
+        "onnxruntime": engine::runtime::ORT_VERSION,
+    });
+    let text = serde_json::to_string_pretty(&pipeline).map_err(|e| Error::internal(e.to_string()))?;
+    crate::io::atomic_write(&out.join("pipeline.json"), |w| writeln!(w, "{text}"))?;
+    crate::io::atomic_write(&out.join("requirements.txt"), |w| w.write_all(requirements().as_bytes()))?;
+    crate::io::atomic_write(&out.join("simlens_job.py"), |w| w.write_all(JOB_PY.as_bytes()))?;
+    let readme = job_readme(engine_kind, &info, pooling, out);
+    crate::io::atomic_write(&out.join("README.md"), |w| w.write_all(readme.as_bytes()))?;
+    warn(&format!(
+        "wrote a {} job for {} ({pooling}, {}) to {}; see its README.md",
+        pipeline["engine"].as_str().unwrap_or_default(),
+        info.name,
+        info.precision,
+        out.display()
+    ));
+    Ok(())
+}
+
+/// Copies a graph with the external weight files beside it (`model.onnx_data`, …).
+fn copy_graph(from: &Path, to: &Path) -> Result<()> {
+    copy_file(from, to)?;
+    let (Some(dir), Some(stem)) = (from.parent(), from.file_name().map(|n| n.to_string_lossy().into_owned())) else {
+        return Ok(());
+    };
+    let entries = std::fs::read_dir(dir).map_err(|e| Error::io("cannot read", dir, e))?;
+    for p in entries.filter_map(|e| e.ok()).map(|e| e.path()) {
+        let name = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        if p.is_file() && name != stem && (name.starts_with(&stem) || name.ends_with(".onnx_data")) {
+            let target = to.with_file_name(&name);
+            copy_file(&p, &target)?;
+        }
+    }
+    Ok(())
+}
+
+fn copy_file(from: &Path, to: &Path) -> Result<()> {
+    let mut src = std::fs::File::open(from).map_err(|e| Error::io("cannot read", from, e))?;
+    crate::io::atomic_write(to, |w| std::io::copy(&mut src, w).map(drop))
+}
+
+fn job_readme(engine_kind: JobEngine, info: &engine::ModelInfo, pooling: Pooling, out: &Path) -> String {
+    let name = out.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "job".into());
+    let model_flag = |info: &engine::ModelInfo| {
+        if info.dir == engine::bundled_model_dir() { String::new() } else { format!(" --model {}", info.dir.display()) }
+    };
+    let precision =
+        if info.precision == Precision::Fp32 { String::new() } else { format!(" --precision {}", info.precision) };
+    let verify = format!("simlens verify --vectors embedded/{} --pooling {pooling}{precision}", model_flag(info));
+    format!(
+        r#"# simlens embedding job: {model} ({pooling}, {prec})
+
+Made by `simlens export-job --engine {engine}` (simlens {version}); the commands for the
+other engine work from the same folder too. This folder holds everything a cluster
+needs: the model's graph and tokenizer (`model/`), `pipeline.json` (pooling, normalisation,
+maximum length, truncation, the model's content hash), `requirements.txt` and
+`simlens_job.py`, whose `SimlensEmbedder` runs the same pipeline as `simlens embed`. Its
+vectors equal simlens's within 1e-5.
+
+Input: Parquet with a `text` column (and any others, kept), or a text file with one
+sentence per line. Output: a Parquet folder with an `embedding` column (float32 vectors)
+beside the input's columns, which simlens opens directly (`--vectors embedded/`).
+
+## Ray
+
+On every node (or in the cluster's runtime environment):
+
+    pip install -r requirements.txt "ray[data]"
+
+Then from this folder, against a running cluster (`RAY_ADDRESS=auto`, or none for a local one):
+
+    RAY_ADDRESS=auto SIMLENS_JOB_WORKERS=8 python simlens_job.py ray s3://bucket/sentences.parquet s3://bucket/embedded/
+
+Or in your own Ray program, shipping this folder with the job:
+
+    import ray, sys; sys.path.insert(0, "{name}")
+    from simlens_job import SimlensEmbedder
+    ray.init(runtime_env={{"working_dir": "{name}", "pip": ["-r", "{name}/requirements.txt"]}})
+    ds = ray.data.read_parquet("sentences.parquet")
+    ds.map_batches(SimlensEmbedder, concurrency=8, batch_size=256).write_parquet("embedded/")
+
+## Spark
+
+    pip install -r requirements.txt pyspark
+    spark-submit --py-files simlens_job.py --files pipeline.json simlens_job.py spark sentences.parquet embedded/
+
+(Every executor needs this folder at the same path, or `--archives {name}.zip#{name}` with
+`SimlensEmbedder(folder="{name}")`; `spark_udf()` gives the `predict_batch_udf` for your own
+DataFrame code: `df.withColumn("embedding", spark_udf()("text"))`.)
+
+## Check the result
+
+    {verify} --sample 1000
+
+re-embeds 1,000 rows here and reports the largest difference and the smallest cosine; it
+exits non-zero past 1e-5. Then explore it: `simlens pairs --vectors embedded/`,
+`simlens misfits --vectors embedded/`.
+"#,
+        model = info.name,
+        prec = info.precision,
+        version = env!("CARGO_PKG_VERSION"),
+        engine = match engine_kind {
+            JobEngine::Ray => "ray",
+            JobEngine::Spark => "spark",
+        },
+    )
+}
+
+/// Re-embeds `sample` rows of a vectors table (evenly spaced) and compares.
+pub(super) fn verify(vectors: &Path, args: &ModelArgs, sample: usize, tolerance: f32) -> Result<()> {
+    let file = crate::io::parquet::read_vectors(vectors)?;
+    let set = file.sentences.ok_or_else(|| Error::Input {
+        path: Some(vectors.to_path_buf()),
+        line: None,
+        message: "has no `text` column: verify needs the sentences beside their vectors".into(),
+    })?;
+    let (texts, _) = set.flatten();
+    let e = file.embeddings;
+    if texts.is_empty() {
+        return Err(Error::Input { path: Some(vectors.to_path_buf()), line: None, message: "has no rows".into() });
+    }
+    let n = sample.clamp(1, texts.len());
+    let rows: Vec<usize> = (0..n).map(|k| k * texts.len() / n).collect();
+    let picked: Vec<&str> = rows.iter().map(|&r| texts[r]).collect();
+    let (mut embedder, pooling) = load(args)?;
+    let here = embedder.embed(&picked, pooling, &mut |_, _| true)?;
+    if here.dim != e.dim {
+        return Err(Error::Input {
+            path: Some(vectors.to_path_buf()),
+            line: None,
+            message: format!(
+                "its vectors have {} values, {} with {pooling} gives {}: another model made them",
+                e.dim,
+                embedder.info().name,
+                here.dim
+            ),
+        });
+    }
+    let (mut worst, mut worst_row, mut min_cos) = (0.0f32, 0usize, 1.0f32);
+    for (k, &r) in rows.iter().enumerate() {
+        let (a, b) = (here.row(k), e.row(r));
+        let d = a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0, f32::max);
+        if d > worst {
+            (worst, worst_row) = (d, r);
+        }
+        let (dot, na, nb) = a.iter().zip(b).fold((0.0f32, 0.0f32, 0.0f32), |(s, p, q), (x, y)| {
+            (s + x * y, p + x * x, q + y * y)
+        });
+        min_cos = min_cos.min(dot / (na.sqrt() * nb.sqrt()).max(1e-12));
+    }
+    let info = embedder.info();
+    let verdict = if worst <= tolerance { "ok" } else { "FAILED" };
+    write_out(None, false, |w| {
+        writeln!(
+            w,
+            "{verdict}: {n} of {} rows re-embedded with {} ({pooling}, {}): max |Δ| {worst:.2e} (row {}), smallest cosine {min_cos:.7}; tolerance {tolerance:.0e}",
+            texts.len(),
+            info.name,
+            info.precision,
+            worst_row + 1
+        )
+    })?;
+    if worst > tolerance {
+        return Err(Error::Input {
+            path: Some(vectors.to_path_buf()),
+            line: None,
+            message: format!(
+                "row {} differs by {worst:.2e}, more than {tolerance:.0e}: the vectors were made by another model, pooling or precision than --model/--pooling/--precision say",
+                worst_row + 1
+            ),
+        });
+    }
+    Ok(())
+}
