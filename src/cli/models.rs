@@ -54,6 +54,10 @@ pub(super) fn models(json: bool) -> Result<()> {
             serde_json::to_writer_pretty(&mut *w, &v)?;
             return writeln!(w);
         }
+        match engine::runtime::candidates().into_iter().find(|p| p.is_file()) {
+            Some(lib) => writeln!(w, "ONNX Runtime: {}", lib.display())?,
+            None => writeln!(w, "ONNX Runtime: not found; run `simlens setup`")?,
+        }
         writeln!(w, "bundled: {} ({})", engine::BUNDLED_MODEL, bundled.display())?;
         writeln!(w, "  precisions: {}", precisions_text(&bundled))?;
         if !recent.is_empty() {
