@@ -164,3 +164,73 @@ fn input_may_be_left_out_when_the_vectors_file_has_the_sentences() {
     let err = fails(&["similarity"]);
     assert!(err.contains("give INPUT"), "{err}");
 }
+
+#[test]
+fn map_and_pairs_write_parquet_that_pyarrow_and_duckdb_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let topics = root().join("assets").join("topics.txt");
+    let topics = topics.to_str().unwrap();
+    let (map_pq, pairs_pq) = (dir.path().join("map.parquet"), dir.path().join("pairs.parquet"));
+    ok(&["map", topics, "--format", "parquet", "-o", map_pq.to_str().unwrap()]);
+    ok(&["pairs", topics, "--threshold", "0.4", "--format", "parquet", "-o", pairs_pq.to_str().unwrap()]);
+    // The map's CSV and its Parquet hold the same points; the Parquet adds the vectors.
+    let csv = String::from_utf8(ok(&["map", topics])).unwrap();
+    assert!(csv.starts_with("text,group,x,y\n"), "{csv}");
+    let back = simlens::io::parquet::read_vectors(&map_pq).unwrap();
+    assert_eq!(back.embeddings.len(), csv.lines().count() - 1);
+    let pairs_csv = String::from_utf8(ok(&["pairs", topics, "--threshold", "0.4"])).unwrap();
+    let (m, p) = (map_pq.to_str().unwrap(), pairs_pq.to_str().unwrap());
+    let code = format!(
+        "import pyarrow.parquet as pq, duckdb, csv, io\n\
+         t = pq.read_table({m:?})\n\
+         assert t.column_names == ['text', 'group', 'embedding', 'x', 'y'], t.column_names\n\
+         assert t.schema.metadata[b'simlens.map'] == b'pca'\n\
+         rows = list(csv.DictReader(io.StringIO({csv:?})))\n\
+         assert [r['text'] for r in rows] == t.column('text').to_pylist()\n\
+         assert max(abs(float(r['x']) - x) for r, x in zip(rows, t.column('x').to_pylist())) < 1e-6\n\
+         q = pq.read_table({p:?})\n\
+         assert q.column_names == ['score', 'i', 'j', 'text_i', 'text_j', 'group_i', 'group_j'], q.column_names\n\
+         want = list(csv.DictReader(io.StringIO({pairs_csv:?})))\n\
+         assert [(int(r['i']), int(r['j'])) for r in want] == list(zip(q.column('i').to_pylist(), q.column('j').to_pylist()))\n\
+         print(duckdb.sql(\"select count(*), min(score) >= 0.4 from '{p}'\").fetchall()[0])"
+    );
+    if let Some(out) = python(&code) {
+        let n = pairs_csv.lines().count() - 1;
+        assert_eq!(out.trim(), format!("({n}, True)"));
+    }
+    // Parquet is binary: stdout needs `-o -`, and says so.
+    let err = fails(&["map", topics, "--format", "parquet"]);
+    assert!(err.contains("-o FILE.parquet"), "{err}");
+}
+
+#[test]
+fn verify_samples_a_large_table_without_reading_it_all() {
+    // 40,000 rows (a repeated small table) in row groups: verify keeps only its sample.
+    let dir = tempfile::tempdir().unwrap();
+    let small = dir.path().join("small.parquet");
+    ok(&["embed", &seed(), "--format", "parquet", "-o", small.to_str().unwrap()]);
+    let big = dir.path().join("big.parquet");
+    let code = format!(
+        "import pyarrow.parquet as pq\n\
+         t = pq.read_table({s:?})\n\
+         w = pq.ParquetWriter({b:?}, t.schema)\n\
+         for _ in range(6667): w.write_table(t)\n\
+         w.close()\n\
+         print(pq.ParquetFile({b:?}).metadata.num_rows)",
+        s = small.to_str().unwrap(),
+        b = big.to_str().unwrap()
+    );
+    if python(&code).is_none() {
+        return;
+    }
+    assert_eq!(simlens::io::parquet::row_count(&big).unwrap(), 40_002);
+    let rows = [0, 7, 20_000, 40_001];
+    let (texts, e) = simlens::io::parquet::read_rows(&big, &rows).unwrap();
+    let all = simlens::io::parquet::read_vectors(&small).unwrap().embeddings;
+    for (k, &r) in rows.iter().enumerate() {
+        assert_eq!(e.row(k), all.row(r % 6), "row {r}");
+    }
+    assert_eq!(texts.len(), 4);
+    let out = String::from_utf8(ok(&["verify", "--vectors", big.to_str().unwrap(), "--sample", "12"])).unwrap();
+    assert!(out.starts_with("ok: 12 of 40002 rows"), "{out}");
+}

@@ -203,20 +203,22 @@ exits non-zero past 1e-5. Then explore it: `simlens pairs --vectors embedded/`,
 
 /// Re-embeds `sample` rows of a vectors table (evenly spaced) and compares.
 pub(super) fn verify(vectors: &Path, args: &ModelArgs, sample: usize, tolerance: f32) -> Result<()> {
-    let file = crate::io::parquet::read_vectors(vectors)?;
-    let set = file.sentences.ok_or_else(|| Error::Input {
-        path: Some(vectors.to_path_buf()),
-        line: None,
-        message: "has no `text` column: verify needs the sentences beside their vectors".into(),
-    })?;
-    let (texts, _) = set.flatten();
-    let e = file.embeddings;
-    if texts.is_empty() {
+    // Only the sampled rows are read (batch by batch), so tables of any size fit.
+    let total = crate::io::parquet::row_count(vectors)?;
+    if total == 0 {
         return Err(Error::Input { path: Some(vectors.to_path_buf()), line: None, message: "has no rows".into() });
     }
-    let n = sample.clamp(1, texts.len());
-    let rows: Vec<usize> = (0..n).map(|k| k * texts.len() / n).collect();
-    let picked: Vec<&str> = rows.iter().map(|&r| texts[r]).collect();
+    let n = sample.clamp(1, total);
+    let rows: Vec<usize> = (0..n).map(|k| k * total / n).collect();
+    let (texts, e) = crate::io::parquet::read_rows(vectors, &rows)?;
+    if e.len() != rows.len() || texts.len() != rows.len() {
+        return Err(Error::Input {
+            path: Some(vectors.to_path_buf()),
+            line: None,
+            message: format!("its footers promise {total} rows but fewer could be read; the table is damaged"),
+        });
+    }
+    let picked: Vec<&str> = texts.iter().map(String::as_str).collect();
     let (mut embedder, pooling) = load(args)?;
     let here = embedder.embed(&picked, pooling, &mut |_, _| true)?;
     if here.dim != e.dim {
@@ -233,7 +235,7 @@ pub(super) fn verify(vectors: &Path, args: &ModelArgs, sample: usize, tolerance:
     }
     let (mut worst, mut worst_row, mut min_cos) = (0.0f32, 0usize, 1.0f32);
     for (k, &r) in rows.iter().enumerate() {
-        let (a, b) = (here.row(k), e.row(r));
+        let (a, b) = (here.row(k), e.row(k));
         let d = a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0, f32::max);
         if d > worst {
             (worst, worst_row) = (d, r);
@@ -248,8 +250,7 @@ pub(super) fn verify(vectors: &Path, args: &ModelArgs, sample: usize, tolerance:
     write_out(None, false, |w| {
         writeln!(
             w,
-            "{verdict}: {n} of {} rows re-embedded with {} ({pooling}, {}): max |Δ| {worst:.2e} (row {}), smallest cosine {min_cos:.7}; tolerance {tolerance:.0e}",
-            texts.len(),
+            "{verdict}: {n} of {total} rows re-embedded with {} ({pooling}, {}): max |Δ| {worst:.2e} (row {}), smallest cosine {min_cos:.7}; tolerance {tolerance:.0e}",
             info.name,
             info.precision,
             worst_row + 1

@@ -106,8 +106,27 @@ pub enum Command {
         model: ModelArgs,
         #[command(flatten)]
         vectors: VectorsArg,
-        /// Output format: csv or json.
-        #[arg(long, default_value = "csv", value_parser = ["csv", "json"])]
+        /// Output format: csv, json or parquet (the CSV's columns; needs -o).
+        #[arg(long, default_value = "csv", value_parser = ["csv", "json", "parquet"])]
+        format: String,
+        /// Output file (stdout without it).
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+    },
+    /// A 2-D map of the sentences: one point each, near its similar sentences.
+    Map {
+        /// Sentence file or `-` for stdin; may be left out with `--vectors FILE.parquet` that has
+        /// a `text` column.
+        input: Option<PathBuf>,
+        /// The projection: pca (principal components).
+        #[arg(long, default_value = "pca", value_parser = ["pca"])]
+        method: String,
+        #[command(flatten)]
+        model: ModelArgs,
+        #[command(flatten)]
+        vectors: VectorsArg,
+        /// Output format: csv (text,group,x,y), json, or parquet (text, group, embedding, x, y; needs -o).
+        #[arg(long, default_value = "csv", value_parser = ["csv", "json", "parquet"])]
         format: String,
         /// Output file (stdout without it).
         #[arg(short, long)]
@@ -299,6 +318,9 @@ pub fn run(command: Command) -> Result<()> {
         Command::Search { input, query, k, model, json } => search(&input, &query, k, &model, json),
         Command::Pairs { input, threshold, top, scope, model, vectors, format, output } => {
             pairs(input.as_deref(), threshold, top, scope.0, &Source::of(&model, &vectors), &format, output.as_deref())
+        }
+        Command::Map { input, method, model, vectors, format, output } => {
+            map(input.as_deref(), &method, &Source::of(&model, &vectors), &format, output.as_deref())
         }
         Command::Misfits { input, model, vectors, json } => {
             misfits(input.as_deref(), &Source::of(&model, &vectors), json)
@@ -500,9 +522,29 @@ fn pairs(
 ) -> Result<()> {
     let set = input_set(input, source.vectors)?;
     let (texts, groups) = set.flatten();
-    let (emb, _, _) = source_vectors(source, &texts)?;
+    let (emb, model, pooling) = source_vectors(source, &texts)?;
     let found = analysis::mine_pairs(&emb, &groups, threshold, scope, top);
     let name = |i: usize| set.groups[groups[i]].name.as_str();
+    if format == "parquet" {
+        let score: Vec<f32> = found.iter().map(|p| p.score).collect();
+        let (i, j): (Vec<u64>, Vec<u64>) = found.iter().map(|p| (p.i as u64, p.j as u64)).unzip();
+        let text = |f: fn(&analysis::Pair) -> usize| -> Vec<&str> { found.iter().map(|p| texts[f(p)]).collect() };
+        let group = |f: fn(&analysis::Pair) -> usize| -> Vec<&str> { found.iter().map(|p| name(f(p))).collect() };
+        let (ti, tj, gi, gj) = (text(|p| p.i), text(|p| p.j), group(|p| p.i), group(|p| p.j));
+        use crate::io::parquet::Column;
+        let columns = [
+            ("score", Column::Float(&score)),
+            ("i", Column::Index(&i)),
+            ("j", Column::Index(&j)),
+            ("text_i", Column::Text(&ti)),
+            ("text_j", Column::Text(&tj)),
+            ("group_i", Column::Text(&gi)),
+            ("group_j", Column::Text(&gj)),
+        ];
+        let mut meta = vec![("simlens.source".to_owned(), model), ("simlens.threshold".to_owned(), threshold.to_string())];
+        meta.extend(pooling.map(|p| ("simlens.pooling".to_owned(), p.to_string())));
+        return parquet_out(output, &columns, &meta);
+    }
     write_out(output, false, |w| {
         if format == "json" {
             let rows: Vec<_> = found
@@ -532,6 +574,63 @@ fn pairs(
         }
         cw.flush()
     })
+}
+
+/// A Parquet table to `-o FILE` (or `-o -`), atomically.
+fn parquet_out(output: Option<&Path>, columns: &[(&str, crate::io::parquet::Column<'_>)], meta: &[(String, String)]) -> Result<()> {
+    let Some(out) = output else {
+        return Err(Error::input(None, "parquet is binary: give an output file with -o FILE.parquet (or -o - for stdout)"));
+    };
+    crate::io::atomic_write(out, |w| crate::io::parquet::write_columns(w, columns, meta))
+}
+
+fn map(input: Option<&Path>, method: &str, source: &Source<'_>, format: &str, output: Option<&Path>) -> Result<()> {
+    let set = input_set(input, source.vectors)?;
+    let (texts, groups) = set.flatten();
+    let (emb, model, pooling) = source_vectors(source, &texts)?;
+    let projection = match method {
+        "pca" => engine::project::pca_2d(&emb),
+        other => return Err(Error::input(None, format!("unknown map method `{other}` (expected pca)"))),
+    };
+    let names: Vec<&str> = groups.iter().map(|&g| set.groups[g].name.as_str()).collect();
+    let (x, y): (Vec<f32>, Vec<f32>) = projection.points.iter().map(|p| (p[0], p[1])).unzip();
+    let mut meta = vec![
+        ("simlens.source".to_owned(), model.clone()),
+        ("simlens.map".to_owned(), method.to_owned()),
+        ("simlens.explained_variance".to_owned(), format!("{} {}", projection.explained[0], projection.explained[1])),
+        ("simlens.version".to_owned(), env!("CARGO_PKG_VERSION").to_owned()),
+    ];
+    meta.extend(pooling.map(|p| ("simlens.pooling".to_owned(), p.to_string())));
+    match format {
+        "parquet" => {
+            use crate::io::parquet::Column;
+            let columns = [
+                ("text", Column::Text(&texts)),
+                ("group", Column::Text(&names)),
+                ("embedding", Column::Vectors(&emb)),
+                ("x", Column::Float(&x)),
+                ("y", Column::Float(&y)),
+            ];
+            parquet_out(output, &columns, &meta)
+        }
+        "json" => write_out(output, false, |w| {
+            let points: Vec<_> = (0..texts.len())
+                .map(|k| serde_json::json!({ "text": texts[k], "group": names[k], "x": x[k], "y": y[k] }))
+                .collect();
+            let v = serde_json::json!({ "method": method, "source": model, "pooling": pooling,
+                "explained_variance": projection.explained, "points": points });
+            serde_json::to_writer_pretty(&mut *w, &v)?;
+            writeln!(w)
+        }),
+        _ => write_out(output, false, |w| {
+            let mut cw = csv::Writer::from_writer(w);
+            cw.write_record(["text", "group", "x", "y"])?;
+            for k in 0..texts.len() {
+                cw.write_record([texts[k], names[k], &x[k].to_string(), &y[k].to_string()])?;
+            }
+            cw.flush()
+        }),
+    }
 }
 
 fn misfits(input: Option<&Path>, source: &Source<'_>, json: bool) -> Result<()> {

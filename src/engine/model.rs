@@ -224,7 +224,7 @@ pub fn bundled_model_dir() -> PathBuf {
         .into_iter()
         .flatten()
         .find(|p| p.join("tokenizer.json").is_file())
-        .unwrap_or_else(|| source_model_dir())
+        .unwrap_or_else(source_model_dir)
 }
 
 /// The bundled model in the source tree this binary was built from.

@@ -217,7 +217,7 @@ pub fn read_sentences(path: &Path) -> Result<SentenceSet> {
 }
 
 /// The float32 rows of an `embedding` column: list, large list or fixed-size list.
-fn rows(path: &Path, col: &dyn Array, first_row: usize, dim: &mut Option<usize>, out: &mut Vec<f32>) -> Result<()> {
+fn rows_of(path: &Path, col: &dyn Array, first_row: usize, dim: &mut Option<usize>, out: &mut Vec<f32>) -> Result<()> {
     let mut push = |i: usize, values: Option<ArrayRef>| -> Result<()> {
         let row = first_row + i + 1;
         let values = values.ok_or_else(|| bad(path, format!("row {row} has no embedding (null)")))?;
@@ -269,7 +269,7 @@ pub fn read_vectors(path: &Path) -> Result<VectorsFile> {
         let col = batch
             .column_by_name("embedding")
             .ok_or_else(|| bad(path, "has no `embedding` column (the vectors)".to_owned()))?;
-        rows(path, col.as_ref(), n, &mut dim, &mut data)?;
+        rows_of(path, col.as_ref(), n, &mut dim, &mut data)?;
         if let Some(t) = strings(path, &batch, "text")? {
             let g = strings(path, &batch, "group")?.unwrap_or_else(|| vec![String::new(); t.len()]);
             texts.get_or_insert_with(Vec::new).extend(t.into_iter().zip(g));
@@ -308,4 +308,134 @@ pub fn metadata(path: &Path) -> Result<Vec<(String, String)>> {
     let builder = open(&first)?;
     let kv = builder.metadata().file_metadata().key_value_metadata().cloned().unwrap_or_default();
     Ok(kv.into_iter().map(|k| (k.key, k.value.unwrap_or_default())).collect())
+}
+
+/// A column of a table written with [`write_columns`].
+pub enum Column<'a> {
+    /// utf8.
+    Text(&'a [&'a str]),
+    /// float32.
+    Float(&'a [f32]),
+    /// uint64 (row numbers).
+    Index(&'a [u64]),
+    /// A fixed-size list of float32: the vectors.
+    Vectors(&'a Embeddings),
+}
+
+impl Column<'_> {
+    fn len(&self) -> usize {
+        match self {
+            Column::Text(v) => v.len(),
+            Column::Float(v) => v.len(),
+            Column::Index(v) => v.len(),
+            Column::Vectors(e) => e.len(),
+        }
+    }
+
+    fn data_type(&self) -> DataType {
+        match self {
+            Column::Text(_) => DataType::Utf8,
+            Column::Float(_) => DataType::Float32,
+            Column::Index(_) => DataType::UInt64,
+            Column::Vectors(e) => {
+                DataType::FixedSizeList(Arc::new(Field::new("item", DataType::Float32, false)), e.dim as i32)
+            }
+        }
+    }
+
+    fn slice(&self, rows: std::ops::Range<usize>) -> std::io::Result<ArrayRef> {
+        Ok(match self {
+            Column::Text(v) => Arc::new(StringArray::from(v[rows].to_vec())),
+            Column::Float(v) => Arc::new(Float32Array::from(v[rows].to_vec())),
+            Column::Index(v) => Arc::new(arrow_array::UInt64Array::from(v[rows].to_vec())),
+            Column::Vectors(e) => {
+                let values = Arc::new(Float32Array::from(e.data[rows.start * e.dim..rows.end * e.dim].to_vec()));
+                let item = Arc::new(Field::new("item", DataType::Float32, false));
+                Arc::new(FixedSizeListArray::try_new(item, e.dim as i32, values, None).map_err(to_io)?)
+            }
+        })
+    }
+}
+
+/// Writes named columns of equal length as one Parquet table, row group by row group (each
+/// group's arrays are built only when it is written), with `metadata` in the footer and schema.
+pub fn write_columns(
+    out: impl Write + Send,
+    columns: &[(&str, Column<'_>)],
+    metadata: &[(String, String)],
+) -> std::io::Result<()> {
+    let rows = columns.first().map_or(0, |(_, c)| c.len());
+    if let Some((name, _)) = columns.iter().find(|(_, c)| c.len() != rows) {
+        return Err(std::io::Error::other(format!("column `{name}` has another length than the first")));
+    }
+    let fields: Vec<Field> = columns.iter().map(|(n, c)| Field::new(*n, c.data_type(), false)).collect();
+    let meta: std::collections::HashMap<String, String> = metadata.iter().cloned().collect();
+    let schema = Arc::new(Schema::new_with_metadata(fields, meta));
+    let props = WriterProperties::builder()
+        .set_compression(Compression::SNAPPY)
+        .set_max_row_group_row_count(Some(ROW_GROUP))
+        .set_key_value_metadata(Some(metadata.iter().map(|(k, v)| KeyValue::new(k.clone(), v.clone())).collect()))
+        .build();
+    let mut writer = ArrowWriter::try_new(out, schema.clone(), Some(props)).map_err(to_io)?;
+    let mut start = 0;
+    while start < rows || (rows == 0 && start == 0) {
+        let end = (start + ROW_GROUP).min(rows);
+        let arrays = columns.iter().map(|(_, c)| c.slice(start..end)).collect::<std::io::Result<Vec<_>>>()?;
+        let batch = RecordBatch::try_new(schema.clone(), arrays).map_err(to_io)?;
+        writer.write(&batch).map_err(to_io)?;
+        if rows == 0 {
+            break;
+        }
+        start = end;
+    }
+    writer.close().map(drop).map_err(to_io)
+}
+
+/// Rows in a table (all its parts), from the footers alone.
+pub fn row_count(path: &Path) -> Result<usize> {
+    let mut n = 0usize;
+    for file in parts(path)? {
+        n += open(&file)?.metadata().file_metadata().num_rows().max(0) as usize;
+    }
+    Ok(n)
+}
+
+/// The text and vector of the rows numbered `wanted` (in file order, ascending), read batch
+/// by batch: only those rows are kept, so a table of any size is sampled in bounded memory.
+pub fn read_rows(path: &Path, wanted: &[usize]) -> Result<(Vec<String>, Embeddings)> {
+    let (mut texts, mut data, mut dim) = (Vec::with_capacity(wanted.len()), Vec::new(), None);
+    let mut next = wanted.iter().copied().peekable();
+    let mut first = 0usize;
+    for batch in batches(path)? {
+        if next.peek().is_none() {
+            break;
+        }
+        let (file, batch) = batch?;
+        let rows = batch.num_rows();
+        let end = first + rows;
+        let mut picked = Vec::new();
+        while let Some(&r) = next.peek() {
+            if r >= end {
+                break;
+            }
+            picked.push(r - first);
+            next.next();
+        }
+        if !picked.is_empty() {
+            let idx = arrow_array::UInt32Array::from(picked.iter().map(|&r| r as u32).collect::<Vec<_>>());
+            let take = |name: &str| -> Result<Option<ArrayRef>> {
+                batch
+                    .column_by_name(name)
+                    .map(|c| arrow_select::take::take(c.as_ref(), &idx, None).map_err(|e| bad(&file, e.to_string())))
+                    .transpose()
+            };
+            let text = take("text")?.ok_or_else(|| bad(&file, "has no `text` column (the sentences)".to_owned()))?;
+            let emb = take("embedding")?.ok_or_else(|| bad(&file, "has no `embedding` column (the vectors)".to_owned()))?;
+            let small = RecordBatch::try_from_iter([("text", text)]).map_err(|e| bad(&file, e.to_string()))?;
+            texts.extend(strings(&file, &small, "text")?.unwrap_or_default());
+            rows_of(&file, emb.as_ref(), first, &mut dim, &mut data)?;
+        }
+        first = end;
+    }
+    Ok((texts, Embeddings { dim: dim.unwrap_or(0), data, truncated: Vec::new() }))
 }
