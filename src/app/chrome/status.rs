@@ -20,9 +20,10 @@ pub fn status_ui(ui: &mut egui::Ui, jobs: &JobScheduler, state: &State) {
         if let Some(r) = &jobs.result {
             ui.separator();
             ui.label(format!(
-                "last run: {} · {} · {} embedded, {} cached · {:.0} ms",
+                "last run: {} · {} · {} · {} embedded, {} cached · {:.0} ms",
                 r.model.name,
                 r.pooling,
+                r.model.precision,
                 r.embedded,
                 r.table.len() - r.embedded.min(r.table.len()),
                 r.elapsed.as_secs_f64() * 1000.0

@@ -201,7 +201,7 @@ impl CompareView {
         let chosen = &ctx.state.compare_model;
         ui.horizontal(|ui| {
             ui.strong("A");
-            ui.label(format!("{} · {}", a.model.name, a.pooling));
+            ui.label(format!("{} · {} · {}", a.model.name, a.pooling, a.model.precision));
             ui.separator();
             ui.strong("B");
             let name = |d: &Path| d.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
