@@ -946,6 +946,21 @@ fn the_embeddings_export_writes_parquet() {
         h.state().notifications().iter().any(|n| n.text.contains("Parquet"))
     });
     let got = simlens::io::parquet::read_vectors(&p).unwrap();
-    assert_eq!(got.embeddings.data, h.state().result().unwrap().embeddings.data);
+    let r = h.state().result().unwrap().clone();
+    assert_eq!(got.embeddings.data, r.embeddings.data);
     assert_eq!(got.sentences.unwrap(), h.state().state.set);
+    // The map's coordinates ride along, as Embedding Atlas's --x/--y take them.
+    let meta: std::collections::HashMap<String, String> =
+        simlens::io::parquet::metadata(&p).unwrap().into_iter().collect();
+    assert_eq!(meta["simlens.map"], "pca");
+    let file = std::fs::File::open(&p).unwrap();
+    let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file).unwrap();
+    let names: Vec<String> = reader.schema().fields().iter().map(|f| f.name().clone()).collect();
+    assert_eq!(names, ["text", "group", "embedding", "x", "y"]);
+    let batch = reader.build().unwrap().next().unwrap().unwrap();
+    let x = batch.column_by_name("x").unwrap();
+    let x = x.as_any().downcast_ref::<arrow_array::Float32Array>().unwrap();
+    let want = simlens::engine::project::pca_2d(&r.embeddings);
+    let want = r.map.as_ref().unwrap_or(&want);
+    assert!((x.value(0) - want.points[0][0]).abs() < 1e-6);
 }

@@ -135,7 +135,36 @@ pub fn prepare(kind: ExportKind, path: &Path, result: Option<Arc<Computed>>, sta
             ExportKind::MatrixNpy => matrix(MatrixFormat::Npy)?,
             ExportKind::EmbeddingsNpy => embeddings(EmbeddingFormat::Npy)?,
             ExportKind::EmbeddingsTsv => embeddings(EmbeddingFormat::Tsv)?,
-            ExportKind::EmbeddingsParquet => embeddings(EmbeddingFormat::Parquet)?,
+            ExportKind::EmbeddingsParquet => {
+                // With the map's x and y (PCA made now when the map was never shown), so
+                // Embedding Atlas opens it with the same layout (`--x x --y y`).
+                let made;
+                let map = match &r.map {
+                    Some(m) if m.points.len() == t.len() => m,
+                    _ => {
+                        made = crate::engine::project::pca_2d(&r.embeddings);
+                        &made
+                    }
+                };
+                let (x, y): (Vec<f32>, Vec<f32>) = map.points.iter().map(|p| (p[0], p[1])).unzip();
+                let groups: Vec<&str> = t.groups.iter().map(|&g| t.group_names[g].as_str()).collect();
+                let mut meta = crate::io::export::parquet_metadata(
+                    &r.model.name,
+                    &r.model.fingerprint,
+                    r.pooling,
+                    &r.model.precision,
+                );
+                meta.push(("simlens.map".to_owned(), "pca".to_owned()));
+                use crate::io::parquet::Column;
+                let columns = [
+                    ("text", Column::Text(&labels)),
+                    ("group", Column::Text(&groups)),
+                    ("embedding", Column::Vectors(&r.embeddings)),
+                    ("x", Column::Float(&x)),
+                    ("y", Column::Float(&y)),
+                ];
+                crate::io::atomic_write(&path, |w| crate::io::parquet::write_columns(w, &columns, &meta))?
+            }
             ExportKind::HeatmapPng => {
                 let mut starts: Vec<(usize, String)> = Vec::new();
                 for (i, &g) in t.groups.iter().enumerate() {
