@@ -116,8 +116,12 @@ pub fn shipped_graphs(folder: &ModelFolder) -> Vec<ShippedGraph> {
             if !stem.starts_with("model_") {
                 return None;
             }
-            let bytes = std::fs::read(&path).ok()?;
-            let batch_dependent = contains(&bytes, b"DynamicQuantize");
+            // Protobuf writes a graph's nodes before its initializers, so their op types are
+            // in the file's first megabytes: no need to read every weight at each load.
+            use std::io::Read as _;
+            let mut head = Vec::new();
+            std::fs::File::open(&path).ok()?.take(16 << 20).read_to_end(&mut head).ok()?;
+            let batch_dependent = contains(&head, b"DynamicQuantize");
             Some(ShippedGraph { stem, path, batch_dependent })
         })
         .collect();
