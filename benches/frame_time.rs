@@ -44,8 +44,9 @@ fn main() {
     let n: usize = std::env::args().skip(1).find_map(|a| a.parse().ok()).unwrap_or(2000);
     let map = std::env::args().any(|a| a == "map");
     let fake = FakeEmbedder::new("fake-384", 384);
-    let loader: Loader =
-        Arc::new(move |_: &std::path::Path, _: &simlens::engine::Precision| Ok(Box::new(fake.clone()) as Box<dyn simlens::engine::Embedder>));
+    let loader: Loader = Arc::new(move |_: &std::path::Path, _: &simlens::engine::Precision| {
+        Ok(Box::new(fake.clone()) as Box<dyn simlens::engine::Embedder>)
+    });
     let mut state = State { set: sentences(n), ..State::default() };
     if map {
         state.view.tab = simlens::session::Tab::Map;

@@ -26,7 +26,9 @@ fn main() {
         max_batch_tokens: env("SIMLENS_BENCH_TOKENS").unwrap_or(defaults.max_batch_tokens),
         threads: env("SIMLENS_BENCH_THREADS").unwrap_or(defaults.threads),
         // SIMLENS_BENCH_PRECISION: fp32 (default), int8 or shipped:NAME.
-        precision: std::env::var("SIMLENS_BENCH_PRECISION").ok().map_or(defaults.precision.clone(), |p| p.parse().expect("precision")),
+        precision: std::env::var("SIMLENS_BENCH_PRECISION")
+            .ok()
+            .map_or(defaults.precision.clone(), |p| p.parse().expect("precision")),
         ..defaults
     };
     let mut m = engine::load_model(engine::bundled_model_dir(), options).expect("model");

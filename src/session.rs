@@ -10,8 +10,8 @@ use std::thread::JoinHandle;
 
 use serde::{Deserialize, Serialize};
 
-use crate::engine::{Pooling, Precision};
 use crate::engine::analysis::PairScope;
+use crate::engine::{Pooling, Precision};
 use crate::io::SentenceSet;
 use crate::io::atomic_write;
 use crate::render::Colormap;

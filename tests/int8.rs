@@ -111,7 +111,8 @@ fn albert_int8_shares_its_quantized_layers_and_is_batch_independent() {
 /// shape of `input_ids`) instead of taken as an input.
 fn without_token_type_ids(dir: &Path) {
     let src = minilm_dir();
-    let mut model = onnx_protobuf::ModelProto::parse_from_bytes(&std::fs::read(src.join("model.onnx")).unwrap()).unwrap();
+    let mut model =
+        onnx_protobuf::ModelProto::parse_from_bytes(&std::fs::read(src.join("model.onnx")).unwrap()).unwrap();
     let graph = model.graph.mut_or_insert_default();
     graph.input.retain(|i| i.name != "token_type_ids");
     let shape = onnx_protobuf::NodeProto {
@@ -189,7 +190,17 @@ fn a_damaged_or_stale_cached_graph_is_made_again_never_used() {
     let embed = |what: &str| {
         let (ok, _, err) = cli(
             &cache,
-            &["embed", input.to_str().unwrap(), "--precision", "int8", "--no-cache", "--format", "csv", "-o", out.to_str().unwrap()],
+            &[
+                "embed",
+                input.to_str().unwrap(),
+                "--precision",
+                "int8",
+                "--no-cache",
+                "--format",
+                "csv",
+                "-o",
+                out.to_str().unwrap(),
+            ],
         );
         assert!(ok, "{what}: {err}");
         (std::fs::read_to_string(&out).unwrap(), err)
@@ -278,7 +289,8 @@ fn unknown_precisions_and_missing_shipped_files_say_what_to_give() {
     assert!(!ok && err.contains("expected fp32, int8, or shipped:NAME"), "{err}");
     let input = cache.path().join("in.txt");
     std::fs::write(&input, "hello\n").unwrap();
-    let (ok, _, err) = cli(cache.path(), &["embed", input.to_str().unwrap(), "--precision", "shipped:model_qint8_arm64"]);
+    let (ok, _, err) =
+        cli(cache.path(), &["embed", input.to_str().unwrap(), "--precision", "shipped:model_qint8_arm64"]);
     assert!(!ok && err.contains("ships no quantized graphs") && err.contains("--precision int8"), "{err}");
 }
 
@@ -299,7 +311,8 @@ fn shipped_quantized_files_are_offered_and_said_to_be_batch_dependent_or_not() {
     // A batch-independent file: simlens's own int8 graph, shipped by hand.
     let cache = tempfile::tempdir().unwrap();
     let m = load(folder.path(), Precision::Int8, 32, cache.path());
-    let fp32_hash = m.info().fingerprint.trim_end_matches(&format!("-int8v{}", engine::int8::REWRITE_VERSION)).to_owned();
+    let fp32_hash =
+        m.info().fingerprint.trim_end_matches(&format!("-int8v{}", engine::int8::REWRITE_VERSION)).to_owned();
     let own = engine::int8::cached_graph_path(cache.path(), &fp32_hash);
     std::fs::copy(&own, folder.path().join("onnx/model_qint8_simlens.onnx")).unwrap();
     let dynamic = shared_dynamic_copy();
@@ -319,7 +332,10 @@ fn shipped_quantized_files_are_offered_and_said_to_be_batch_dependent_or_not() {
     let texts = ["I like my phone", "It will snow tomorrow."];
     let mut shipped = load(folder.path(), Precision::Shipped("model_qint8_simlens".into()), 32, cache.path());
     let mut int8 = load(folder.path(), Precision::Int8, 32, cache.path());
-    assert!(max_abs_diff(&embed(&mut shipped, &texts, Pooling::Mean).data, &embed(&mut int8, &texts, Pooling::Mean).data) < 1e-6);
+    assert!(
+        max_abs_diff(&embed(&mut shipped, &texts, Pooling::Mean).data, &embed(&mut int8, &texts, Pooling::Mean).data)
+            < 1e-6
+    );
     assert_ne!(shipped.info().fingerprint, int8.info().fingerprint, "another file, another cache key");
     // `simlens models` lists the precisions of a folder the app opened; here the bundled one.
     let (ok, out, err) = cli(cache.path(), &["models"]);

@@ -25,7 +25,9 @@ fn ok(args: &[&str]) -> String {
 fn python(code: &str, cwd: &Path) -> Option<String> {
     let probe = Command::new("python3").args(["-c", "import onnxruntime, tokenizers, numpy, pyarrow"]).output();
     if !probe.is_ok_and(|o| o.status.success()) {
-        eprintln!("SKIPPED: python3 with onnxruntime, tokenizers, numpy and pyarrow is not available (.ci/run installs them)");
+        eprintln!(
+            "SKIPPED: python3 with onnxruntime, tokenizers, numpy and pyarrow is not available (.ci/run installs them)"
+        );
         return None;
     }
     let o = Command::new("python3").args(["-c", code]).current_dir(cwd).output().unwrap();
@@ -62,7 +64,9 @@ fn job_and_simlens(dir: &Path, extra: &[&str]) -> Option<(Vec<f32>, Vec<f32>)> {
     let mut args = vec!["export-job", "--engine", "ray", "-o", job.to_str().unwrap()];
     args.extend_from_slice(extra);
     ok(&args);
-    for f in ["model/model.onnx", "model/tokenizer.json", "pipeline.json", "requirements.txt", "simlens_job.py", "README.md"] {
+    for f in
+        ["model/model.onnx", "model/tokenizer.json", "pipeline.json", "requirements.txt", "simlens_job.py", "README.md"]
+    {
         assert!(job.join(f).is_file(), "the job has {f}");
     }
     let pipeline = read_json(&job.join("pipeline.json"));
@@ -164,7 +168,8 @@ open("out/.part-00000.parquet.crc", "w").write("x")
 fn interleaved_groups_keep_each_vector_with_its_sentence() {
     let dir = tempfile::tempdir().unwrap();
     let csv = dir.path().join("in.csv");
-    std::fs::write(&csv, "text,group\nI like my phone,A\nIt will rain,B\nMy phone is not good.,A\nSnow tomorrow,B\n").unwrap();
+    std::fs::write(&csv, "text,group\nI like my phone,A\nIt will rain,B\nMy phone is not good.,A\nSnow tomorrow,B\n")
+        .unwrap();
     let table = dir.path().join("v.parquet");
     ok(&["embed", csv.to_str().unwrap(), "--format", "parquet", "-o", table.to_str().unwrap()]);
     // Interleave the rows of the table (A, B, A, B is what the file already has once read
@@ -190,7 +195,10 @@ print(t.take(idx).column("group").to_pylist())
     let from_vectors = ok(&["similarity", "--vectors", table.to_str().unwrap()]);
     let from_text = ok(&["similarity", csv.to_str().unwrap()]);
     let parse = |s: &str| -> Vec<f32> {
-        s.lines().skip(1).flat_map(|l| l.split(',').skip(1).map(|v| v.parse::<f32>().unwrap()).collect::<Vec<_>>()).collect()
+        s.lines()
+            .skip(1)
+            .flat_map(|l| l.split(',').skip(1).map(|v| v.parse::<f32>().unwrap()).collect::<Vec<_>>())
+            .collect()
     };
     assert_eq!(from_vectors.lines().next(), from_text.lines().next(), "the same sentences in the same order");
     assert!(max_abs_diff(&parse(&from_vectors), &parse(&from_text)) < 1e-6, "{from_vectors}\n{from_text}");

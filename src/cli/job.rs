@@ -240,9 +240,8 @@ pub(super) fn verify(vectors: &Path, args: &ModelArgs, sample: usize, tolerance:
         if d > worst {
             (worst, worst_row) = (d, r);
         }
-        let (dot, na, nb) = a.iter().zip(b).fold((0.0f32, 0.0f32, 0.0f32), |(s, p, q), (x, y)| {
-            (s + x * y, p + x * x, q + y * y)
-        });
+        let (dot, na, nb) =
+            a.iter().zip(b).fold((0.0f32, 0.0f32, 0.0f32), |(s, p, q), (x, y)| (s + x * y, p + x * x, q + y * y));
         min_cos = min_cos.min(dot / (na.sqrt() * nb.sqrt()).max(1e-12));
     }
     let info = embedder.info();

@@ -28,7 +28,9 @@ fn precisions_text(dir: &Path) -> String {
 fn precisions_json(dir: &Path) -> Vec<serde_json::Value> {
     precisions(dir)
         .into_iter()
-        .map(|(name, dependent)| serde_json::json!({ "precision": name, "batch_dependent": dependent.unwrap_or(false) }))
+        .map(
+            |(name, dependent)| serde_json::json!({ "precision": name, "batch_dependent": dependent.unwrap_or(false) }),
+        )
         .collect()
 }
 

@@ -50,7 +50,11 @@ pub(super) fn setup(python: &str) -> Result<()> {
             .ok_or_else(|| Error::Setup(format!("pip downloaded no wheel for {wanted}")))?;
         let part = tmp.path().join(engine::runtime::library_file_name());
         run(
-            std::process::Command::new(python).args(["-c", EXTRACT]).arg(&wheel).arg(engine::runtime::library_file_name()).arg(&part),
+            std::process::Command::new(python)
+                .args(["-c", EXTRACT])
+                .arg(&wheel)
+                .arg(engine::runtime::library_file_name())
+                .arg(&part),
             "unpacking the wheel",
         )?;
         // Renamed into place: a run cut short leaves no half library where the loader looks.

@@ -10,6 +10,7 @@ pub mod fake;
 pub mod hub;
 pub mod int8;
 pub mod model;
+mod onnx_session;
 pub mod pooling;
 pub mod project;
 pub mod runtime;

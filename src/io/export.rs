@@ -182,8 +182,10 @@ impl EmbeddingExport<'_> {
         let e = self.embeddings;
         match format {
             EmbeddingFormat::Parquet => {
-                let mut p =
-                    super::parquet::ParquetStream::new(w, parquet_metadata(self.model, self.fingerprint, self.pooling, self.precision));
+                let mut p = super::parquet::ParquetStream::new(
+                    w,
+                    parquet_metadata(self.model, self.fingerprint, self.pooling, self.precision),
+                );
                 p.write(self.labels, &self.groups, e)?;
                 p.finish(e.dim)
             }
@@ -322,7 +324,12 @@ impl EmbeddingStream {
 
 /// What the Parquet file says made it: model (name and content hash), pooling, precision,
 /// normalisation and the simlens version.
-pub fn parquet_metadata(model: &str, fingerprint: &str, pooling: Pooling, precision: &Precision) -> Vec<(String, String)> {
+pub fn parquet_metadata(
+    model: &str,
+    fingerprint: &str,
+    pooling: Pooling,
+    precision: &Precision,
+) -> Vec<(String, String)> {
     [
         ("simlens.model", model.to_owned()),
         ("simlens.model_hash", fingerprint.to_owned()),

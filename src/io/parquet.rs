@@ -304,7 +304,8 @@ pub fn read_vectors(path: &Path) -> Result<VectorsFile> {
 
 /// The file's key-value metadata (a folder's: its first part's).
 pub fn metadata(path: &Path) -> Result<Vec<(String, String)>> {
-    let first = parts(path)?.into_iter().next().ok_or_else(|| bad(path, "is a folder with no .parquet files".to_owned()))?;
+    let first =
+        parts(path)?.into_iter().next().ok_or_else(|| bad(path, "is a folder with no .parquet files".to_owned()))?;
     let builder = open(&first)?;
     let kv = builder.metadata().file_metadata().key_value_metadata().cloned().unwrap_or_default();
     Ok(kv.into_iter().map(|k| (k.key, k.value.unwrap_or_default())).collect())
@@ -430,7 +431,8 @@ pub fn read_rows(path: &Path, wanted: &[usize]) -> Result<(Vec<String>, Embeddin
                     .transpose()
             };
             let text = take("text")?.ok_or_else(|| bad(&file, "has no `text` column (the sentences)".to_owned()))?;
-            let emb = take("embedding")?.ok_or_else(|| bad(&file, "has no `embedding` column (the vectors)".to_owned()))?;
+            let emb =
+                take("embedding")?.ok_or_else(|| bad(&file, "has no `embedding` column (the vectors)".to_owned()))?;
             let small = RecordBatch::try_from_iter([("text", text)]).map_err(|e| bad(&file, e.to_string()))?;
             texts.extend(strings(&file, &small, "text")?.unwrap_or_default());
             rows_of(&file, emb.as_ref(), first, &mut dim, &mut data)?;

@@ -202,7 +202,8 @@ fn inline_external(t: &mut TensorProto, dir: &Path) -> Result<()> {
     let offset: u64 = get("offset").and_then(|v| v.parse().ok()).unwrap_or(0);
     let file = dir.join(&location);
     let data = std::fs::read(&file).map_err(|e| Error::io("cannot read", &file, e))?;
-    let length: u64 = get("length").and_then(|v| v.parse().ok()).unwrap_or(data.len() as u64 - offset.min(data.len() as u64));
+    let length: u64 =
+        get("length").and_then(|v| v.parse().ok()).unwrap_or(data.len() as u64 - offset.min(data.len() as u64));
     let (start, end) = (offset as usize, (offset + length) as usize);
     if end > data.len() {
         return Err(Error::model(&file, format!("is shorter than weight `{}` needs", t.name)));
@@ -255,7 +256,10 @@ fn calibrate(
                 "token_type_ids" => &t.type_ids,
                 other => return Err(format!("graph input `{other}` is not one simlens can feed")),
             };
-            feed.push((name.as_str(), TensorRef::from_array_view((shape, data.as_slice())).map_err(|e| e.to_string())?));
+            feed.push((
+                name.as_str(),
+                TensorRef::from_array_view((shape, data.as_slice())).map_err(|e| e.to_string())?,
+            ));
         }
         let outputs = session.run(feed).map_err(|e| e.to_string())?;
         for a in &activations {

@@ -228,7 +228,8 @@ pub fn rewrite(model: &mut ModelProto, ranges: &HashMap<String, Vec<f32>>) -> Re
                 let folded: Vec<f32> = scale.iter().map(|s| s / 127.0).collect();
                 b.init_f32(&format!("{wn}/scale"), &[*n as i64], &folded);
                 if !skip.is_empty() {
-                    let rows: Vec<f32> = skip.iter().flat_map(|&r| values[r * n..(r + 1) * n].iter().copied()).collect();
+                    let rows: Vec<f32> =
+                        skip.iter().flat_map(|&r| values[r * n..(r + 1) * n].iter().copied()).collect();
                     b.init_f32(&format!("{wn}/fp32"), &[skip.len() as i64, *n as i64], &rows);
                 }
                 weight_names.insert(key, wn.clone());
@@ -247,7 +248,8 @@ pub fn rewrite(model: &mut ModelProto, ranges: &HashMap<String, Vec<f32>>) -> Re
         let scaled_name = if skip.is_empty() { out.clone() } else { format!("{tag}/scaled") };
         b.node("Mul", &[&product, &format!("{p}/scale")], &scaled_name, vec![]);
         if !skip.is_empty() {
-            let extra = b.node("MatMul", &[&format!("{p}/fp32_in"), &format!("{wn}/fp32")], &format!("{tag}/fp32"), vec![]);
+            let extra =
+                b.node("MatMul", &[&format!("{p}/fp32_in"), &format!("{wn}/fp32")], &format!("{tag}/fp32"), vec![]);
             b.node("Add", &[&scaled_name, &extra], &out, vec![]);
         }
         summary.matmuls += 1;
@@ -268,7 +270,8 @@ fn prune(model: &mut ModelProto) {
     let graph = model.graph.mut_or_insert_default();
     let outputs: Vec<String> = graph.output.iter().map(|o| o.name.clone()).collect();
     loop {
-        let mut read: std::collections::HashSet<&str> = graph.node.iter().flat_map(|n| n.input.iter()).map(String::as_str).collect();
+        let mut read: std::collections::HashSet<&str> =
+            graph.node.iter().flat_map(|n| n.input.iter()).map(String::as_str).collect();
         read.extend(outputs.iter().map(String::as_str));
         let dead: Vec<usize> = (0..graph.node.len())
             .filter(|&i| graph.node[i].output.iter().all(|o| o.is_empty() || !read.contains(o.as_str())))
@@ -329,7 +332,13 @@ impl Builder {
     }
 
     fn tensor(&mut self, name: &str, dims: &[i64], data_type: i32, raw_data: Vec<u8>) {
-        self.inits.push(TensorProto { name: name.into(), dims: dims.to_vec(), data_type, raw_data, ..Default::default() });
+        self.inits.push(TensorProto {
+            name: name.into(),
+            dims: dims.to_vec(),
+            data_type,
+            raw_data,
+            ..Default::default()
+        });
     }
 
     fn init_f32(&mut self, name: &str, dims: &[i64], v: &[f32]) {

@@ -1,0 +1,170 @@
+//! The analyses over vectors, from a model or a vectors file: paraphrase pairs, the 2-D map
+//! and misfits, in CSV, JSON or Parquet.
+
+use super::*;
+
+pub(super) fn pairs(
+    input: Option<&Path>,
+    threshold: f32,
+    top: usize,
+    scope: PairScope,
+    source: &Source<'_>,
+    format: &str,
+    output: Option<&Path>,
+) -> Result<()> {
+    let set = input_set(input, source.vectors)?;
+    let (texts, groups) = set.flatten();
+    let (emb, model, pooling) = source_vectors(source, &texts)?;
+    let found = analysis::mine_pairs(&emb, &groups, threshold, scope, top);
+    let name = |i: usize| set.groups[groups[i]].name.as_str();
+    if format == "parquet" {
+        let score: Vec<f32> = found.iter().map(|p| p.score).collect();
+        let (i, j): (Vec<u64>, Vec<u64>) = found.iter().map(|p| (p.i as u64, p.j as u64)).unzip();
+        let text = |f: fn(&analysis::Pair) -> usize| -> Vec<&str> { found.iter().map(|p| texts[f(p)]).collect() };
+        let group = |f: fn(&analysis::Pair) -> usize| -> Vec<&str> { found.iter().map(|p| name(f(p))).collect() };
+        let (ti, tj, gi, gj) = (text(|p| p.i), text(|p| p.j), group(|p| p.i), group(|p| p.j));
+        use crate::io::parquet::Column;
+        let columns = [
+            ("score", Column::Float(&score)),
+            ("i", Column::Index(&i)),
+            ("j", Column::Index(&j)),
+            ("text_i", Column::Text(&ti)),
+            ("text_j", Column::Text(&tj)),
+            ("group_i", Column::Text(&gi)),
+            ("group_j", Column::Text(&gj)),
+        ];
+        let mut meta =
+            vec![("simlens.source".to_owned(), model), ("simlens.threshold".to_owned(), threshold.to_string())];
+        meta.extend(pooling.map(|p| ("simlens.pooling".to_owned(), p.to_string())));
+        return parquet_out(output, &columns, &meta);
+    }
+    write_out(output, false, |w| {
+        if format == "json" {
+            let rows: Vec<_> = found
+                .iter()
+                .map(|p| {
+                    serde_json::json!({ "score": p.score, "i": p.i, "j": p.j, "text_i": texts[p.i], "text_j": texts[p.j], "group_i": name(p.i), "group_j": name(p.j) })
+                })
+                .collect();
+            serde_json::to_writer_pretty(
+                &mut *w,
+                &serde_json::json!({ "threshold": threshold, "scope": scope, "pairs": rows }),
+            )?;
+            return writeln!(w);
+        }
+        let mut cw = csv::Writer::from_writer(w);
+        cw.write_record(["score", "i", "j", "text_i", "text_j", "group_i", "group_j"])?;
+        for p in &found {
+            cw.write_record([
+                p.score.to_string(),
+                p.i.to_string(),
+                p.j.to_string(),
+                texts[p.i].to_owned(),
+                texts[p.j].to_owned(),
+                name(p.i).to_owned(),
+                name(p.j).to_owned(),
+            ])?;
+        }
+        cw.flush()
+    })
+}
+
+/// A Parquet table to `-o FILE` (or `-o -`), atomically.
+fn parquet_out(
+    output: Option<&Path>,
+    columns: &[(&str, crate::io::parquet::Column<'_>)],
+    meta: &[(String, String)],
+) -> Result<()> {
+    let Some(out) = output else {
+        return Err(Error::input(
+            None,
+            "parquet is binary: give an output file with -o FILE.parquet (or -o - for stdout)",
+        ));
+    };
+    crate::io::atomic_write(out, |w| crate::io::parquet::write_columns(w, columns, meta))
+}
+
+pub(super) fn map(
+    input: Option<&Path>,
+    method: &str,
+    source: &Source<'_>,
+    format: &str,
+    output: Option<&Path>,
+) -> Result<()> {
+    let set = input_set(input, source.vectors)?;
+    let (texts, groups) = set.flatten();
+    let (emb, model, pooling) = source_vectors(source, &texts)?;
+    let projection = match method {
+        "pca" => engine::project::pca_2d(&emb),
+        other => return Err(Error::input(None, format!("unknown map method `{other}` (expected pca)"))),
+    };
+    let names: Vec<&str> = groups.iter().map(|&g| set.groups[g].name.as_str()).collect();
+    let (x, y): (Vec<f32>, Vec<f32>) = projection.points.iter().map(|p| (p[0], p[1])).unzip();
+    let mut meta = vec![
+        ("simlens.source".to_owned(), model.clone()),
+        ("simlens.map".to_owned(), method.to_owned()),
+        ("simlens.explained_variance".to_owned(), format!("{} {}", projection.explained[0], projection.explained[1])),
+        ("simlens.version".to_owned(), env!("CARGO_PKG_VERSION").to_owned()),
+    ];
+    meta.extend(pooling.map(|p| ("simlens.pooling".to_owned(), p.to_string())));
+    match format {
+        "parquet" => {
+            use crate::io::parquet::Column;
+            let columns = [
+                ("text", Column::Text(&texts)),
+                ("group", Column::Text(&names)),
+                ("embedding", Column::Vectors(&emb)),
+                ("x", Column::Float(&x)),
+                ("y", Column::Float(&y)),
+            ];
+            parquet_out(output, &columns, &meta)
+        }
+        "json" => write_out(output, false, |w| {
+            let points: Vec<_> = (0..texts.len())
+                .map(|k| serde_json::json!({ "text": texts[k], "group": names[k], "x": x[k], "y": y[k] }))
+                .collect();
+            let v = serde_json::json!({ "method": method, "source": model, "pooling": pooling,
+                "explained_variance": projection.explained, "points": points });
+            serde_json::to_writer_pretty(&mut *w, &v)?;
+            writeln!(w)
+        }),
+        _ => write_out(output, false, |w| {
+            let mut cw = csv::Writer::from_writer(w);
+            cw.write_record(["text", "group", "x", "y"])?;
+            for k in 0..texts.len() {
+                cw.write_record([texts[k], names[k], &x[k].to_string(), &y[k].to_string()])?;
+            }
+            cw.flush()
+        }),
+    }
+}
+
+pub(super) fn misfits(input: Option<&Path>, source: &Source<'_>, json: bool) -> Result<()> {
+    let set = input_set(input, source.vectors)?;
+    let (texts, groups) = set.flatten();
+    let (emb, _, _) = source_vectors(source, &texts)?;
+    let found = analysis::misfits(&emb, &groups, set.groups.len());
+    write_out(None, false, |w| {
+        if json {
+            let rows: Vec<_> = found
+                .iter()
+                .map(|m| {
+                    serde_json::json!({ "index": m.index, "text": texts[m.index], "group": set.groups[groups[m.index]].name, "own": m.own, "closer_group": set.groups[m.closer_group].name, "closer": m.closer })
+                })
+                .collect();
+            serde_json::to_writer_pretty(&mut *w, &rows)?;
+            return writeln!(w);
+        }
+        if found.is_empty() {
+            return writeln!(w, "No misfits: every sentence is closest, on average, to its own group.");
+        }
+        for m in &found {
+            writeln!(
+                w,
+                "[{}] {}\n    mean similarity to its group {:.3} < to {} {:.3}",
+                set.groups[groups[m.index]].name, texts[m.index], m.own, set.groups[m.closer_group].name, m.closer
+            )?;
+        }
+        Ok(())
+    })
+}
