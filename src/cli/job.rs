@@ -129,7 +129,8 @@ fn copy_graph(from: &Path, to: &Path) -> Result<()> {
     Ok(())
 }
 
-fn copy_file(from: &Path, to: &Path) -> Result<()> {
+/// Copies one file, atomically.
+pub(super) fn copy_file(from: &Path, to: &Path) -> Result<()> {
     let mut src = std::fs::File::open(from).map_err(|e| Error::io("cannot read", from, e))?;
     crate::io::atomic_write(to, |w| std::io::copy(&mut src, w).map(drop))
 }

@@ -90,8 +90,7 @@ fn copy_tree(from: &Path, to: &Path) -> Result<()> {
         if p.is_dir() {
             copy_tree(&p, &target)?;
         } else {
-            let mut src = std::fs::File::open(&p).map_err(|e| Error::io("cannot read", &p, e))?;
-            crate::io::atomic_write(&target, |w| std::io::copy(&mut src, w).map(drop))?;
+            super::job::copy_file(&p, &target)?;
         }
     }
     Ok(())
