@@ -250,7 +250,7 @@ pub struct ModelArgs {
     /// Sentences per inference batch (at least 1).
     #[arg(long, default_value_t = 32, value_parser = batch_size)]
     pub batch_size: usize,
-    /// fp32 (exact), int8 (simlens's quantized graph: about twice as fast, cosine ≥ 0.99 to
+    /// fp32 (exact), int8 (simlens's quantized graph: 1.6–1.8× as fast, cosine ≥ 0.99 to
     /// fp32, the same vector in any batch), or shipped:NAME for a quantized file the model
     /// folder ships in onnx/ (see `simlens models`).
     #[arg(long, default_value = "fp32", value_parser = precision)]
