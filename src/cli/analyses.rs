@@ -3,6 +3,16 @@
 
 use super::*;
 
+/// The sentences and their vectors (from the model or the vectors file), and what made them.
+fn set_and_vectors(
+    input: Option<&Path>,
+    source: &Source<'_>,
+) -> Result<(SentenceSet, engine::Embeddings, String, Option<Pooling>)> {
+    let set = input_set(input, source.vectors)?;
+    let (emb, model, pooling) = source_vectors(source, &set.flatten().0)?;
+    Ok((set, emb, model, pooling))
+}
+
 pub(super) fn pairs(
     input: Option<&Path>,
     threshold: f32,
@@ -12,9 +22,8 @@ pub(super) fn pairs(
     format: &str,
     output: Option<&Path>,
 ) -> Result<()> {
-    let set = input_set(input, source.vectors)?;
+    let (set, emb, model, pooling) = set_and_vectors(input, source)?;
     let (texts, groups) = set.flatten();
-    let (emb, model, pooling) = source_vectors(source, &texts)?;
     let found = analysis::mine_pairs(&emb, &groups, threshold, scope, top);
     let name = |i: usize| set.groups[groups[i]].name.as_str();
     if format == "parquet" {
@@ -91,9 +100,8 @@ pub(super) fn map(
     format: &str,
     output: Option<&Path>,
 ) -> Result<()> {
-    let set = input_set(input, source.vectors)?;
+    let (set, emb, model, pooling) = set_and_vectors(input, source)?;
     let (texts, groups) = set.flatten();
-    let (emb, model, pooling) = source_vectors(source, &texts)?;
     let projection = match method {
         "pca" => engine::project::pca_2d(&emb),
         other => return Err(Error::input(None, format!("unknown map method `{other}` (expected pca)"))),
@@ -140,9 +148,8 @@ pub(super) fn map(
 }
 
 pub(super) fn misfits(input: Option<&Path>, source: &Source<'_>, json: bool) -> Result<()> {
-    let set = input_set(input, source.vectors)?;
+    let (set, emb, _, _) = set_and_vectors(input, source)?;
     let (texts, groups) = set.flatten();
-    let (emb, _, _) = source_vectors(source, &texts)?;
     let found = analysis::misfits(&emb, &groups, set.groups.len());
     write_out(None, false, |w| {
         if json {

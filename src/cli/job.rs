@@ -61,12 +61,13 @@ pub(super) fn export_job(engine_kind: JobEngine, args: &ModelArgs, out: &Path) -
             // The graph the session runs: from the cache, or made again the same way.
             let runtime = engine::runtime::load()?;
             let tokenizer = || engine::tokenize::TextTokenizer::from_file(&folder.tokenizer, info.max_length);
-            let fp32 = info.fingerprint.rsplit_once("-int8v").map_or(info.fingerprint.clone(), |(h, _)| h.to_owned());
+            let fp32 = engine::int8::fp32_fingerprint(&info.fingerprint)
+                .ok_or_else(|| Error::internal("an int8 model without an int8 fingerprint"))?;
             let bytes = engine::int8::int8_graph(
                 &runtime,
                 &folder,
                 &tokenizer,
-                &fp32,
+                fp32,
                 1,
                 engine::GraphCache::Default.dir().as_deref(),
             )?;
@@ -115,16 +116,9 @@ pub(super) fn export_job(engine_kind: JobEngine, args: &ModelArgs, out: &Path) -
 /// Copies a graph with the external weight files beside it (`model.onnx_data`, …).
 fn copy_graph(from: &Path, to: &Path) -> Result<()> {
     copy_file(from, to)?;
-    let (Some(dir), Some(stem)) = (from.parent(), from.file_name().map(|n| n.to_string_lossy().into_owned())) else {
-        return Ok(());
-    };
-    let entries = std::fs::read_dir(dir).map_err(|e| Error::io("cannot read", dir, e))?;
-    for p in entries.filter_map(|e| e.ok()).map(|e| e.path()) {
-        let name = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        if p.is_file() && name != stem && (name.starts_with(&stem) || name.ends_with(".onnx_data")) {
-            let target = to.with_file_name(&name);
-            copy_file(&p, &target)?;
-        }
+    let extra = engine::external_data_files(from).map_err(|e| Error::io("cannot read the folder of", from, e))?;
+    for p in extra {
+        copy_file(&p, &to.with_file_name(p.file_name().unwrap_or_default()))?;
     }
     Ok(())
 }

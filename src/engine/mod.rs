@@ -11,6 +11,8 @@ pub mod hub;
 pub mod int8;
 pub mod model;
 mod onnx_session;
+
+pub use onnx_session::external_data_files;
 pub mod pooling;
 pub mod project;
 pub mod runtime;

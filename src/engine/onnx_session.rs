@@ -61,7 +61,7 @@ pub(super) fn open_session(
             })();
             let tokenizer =
                 side.join().unwrap_or_else(|_| Err(Error::model(&folder.tokenizer, "reading it crashed")))?;
-            let fingerprint = format!("{fp32}-int8v{}", int8::REWRITE_VERSION);
+            let fingerprint = int8::fingerprint_of(&fp32);
             Ok(Opened { session: built?, tokenizer, fingerprint })
         });
     }
@@ -132,6 +132,23 @@ pub(super) fn shipped_file(folder: &ModelFolder, shipped: &[int8::ShippedGraph],
     }
 }
 
+/// The external weight files beside a graph (`model.onnx_data`, `model.onnx.data`, …), by name:
+/// what shapes its vectors besides the graph file itself, and what a copy of it must carry.
+pub fn external_data_files(onnx: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let stem = onnx.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let Some(dir) = onnx.parent() else { return Ok(Vec::new()) };
+    let mut extra: Vec<PathBuf> = std::fs::read_dir(dir)?
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .filter(|p| {
+            let name = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            p.is_file() && name != stem && (name.starts_with(&stem) || name.ends_with(".onnx_data"))
+        })
+        .collect();
+    extra.sort();
+    Ok(extra)
+}
+
 /// A cache key for a model: a hash of the bytes of everything that shapes its vectors
 /// (the graph, its external weight files, the tokenizer) plus the maximum length.
 /// Content, not path or time, so a copied model keeps its cache and a changed one does
@@ -140,20 +157,7 @@ fn fingerprint(onnx: &Path, tokenizer: &Path, max_length: usize) -> String {
     use std::io::Read as _;
     let hash = (|| -> std::io::Result<u128> {
         let mut files = vec![onnx.to_path_buf(), tokenizer.to_path_buf()];
-        // External weights sit beside the graph (`model.onnx_data`, `model.onnx.data`, …).
-        let stem = onnx.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        if let Some(dir) = onnx.parent() {
-            let mut extra: Vec<PathBuf> = std::fs::read_dir(dir)?
-                .filter_map(|e| e.ok())
-                .map(|e| e.path())
-                .filter(|p| {
-                    let name = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-                    p.is_file() && name != stem && (name.starts_with(&stem) || name.ends_with(".onnx_data"))
-                })
-                .collect();
-            extra.sort();
-            files.extend(extra);
-        }
+        files.extend(external_data_files(onnx)?);
         let mut hasher = xxhash_rust::xxh3::Xxh3::new();
         let mut buf = vec![0u8; 1 << 20];
         for path in files {

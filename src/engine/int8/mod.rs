@@ -27,6 +27,17 @@ use crate::{Error, Result};
 /// Bumped whenever the rewrite changes what it writes: older cached graphs are remade.
 pub const REWRITE_VERSION: u32 = 2;
 
+/// The cache key of a model's int8 graph, from its fp32 key: vectors and graphs of the two
+/// precisions never share an entry.
+pub fn fingerprint_of(fp32: &str) -> String {
+    format!("{fp32}-int8v{REWRITE_VERSION}")
+}
+
+/// The fp32 key an int8 key was made from ([`fingerprint_of`] undone); `None` for other keys.
+pub fn fp32_fingerprint(int8: &str) -> Option<&str> {
+    int8.strip_suffix(&format!("-int8v{REWRITE_VERSION}"))
+}
+
 /// Sentences the int8 graph's fp32 channels are chosen on: varied lengths and topics,
 /// from the project's own generated corpora (never the test references).
 pub const CALIBRATION: &str = include_str!("calibration.txt");
