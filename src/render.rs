@@ -226,6 +226,19 @@ impl Canvas {
     }
 }
 
+/// `n` with thousands separated by commas, as the app's texts write counts ("12,000").
+pub fn count(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (k, c) in digits.chars().enumerate() {
+        if k > 0 && (digits.len() - k).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// `s` cut to `max_chars` characters, with an ellipsis when cut.
 pub fn truncate(s: &str, max_chars: usize) -> String {
     if s.chars().count() <= max_chars {
@@ -317,4 +330,15 @@ pub fn heatmap_png(pic: &HeatmapPicture<'_>, w: &mut dyn Write) -> std::io::Resu
 /// Writes [`heatmap_png`] to `path` atomically.
 pub fn save_heatmap_png(pic: &HeatmapPicture<'_>, path: &Path) -> Result<()> {
     atomic_write(path, |w| heatmap_png(pic, w))
+}
+
+#[cfg(test)]
+mod count_tests {
+    #[test]
+    fn counts_have_thousands_separators() {
+        assert_eq!(super::count(0), "0");
+        assert_eq!(super::count(999), "999");
+        assert_eq!(super::count(12_000), "12,000");
+        assert_eq!(super::count(1_000_000), "1,000,000");
+    }
 }

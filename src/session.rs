@@ -92,6 +92,10 @@ pub struct ViewSettings {
     pub pair_threshold: f32,
     /// Paraphrase pairs: which pairs.
     pub pair_scope: PairScope,
+    /// How the 2-D map lays the vectors out.
+    pub map_method: MapMethod,
+    /// The UMAP parameters of the map.
+    pub umap: UmapSettings,
 }
 
 impl Default for ViewSettings {
@@ -104,7 +108,45 @@ impl Default for ViewSettings {
             order: Order::Groups,
             pair_threshold: 0.75,
             pair_scope: PairScope::All,
+            map_method: MapMethod::Pca,
+            umap: UmapSettings::default(),
         }
+    }
+}
+
+/// How the 2-D map lays the vectors out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub enum MapMethod {
+    /// The two principal components: instant, but topics smear together.
+    #[default]
+    Pca,
+    /// UMAP on cosine distance: neighbourhoods kept, computed in the background.
+    Umap,
+}
+
+/// The UMAP parameters of the map (umap-learn's defaults).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct UmapSettings {
+    /// Neighbourhood size, counting the point itself.
+    pub neighbors: usize,
+    /// How tightly points may pack.
+    pub min_dist: f32,
+    /// The seed.
+    pub seed: u64,
+}
+
+impl Default for UmapSettings {
+    fn default() -> Self {
+        let d = crate::engine::umap::UmapParams::default();
+        Self { neighbors: d.neighbors, min_dist: d.min_dist, seed: d.seed }
+    }
+}
+
+impl UmapSettings {
+    /// The engine's parameters.
+    pub fn params(self) -> crate::engine::umap::UmapParams {
+        crate::engine::umap::UmapParams { neighbors: self.neighbors, min_dist: self.min_dist, seed: self.seed }
     }
 }
 

@@ -65,6 +65,13 @@ pub enum Command {
         /// The group they go to.
         to: usize,
     },
+    /// Move sentences into a new group at the end (one undoable step).
+    NewGroupFrom {
+        /// The sentences.
+        from: Vec<SentenceRef>,
+        /// The new group's name.
+        name: String,
+    },
     /// Delete every sentence and group.
     ClearSentences,
     /// Replace the sentences (a file opened, the example loaded).
@@ -133,6 +140,10 @@ pub enum Command {
     OpenSet(PathBuf),
     /// Ask for a sentence file to open.
     PickOpenSet,
+    /// Use the vectors in a file (and the sentences that go with it) in place of a model.
+    OpenVectors(PathBuf),
+    /// Ask for a vectors file to open.
+    PickOpenVectors,
     /// Replace the sentences with the seed example.
     LoadExample,
     /// Show a message.
@@ -159,6 +170,7 @@ impl Command {
                 | Command::Retry
                 | Command::PickExport(_)
                 | Command::PickOpenSet
+                | Command::PickOpenVectors
                 | Command::Notify(_)
                 | Command::Dismiss(_)
                 | Command::Search(_)
@@ -189,6 +201,7 @@ impl SimlensApp {
             | Command::DeleteSentence(..)
             | Command::DeleteSentences(_)
             | Command::MoveSentences { .. }
+            | Command::NewGroupFrom { .. }
             | Command::ClearSentences
             | Command::ReplaceSet { .. } => self.edit(c),
             Command::Edited => {
@@ -225,7 +238,9 @@ impl SimlensApp {
             | Command::PickQualityFile
             | Command::PickExport(_)
             | Command::PickOpenSet
+            | Command::PickOpenVectors
             | Command::PromptPath(_) => self.chrome.prompts.apply(c, &self.state, &self.options),
+            Command::OpenVectors(path) => self.open_vectors(&path),
             Command::Export(kind, path) => self.export(kind, &path, ctx),
             Command::OpenSet(path) => match SentenceSet::read_path(&path) {
                 Ok(set) => {
@@ -301,6 +316,33 @@ impl SimlensApp {
     }
 
     /// Changes to the model, configuration B and the quality check.
+    /// Opens a vectors file: its sentences come from the Parquet file's `text` column, a
+    /// sentence file of the same name beside it, or else the sentences open now.
+    fn open_vectors(&mut self, path: &Path) {
+        let sibling = ["txt", "csv", "tsv"].iter().map(|ext| path.with_extension(ext)).find(|p| p.is_file());
+        let from_file = if crate::io::parquet::is_parquet(path) {
+            crate::io::parquet::read_vectors(path).map(|v| v.sentences.map(|s| (s, path.to_path_buf())))
+        } else {
+            sibling.map(|p| SentenceSet::read_path(&p).map(|s| (s, p))).transpose()
+        };
+        let name = |p: &Path| p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        match from_file {
+            Err(e) => return self.chrome.notify(Notification::error(e.to_string())),
+            Ok(Some((set, from))) => {
+                self.edit(Command::ReplaceSet { set: Box::new(set), what: format!("open {}", name(&from)) });
+            }
+            Ok(None) => {}
+        }
+        self.state.last_dir = path.parent().map(Path::to_path_buf);
+        let texts = crate::app::result::SentenceTable::from_set(&self.state.set).0.texts;
+        let n = texts.len();
+        self.jobs.load_vectors(path.to_path_buf(), texts);
+        self.chrome.notify(Notification::info(format!(
+            "Reading the vectors of {n} sentences from {}; no model is used until you load one.",
+            path.display()
+        )));
+    }
+
     fn apply_model(&mut self, c: Command) {
         match c {
             Command::LoadModel(dir) => {

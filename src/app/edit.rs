@@ -148,6 +148,7 @@ pub fn apply_edit(state: &mut State, c: Command) -> Option<Applied> {
         }
         Command::DeleteSentences(refs) => delete_sentences(&mut state.set, &refs),
         Command::MoveSentences { from, to } => move_sentences(&mut state.set, &from, to),
+        Command::NewGroupFrom { from, name } => new_group_from(state, &from, name),
         Command::ClearSentences => {
             let n = state.set.len();
             (n > 0 || !state.set.groups.is_empty()).then_some(())?;
@@ -206,6 +207,17 @@ fn move_sentences(set: &mut SentenceSet, from: &[SentenceRef], to: usize) -> Opt
     let name = quote(&set.groups[to].name);
     set.groups[to].sentences.extend(moved);
     Some(Applied::quiet(format!("move {n} sentence(s) to {name}")))
+}
+
+fn new_group_from(state: &mut State, from: &[SentenceRef], name: String) -> Option<Applied> {
+    let refs = valid(&state.set, from);
+    (!refs.is_empty()).then_some(())?;
+    let moved = take(&mut state.set, &refs);
+    let n = moved.len();
+    state.set.groups.push(crate::io::Group { name: name.clone(), sentences: moved });
+    state.drafts.resize(state.set.groups.len(), String::new());
+    let note = format!("Moved {n} sentence(s) into the new group {}.", quote(&name));
+    Some(Applied { label: format!("new group {} of {n} sentence(s)", quote(&name)), note: Some(note), offer_undo: true, replaced: false })
 }
 
 /// What was there before a step.

@@ -220,6 +220,15 @@ impl JobScheduler {
         }
     }
 
+    /// Uses the vectors in `path` for `texts` in place of a model.
+    pub fn load_vectors(&mut self, path: PathBuf, texts: Vec<String>) {
+        self.last_sent = None;
+        self.model = ModelStatus::Loading(path.clone());
+        if let Some(w) = &self.worker {
+            w.send(Request::LoadVectors { path, texts });
+        }
+    }
+
     /// Sends a request that needs no bookkeeping.
     pub fn send(&self, request: Request) {
         if let Some(w) = &self.worker {
@@ -435,7 +444,7 @@ impl JobScheduler {
             table,
             pooling: self.pooling(state.pooling),
             fingerprint: info.fingerprint.clone(),
-            map: state.view.tab == session::Tab::Map,
+            map: state.view.tab == session::Tab::Map && state.view.map_method == session::MapMethod::Pca,
             cluster: state.view.order == session::Order::Clustered,
         };
         if self.last_sent.as_ref() == Some(&key) {
@@ -460,11 +469,11 @@ impl JobScheduler {
     /// the worker again (the vectors come from its cache).
     pub fn request_missing_analyses(&mut self, state: &State) {
         let Some(r) = &self.result else { return };
-        let want_map = state.view.tab == session::Tab::Map && r.map.is_none();
+        let want_map =
+            state.view.tab == session::Tab::Map && state.view.map_method == session::MapMethod::Pca && r.map.is_none();
         let want_cluster = state.view.order == session::Order::Clustered
             && r.cluster_order.is_none()
-            && r.table.len() <= crate::engine::project::MAX_CLUSTER
-            && r.matrix_len() == r.table.len();
+            && !r.table.is_empty();
         if (want_map || want_cluster) && self.dirty_since.is_none() && self.running.is_none() && !self.last_job_failed {
             self.mark_dirty_now();
         }

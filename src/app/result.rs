@@ -87,7 +87,9 @@ pub struct Computed {
     pub misfits: Vec<Misfit>,
     /// The PCA map, when asked for.
     pub map: Option<Projection>,
-    /// Average-linkage leaf order, when asked for and N allows it.
+    /// The clustered order, when asked for: average-linkage leaf order up to
+    /// [`crate::engine::project::MAX_CLUSTER`] sentences, k-means past it (see
+    /// [`Computed::order_name`]).
     pub cluster_order: Option<Vec<usize>>,
     /// Sentences that had to be embedded (not found in the cache).
     pub embedded: usize,
@@ -106,6 +108,20 @@ impl Computed {
     /// Sentences in the matrix (0 without one).
     pub fn matrix_len(&self) -> usize {
         self.sim.as_ref().map_or(0, |m| m.n)
+    }
+
+    /// What the clustered order is, for the view's caption.
+    pub fn order_name(&self) -> String {
+        let n = self.table.len();
+        if n <= crate::engine::project::MAX_CLUSTER {
+            "average-linkage clustering".to_owned()
+        } else {
+            format!(
+                "k-means ({} clusters, in the average-linkage order of their centroids; average linkage itself stops at {} sentences)",
+                crate::engine::order::default_clusters(n),
+                crate::engine::project::MAX_CLUSTER
+            )
+        }
     }
 
     /// Smallest and largest similarity off the diagonal, computed once per result.

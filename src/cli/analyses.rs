@@ -93,27 +93,61 @@ fn parquet_out(
     crate::io::atomic_write(out, |w| crate::io::parquet::write_columns(w, columns, meta))
 }
 
+/// How `simlens map` lays the vectors out.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum MapMethod {
+    /// The two principal components.
+    Pca,
+    /// UMAP with these parameters.
+    Umap(engine::umap::UmapParams),
+}
+
 pub(super) fn map(
     input: Option<&Path>,
-    method: &str,
+    method: MapMethod,
     source: &Source<'_>,
     format: &str,
     output: Option<&Path>,
 ) -> Result<()> {
-    let (set, emb, model, pooling) = set_and_vectors(input, source)?;
+    if format == "parquet" && output.is_none() {
+        return parquet_out(None, &[], &[]);
+    }
+    let (set, mut emb, model, pooling) = set_and_vectors(input, source)?;
     let (texts, groups) = set.flatten();
-    let projection = match method {
-        "pca" => engine::project::pca_2d(&emb),
-        other => return Err(Error::input(None, format!("unknown map method `{other}` (expected pca)"))),
+    let mut meta = vec![("simlens.source".to_owned(), model.clone())];
+    let (method_name, points, explained) = match method {
+        MapMethod::Pca => {
+            let p = engine::project::pca_2d(&emb);
+            meta.push(("simlens.explained_variance".to_owned(), format!("{} {}", p.explained[0], p.explained[1])));
+            ("pca", p.points, Some(p.explained))
+        }
+        MapMethod::Umap(params) => {
+            // The stages as a progress bar (on a terminal, past a second).
+            let mut bar = Progress::new("umap");
+            // The vectors go to the neighbour search unless the Parquet output needs them.
+            let vectors = if format == "parquet" {
+                emb.clone()
+            } else {
+                let dim = emb.dim;
+                std::mem::replace(&mut emb, engine::Embeddings::empty(dim))
+            };
+            let points = engine::umap::umap_2d_owned(vectors, &params, &mut |stage| {
+                bar.bar.set_message(format!("umap: {}", stage.label()));
+                bar.update(stage.index(), engine::umap::UmapStage::COUNT)
+            })?;
+            meta.extend([
+                ("simlens.umap.neighbors".to_owned(), params.neighbors.to_string()),
+                ("simlens.umap.min_dist".to_owned(), params.min_dist.to_string()),
+                ("simlens.umap.seed".to_owned(), params.seed.to_string()),
+                ("simlens.umap.metric".to_owned(), "cosine".to_owned()),
+            ]);
+            ("umap", points, None)
+        }
     };
+    meta.push(("simlens.map".to_owned(), method_name.to_owned()));
+    meta.push(("simlens.version".to_owned(), env!("CARGO_PKG_VERSION").to_owned()));
     let names: Vec<&str> = groups.iter().map(|&g| set.groups[g].name.as_str()).collect();
-    let (x, y): (Vec<f32>, Vec<f32>) = projection.points.iter().map(|p| (p[0], p[1])).unzip();
-    let mut meta = vec![
-        ("simlens.source".to_owned(), model.clone()),
-        ("simlens.map".to_owned(), method.to_owned()),
-        ("simlens.explained_variance".to_owned(), format!("{} {}", projection.explained[0], projection.explained[1])),
-        ("simlens.version".to_owned(), env!("CARGO_PKG_VERSION").to_owned()),
-    ];
+    let (x, y): (Vec<f32>, Vec<f32>) = points.iter().map(|p| (p[0], p[1])).unzip();
     meta.extend(pooling.map(|p| ("simlens.pooling".to_owned(), p.to_string())));
     match format {
         "parquet" => {
@@ -131,8 +165,13 @@ pub(super) fn map(
             let points: Vec<_> = (0..texts.len())
                 .map(|k| serde_json::json!({ "text": texts[k], "group": names[k], "x": x[k], "y": y[k] }))
                 .collect();
-            let v = serde_json::json!({ "method": method, "source": model, "pooling": pooling,
-                "explained_variance": projection.explained, "points": points });
+            let mut v = serde_json::json!({ "method": method_name, "source": model, "pooling": pooling, "points": points });
+            match method {
+                MapMethod::Pca => v["explained_variance"] = serde_json::json!(explained),
+                MapMethod::Umap(p) => {
+                    v["umap"] = serde_json::json!({ "neighbors": p.neighbors, "min_dist": p.min_dist, "seed": p.seed, "metric": "cosine" })
+                }
+            }
             serde_json::to_writer_pretty(&mut *w, &v)?;
             writeln!(w)
         }),

@@ -118,9 +118,18 @@ pub enum Command {
         /// Sentence file or `-` for stdin; may be left out with `--vectors FILE.parquet` that has
         /// a `text` column.
         input: Option<PathBuf>,
-        /// The projection: pca (principal components).
-        #[arg(long, default_value = "pca", value_parser = ["pca"])]
+        /// The projection: pca (principal components) or umap (McInnes et al., cosine).
+        #[arg(long, default_value = "pca", value_parser = ["pca", "umap"])]
         method: String,
+        /// UMAP: the seed; one seed gives one layout, byte for byte.
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        /// UMAP: neighbourhood size, counting the point itself (umap-learn's n_neighbors).
+        #[arg(long, default_value_t = 15)]
+        neighbors: usize,
+        /// UMAP: how tightly points may pack, 0 to 1 (umap-learn's min_dist).
+        #[arg(long, default_value_t = 0.1)]
+        min_dist: f32,
         #[command(flatten)]
         model: ModelArgs,
         #[command(flatten)]
@@ -300,7 +309,7 @@ mod models;
 mod setup;
 mod vectors;
 
-use analyses::{map, misfits, pairs};
+use analyses::{MapMethod, map, misfits, pairs};
 use embed::{embed, embed_set};
 use job::JobEngineArg;
 use models::models;
@@ -321,8 +330,12 @@ pub fn run(command: Command) -> Result<()> {
         Command::Pairs { input, threshold, top, scope, model, vectors, format, output } => {
             pairs(input.as_deref(), threshold, top, scope.0, &Source::of(&model, &vectors), &format, output.as_deref())
         }
-        Command::Map { input, method, model, vectors, format, output } => {
-            map(input.as_deref(), &method, &Source::of(&model, &vectors), &format, output.as_deref())
+        Command::Map { input, method, seed, neighbors, min_dist, model, vectors, format, output } => {
+            let method = match method.as_str() {
+                "umap" => MapMethod::Umap(engine::umap::UmapParams { neighbors, min_dist, seed }),
+                _ => MapMethod::Pca,
+            };
+            map(input.as_deref(), method, &Source::of(&model, &vectors), &format, output.as_deref())
         }
         Command::Misfits { input, model, vectors, json } => {
             misfits(input.as_deref(), &Source::of(&model, &vectors), json)
@@ -355,7 +368,7 @@ fn load(args: &ModelArgs) -> Result<(OnnxEmbedder, Pooling)> {
 /// A progress bar on stderr that appears only for runs longer than about a second
 /// and never when stderr is not a terminal.
 struct Progress {
-    bar: ProgressBar,
+    pub(super) bar: ProgressBar,
     start: Instant,
     shown: bool,
 }

@@ -47,7 +47,7 @@ pub(super) fn source_vectors(
     texts: &[&str],
 ) -> Result<(engine::Embeddings, String, Option<Pooling>)> {
     match source.vectors {
-        Some(path) => Ok((read_vectors(path, texts.len())?, format!("vectors from {}", path.display()), None)),
+        Some(path) => Ok((crate::io::read_vectors_file(path, texts.len())?, format!("vectors from {}", path.display()), None)),
         None => {
             let (mut embedder, pooling) = load(source.model)?;
             let emb = embed_set(&mut embedder, pooling, texts, source.model)?;
@@ -56,26 +56,3 @@ pub(super) fn source_vectors(
     }
 }
 
-/// An NPY file of `rows` vectors, checked and L2-normalised.
-fn read_vectors(path: &Path, rows: usize) -> Result<engine::Embeddings> {
-    let at = |message: String| Error::Input { path: Some(path.to_path_buf()), line: None, message };
-    let (n, d, mut data) = if crate::io::parquet::is_parquet(path) {
-        let e = crate::io::parquet::read_vectors(path)?.embeddings;
-        (e.len(), e.dim, e.data)
-    } else {
-        let bytes = std::fs::read(path).map_err(|e| Error::io("cannot read", path, e))?;
-        crate::io::npy::read_f32(&bytes).map_err(|e| at(e.to_string()))?
-    };
-    if n != rows {
-        return Err(at(format!(
-            "has {n} vectors but the input has {rows} sentences; give the vectors of exactly these sentences, in order"
-        )));
-    }
-    if let Some(bad) = data.iter().position(|v| !v.is_finite()) {
-        return Err(at(format!("vector {} has a value that is not a finite number", bad / d.max(1) + 1)));
-    }
-    for row in data.chunks_mut(d.max(1)) {
-        engine::pooling::normalize(row);
-    }
-    Ok(engine::Embeddings { dim: d, data, truncated: Vec::new() })
-}

@@ -1,15 +1,19 @@
 //! The numeric engine: no GUI and no CLI types live here.
 
 pub mod analysis;
+pub mod blocks;
 pub mod cache;
 pub mod embed;
 pub mod eval;
 pub mod explain;
+pub mod file_vectors;
+pub mod grid;
 #[cfg(any(test, feature = "test-support"))]
 pub mod fake;
 pub mod hub;
 pub mod int8;
 pub mod model;
+pub mod order;
 mod onnx_session;
 
 pub use onnx_session::external_data_files;
@@ -19,6 +23,7 @@ pub mod runtime;
 pub mod similarity;
 pub mod store;
 pub mod tokenize;
+pub mod umap;
 
 pub use embed::{Embedder, Embeddings, GraphCache, LoadOptions, ModelInfo, OnnxEmbedder, TokenVectors};
 pub use int8::Precision;

@@ -40,6 +40,13 @@ fn file_menu(ui: &mut egui::Ui, out: &mut Vec<Command>) {
     if ui.button("Open sentences…").clicked() {
         out.push(Command::PickOpenSet);
     }
+    if ui
+        .button("Open vectors…")
+        .on_hover_text("Sentences with vectors made elsewhere (NPY or Parquet): no model needed")
+        .clicked()
+    {
+        out.push(Command::PickOpenVectors);
+    }
     if ui.button("Save sentences…").clicked() {
         out.push(Command::PickExport(ExportKind::Sentences));
     }

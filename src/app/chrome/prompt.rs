@@ -19,6 +19,8 @@ pub enum PromptPurpose {
     QualityFile,
     /// A sentence file to open.
     OpenSet,
+    /// A vectors file to open (with its sentences).
+    OpenVectors,
     /// Where to export.
     Export(ExportKind),
 }
@@ -30,6 +32,7 @@ impl PromptPurpose {
             PromptPurpose::CompareModel => "Model folder for configuration B",
             PromptPurpose::QualityFile => "Check model quality",
             PromptPurpose::OpenSet => "Open sentences",
+            PromptPurpose::OpenVectors => "Open vectors",
             PromptPurpose::Export(kind) => kind.menu_label().trim_end_matches('…'),
         }
     }
@@ -45,6 +48,9 @@ impl PromptPurpose {
             PromptPurpose::OpenSet => {
                 "A .txt file (one sentence per line, `# Group` headers) or a .csv/.tsv with a `text` column."
             }
+            PromptPurpose::OpenVectors => {
+                "An NPY file (N × d float32) or a Parquet file with an `embedding` column; no model is loaded. Its sentences: the Parquet file's `text` column, or the .txt/.csv/.tsv of the same name beside it (what `simlens embed SENTENCES -o VECTORS.npy` leaves), or else the sentences open now, in order."
+            }
             PromptPurpose::Export(ExportKind::EmbeddingsTsv) => {
                 "A folder; vectors.tsv and metadata.tsv are written into it."
             }
@@ -55,7 +61,10 @@ impl PromptPurpose {
 
     fn action(self) -> &'static str {
         match self {
-            PromptPurpose::ModelFolder | PromptPurpose::CompareModel | PromptPurpose::OpenSet => "Open",
+            PromptPurpose::ModelFolder
+            | PromptPurpose::CompareModel
+            | PromptPurpose::OpenSet
+            | PromptPurpose::OpenVectors => "Open",
             PromptPurpose::QualityFile => "Check",
             PromptPurpose::Export(_) => "Save",
         }
@@ -68,6 +77,7 @@ impl PromptPurpose {
             PromptPurpose::CompareModel => Command::SetCompareModel(path),
             PromptPurpose::QualityFile => Command::CheckQuality(path),
             PromptPurpose::OpenSet => Command::OpenSet(path),
+            PromptPurpose::OpenVectors => Command::OpenVectors(path),
             PromptPurpose::Export(kind) => Command::Export(kind, path),
         }
     }
@@ -104,6 +114,7 @@ impl Prompts {
             ),
             Command::PickExport(kind) => (PromptPurpose::Export(kind), last_dir().join(kind.default_name())),
             Command::PickOpenSet => (PromptPurpose::OpenSet, last_dir()),
+            Command::PickOpenVectors => (PromptPurpose::OpenVectors, last_dir()),
             Command::PromptPath(p) => {
                 if let Some(prompt) = &mut self.open {
                     prompt.path = p.display().to_string();
@@ -171,6 +182,7 @@ fn browse(purpose: PromptPurpose, start: PathBuf, tx: Sender<Command>, ctx: egui
             | PromptPurpose::CompareModel
             | PromptPurpose::Export(ExportKind::EmbeddingsTsv) => dialog.pick_folder(),
             PromptPurpose::OpenSet => dialog.add_filter("Sentences", &["txt", "csv", "tsv"]).pick_file(),
+            PromptPurpose::OpenVectors => dialog.add_filter("Vectors", &["npy", "parquet"]).pick_file(),
             PromptPurpose::QualityFile => dialog.pick_file(),
             PromptPurpose::Export(_) => {
                 let name = start.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();

@@ -31,18 +31,31 @@ pub struct EditorView {
     anchor: Option<SentenceRef>,
     /// The sentences' version the selection was made on.
     version: u64,
+    /// Misfit notes, made once per result and group names (thousands of them would cost
+    /// milliseconds a frame to format).
+    misfits: Option<MisfitNotes>,
+}
+
+/// Misfit notes for one result and one list of group names.
+struct MisfitNotes {
+    job: crate::app::result::JobId,
+    names: Vec<String>,
+    notes: std::sync::Arc<HashMap<(usize, String), Misfit>>,
 }
 
 /// Why a sentence is flagged, and the group it is closer to.
 struct Misfit {
-    why: String,
+    /// Mean similarity to its own group.
+    own: f32,
+    /// Mean similarity to the closer group.
+    closer_mean: f32,
     closer: usize,
 }
 
 /// Misfits of the last result, keyed by (group index, sentence) so they stay attached to
 /// their sentences while the set is being edited; none while the groups differ from the
 /// result's (a group moved or renamed since), so a click never moves to the wrong group.
-fn misfit_notes<'a>(result: Option<&'a Computed>, groups: &[Group]) -> HashMap<(usize, &'a str), Misfit> {
+fn misfit_notes(result: Option<&Computed>, groups: &[Group]) -> HashMap<(usize, String), Misfit> {
     let Some(r) = result else { return HashMap::new() };
     let shown = |g: &Group, n: &str| if g.name.is_empty() { n == crate::io::sentences::UNGROUPED } else { g.name == n };
     let same_groups =
@@ -53,13 +66,8 @@ fn misfit_notes<'a>(result: Option<&'a Computed>, groups: &[Group]) -> HashMap<(
     r.misfits
         .iter()
         .map(|m| {
-            let key = (r.table.groups[m.index], r.table.texts[m.index].as_str());
-            let closer = &r.table.group_names[m.closer_group];
-            let why = format!(
-                "Closer to “{closer}” ({:.3}) than to its own group ({:.3}): mean similarity, centroid rule.\nClick to move it to “{closer}”.",
-                m.closer, m.own
-            );
-            (key, Misfit { why, closer: m.closer_group })
+            let key = (r.table.groups[m.index], r.table.texts[m.index].clone());
+            (key, Misfit { own: m.own, closer_mean: m.closer, closer: m.closer_group })
         })
         .collect()
 }
@@ -68,7 +76,7 @@ fn misfit_notes<'a>(result: Option<&'a Computed>, groups: &[Group]) -> HashMap<(
 struct RowCtx<'a> {
     group: usize,
     names: &'a [String],
-    misfits: &'a HashMap<(usize, &'a str), Misfit>,
+    misfits: &'a HashMap<(usize, String), Misfit>,
 }
 
 impl EditorView {
@@ -81,8 +89,13 @@ impl EditorView {
             self.selected.clear();
             self.anchor = None;
         }
-        let misfits = misfit_notes(ctx.result.map(|r| r.as_ref()), groups);
         let names: Vec<String> = groups.iter().map(|g| g.name.clone()).collect();
+        let job = ctx.result.map_or(crate::app::result::JobId(0), |r| r.job);
+        if self.misfits.as_ref().is_none_or(|m| m.job != job || m.names != names) {
+            let notes = misfit_notes(ctx.result.map(|r| r.as_ref()), groups);
+            self.misfits = Some(MisfitNotes { job, names: names.clone(), notes: std::sync::Arc::new(notes) });
+        }
+        let misfits = self.misfits.as_ref().map(|m| std::sync::Arc::clone(&m.notes)).unwrap_or_default();
         ui.horizontal(|ui| {
             ui.heading("Sentences");
             ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
@@ -227,9 +240,17 @@ impl EditorView {
             if ui.small_button("✖").on_hover_text("Delete this sentence").clicked() {
                 out.push(Command::DeleteSentence(row.group, i));
             }
-            if let Some(m) = row.misfits.get(&(row.group, sentence.trim())) {
+            if let Some(m) = row.misfits.get(&(row.group, sentence.trim().to_owned())) {
                 let warn = egui::Button::new(egui::RichText::new("⚠").color(ui.visuals().warn_fg_color)).small();
-                if ui.add(warn).on_hover_text(&m.why).clicked() {
+                let closer = match row.names.get(m.closer).map_or("", String::as_str) {
+                    "" => crate::io::sentences::UNGROUPED,
+                    name => name,
+                };
+                let why = format!(
+                    "Closer to “{closer}” ({:.3}) than to its own group ({:.3}): mean similarity, centroid rule.\nClick to move it to “{closer}”.",
+                    m.closer_mean, m.own
+                );
+                if ui.add(warn).on_hover_text(why).clicked() {
                     out.push(Command::MoveSentences { from: vec![me], to: m.closer });
                 }
             }

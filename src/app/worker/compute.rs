@@ -42,8 +42,8 @@ pub(super) fn patchable(last: Option<&Last>, job: &EmbedJob, fingerprint: &str) 
     let (old, new) = (&last.table, &job.table);
     if job.patch_base != Some(last.job)
         || job.map
-        // Clustering runs only up to MAX_CLUSTER; past it a clustered view is patched too.
-        || (job.cluster && new.len() <= engine::project::MAX_CLUSTER)
+        // A clustered order describes the old vectors: it is made again.
+        || job.cluster
         || last.fingerprint != fingerprint
         || last.pooling != job.pooling
         || old.len() != new.len()
@@ -54,6 +54,22 @@ pub(super) fn patchable(last: Option<&Last>, job: &EmbedJob, fingerprint: &str) 
     }
     let changed: Vec<usize> = (0..new.len()).filter(|&i| old.texts[i] != new.texts[i]).collect();
     (changed.len() <= PATCH_MAX).then_some(changed)
+}
+
+/// Vectors through the store (memory, disk cache, model); vectors from a file are their
+/// own cache and go straight through.
+fn vectors_of(
+    e: &mut dyn Embedder,
+    store: &mut VectorStore,
+    texts: &[&str],
+    pooling: Pooling,
+    progress: Progress<'_>,
+) -> Result<crate::engine::store::Stored> {
+    if e.info().fingerprint.starts_with(engine::file_vectors::FINGERPRINT_PREFIX) {
+        let embeddings = e.embed(texts, pooling, progress)?;
+        return Ok(crate::engine::store::Stored { embeddings, embedded: 0 });
+    }
+    store.embed(e, texts, pooling, progress)
 }
 
 /// Answers a job that changes a few sentences of the last answer: only their vectors,
@@ -68,7 +84,7 @@ pub(super) fn patch_job(
 ) -> Result<Patch> {
     let start = Instant::now();
     let texts: Vec<&str> = changed.iter().map(|&i| job.table.texts[i].as_str()).collect();
-    let fresh = store.embed(e, &texts, job.pooling, progress)?;
+    let fresh = vectors_of(e, store, &texts, job.pooling, progress)?;
     let emb = &mut last.embeddings;
     let dim = emb.dim;
     if fresh.embeddings.dim != dim {
@@ -117,7 +133,7 @@ pub(super) fn embed_job(
 ) -> Result<Computed> {
     let start = Instant::now();
     let texts: Vec<&str> = job.table.texts.iter().map(String::as_str).collect();
-    let stored = store.embed(e, &texts, job.pooling, progress)?;
+    let stored = vectors_of(e, store, &texts, job.pooling, progress)?;
     let embeddings = stored.embeddings;
     let t_vectors = start.elapsed();
     // Past the limit the heatmap is not drawn; neighbours and group means come from
@@ -129,8 +145,11 @@ pub(super) fn embed_job(
     let misfits = engine::analysis::misfits(&embeddings, groups, n_groups);
     let t_groups = start.elapsed();
     let map = job.map.then(|| engine::project::pca_2d(&embeddings));
+    let n = embeddings.len();
     let cluster_order = match (&sim, job.cluster) {
-        (Some(sim), true) => engine::project::cluster(sim).map(|c| c.order),
+        (Some(sim), true) if n <= engine::project::MAX_CLUSTER => engine::project::cluster(sim).map(|c| c.order),
+        // Past average linkage's limit: k-means, clusters in the linkage order of their centroids.
+        (_, true) => Some(engine::order::kmeans_order(&embeddings, engine::order::default_clusters(n)).order),
         _ => None,
     };
     log::debug!(

@@ -77,6 +77,14 @@ pub struct EmbedJob {
 pub enum Request {
     /// Load a model folder, replacing the current model.
     Load(ModelChoice),
+    /// Use the vectors in a file for these sentences (row `k` is `texts[k]`'s), in place
+    /// of a model.
+    LoadVectors {
+        /// The NPY or Parquet file.
+        path: PathBuf,
+        /// The sentences, in the file's row order.
+        texts: Vec<String>,
+    },
     /// Embed and compare.
     Embed(EmbedJob),
     /// Tokenize one sentence for inspection.

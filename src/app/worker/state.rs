@@ -1,7 +1,7 @@
 //! What the worker thread holds between requests, and one method per request.
 
 use std::panic::AssertUnwindSafe;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::Sender;
@@ -59,6 +59,7 @@ impl WorkerState {
     pub(super) fn handle(&mut self, request: Request) {
         match request {
             Request::Load(dir) => self.load(dir),
+            Request::LoadVectors { path, texts } => self.load_vectors(&path, &texts),
             Request::Tokens(text) => self.tokens(text),
             Request::Score(file, pooling) => self.score(file, pooling),
             Request::Query(text) => self.query(text),
@@ -87,6 +88,22 @@ impl WorkerState {
             Ok(e) => {
                 self.send(Response::Loaded(Ok(e.info().clone())));
                 self.embedder = Some(e);
+            }
+            Err(e) => self.send(Response::Loaded(Err(e))),
+        }
+    }
+
+    fn load_vectors(&mut self, path: &Path, texts: &[String]) {
+        self.embedder = None;
+        self.last = None;
+        // Nothing to reload after a crash: the file is read again only when asked.
+        self.choice = None;
+        let result = crate::io::read_vectors_file(path, texts.len())
+            .and_then(|emb| crate::engine::file_vectors::FileVectors::new(path, texts, emb));
+        match result {
+            Ok(e) => {
+                self.send(Response::Loaded(Ok(e.info().clone())));
+                self.embedder = Some(Box::new(e));
             }
             Err(e) => self.send(Response::Loaded(Err(e))),
         }

@@ -1,6 +1,7 @@
 //! The sentence × sentence heatmap: one cached texture, zoom and pan, labels where they
 //! fit, group boundaries, tooltips and selection.
 
+mod blocks;
 mod geometry;
 mod labels;
 mod texture;
@@ -47,6 +48,8 @@ pub struct HeatmapView {
     texture: HeatmapTexture,
     zoom: ZoomPan,
     permuted: Option<Permuted>,
+    /// The heatmap past the exact limit.
+    blocks: blocks::BlockHeatmap,
 }
 
 impl HeatmapView {
@@ -70,22 +73,26 @@ impl HeatmapView {
         let Some(sim) = r.sim.as_ref().filter(|s| s.n > 0) else {
             if r.table.is_empty() {
                 ui.label("Add sentences to see their similarity.");
-            } else {
-                ui.label(format!(
-                    "{} sentences are more than the heatmap shows ({MAX_APP_MATRIX}). The group view, neighbours and embedding export still work.",
-                    r.table.len(),
-                ));
+                return;
             }
+            let clustered = ctx.state.view.order == Order::Clustered;
+            ui.weak(match (clustered, &r.cluster_order) {
+                (true, Some(_)) => format!("Order: {}.", r.order_name()),
+                (true, None) => "Ordering…".to_owned(),
+                (false, _) => format!(
+                    "Past {} sentences the matrix is shown as block means, in group order.",
+                    crate::render::count(MAX_APP_MATRIX)
+                ),
+            });
+            self.blocks.ui(ui, ctx.state, r, clustered, out);
             return;
         };
         let n = sim.n;
         let clustered = ctx.state.view.order == Order::Clustered;
         if clustered && r.cluster_order.is_none() {
-            ui.weak(if r.table.len() > MAX_CLUSTER {
-                format!("Clustering is limited to {MAX_CLUSTER} sentences; showing group order.")
-            } else {
-                "Clustering…".to_owned()
-            });
+            ui.weak("Clustering…");
+        } else if clustered && r.table.len() > MAX_CLUSTER {
+            ui.weak(format!("Order: {}.", r.order_name()));
         }
         let identity: Vec<usize>;
         let order: &[usize] = match (&r.cluster_order, clustered) {

@@ -1,0 +1,368 @@
+//! UMAP (McInnes, Healy & Melville, 2018) to two dimensions, on cosine distance.
+//!
+//! The steps are umap-learn's: the k nearest neighbours (NN-descent), the fuzzy simplicial
+//! set (smooth kNN distances, fuzzy union), a spectral initialisation, then a layout that
+//! pulls neighbours together and pushes negative samples apart. The crates doing the work
+//! are `ann-search-rs` (seeded NN-descent) and `manifolds-rs` (graph, spectral layout and a
+//! seeded parallel optimiser). Both are pure Rust; the optimiser computes each point's
+//! gradient from a frozen copy of the layout with one seeded generator per point, so the
+//! result does not depend on the number of threads, and one seed gives one layout.
+
+use std::time::Instant;
+
+use manifolds_rs::data::graph::coo_to_adjacency_list;
+use manifolds_rs::data::init::spectral_layout;
+use manifolds_rs::data::nearest_neighbours::NearestNeighbourParams;
+use manifolds_rs::prelude::{UmapGraphParams, UmapOptimParams};
+use manifolds_rs::training::umap_optimisers::optimise_embedding_adam_parallel;
+
+use super::Embeddings;
+use crate::{Error, Result};
+
+/// UMAP's parameters, with umap-learn's defaults.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct UmapParams {
+    /// Neighbourhood size, counting the point itself (umap-learn's `n_neighbors`).
+    pub neighbors: usize,
+    /// How tightly points may pack (umap-learn's `min_dist`).
+    pub min_dist: f32,
+    /// The seed: one seed, one layout.
+    pub seed: u64,
+}
+
+impl Default for UmapParams {
+    fn default() -> Self {
+        Self { neighbors: 15, min_dist: 0.1, seed: 42 }
+    }
+}
+
+impl UmapParams {
+    /// Checks the parameters against `n` points: one clear error for each bad value.
+    pub fn check(&self, n: usize) -> Result<()> {
+        if self.neighbors < 2 || self.neighbors > 200 {
+            return Err(Error::input(None, format!("--neighbors {} is out of range: use 2 to 200 (umap-learn's default is 15)", self.neighbors)));
+        }
+        if !(self.min_dist.is_finite() && (0.0..=1.0).contains(&self.min_dist)) {
+            return Err(Error::input(None, format!("--min-dist {} is out of range: use 0 to 1 (umap-learn's default is 0.1)", self.min_dist)));
+        }
+        if n <= self.neighbors {
+            return Err(Error::input(
+                None,
+                format!("UMAP with {} neighbours needs more than {} sentences; there are {n}. Use --method pca or fewer --neighbors.", self.neighbors, self.neighbors),
+            ));
+        }
+        Ok(())
+    }
+
+    /// umap-learn's epoch count: 500 for small sets, 200 past 10,000 points.
+    pub fn epochs(n: usize) -> usize {
+        if n <= 10_000 { 500 } else { 200 }
+    }
+}
+
+/// The steps of a UMAP run, in order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum UmapStage {
+    /// Finding each point's nearest neighbours.
+    Neighbours,
+    /// Building the fuzzy graph.
+    Graph,
+    /// The spectral initialisation.
+    Initialise,
+    /// Optimising the layout.
+    Layout,
+}
+
+impl UmapStage {
+    /// What the stage does, for a progress line.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Neighbours => "finding nearest neighbours",
+            Self::Graph => "building the neighbour graph",
+            Self::Initialise => "spectral initialisation",
+            Self::Layout => "optimising the layout",
+        }
+    }
+
+    /// The stage's place, 0-based, out of [`UmapStage::COUNT`].
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
+    /// Number of stages.
+    pub const COUNT: usize = 4;
+}
+
+/// Lays unit vectors out in 2-D. `stage` hears each step as it starts and returns
+/// `false` to cancel (answered with [`Error::Cancelled`] before the next step).
+///
+/// The neighbour search keeps its own copy of the vectors; [`umap_2d_owned`] hands it
+/// the caller's instead, for a million vectors 1.5 GB less.
+pub fn umap_2d(emb: &Embeddings, params: &UmapParams, stage: &mut dyn FnMut(UmapStage) -> bool) -> Result<Vec<[f32; 2]>> {
+    params.check(emb.len())?;
+    umap_2d_owned(emb.clone(), params, stage)
+}
+
+/// [`umap_2d`] on vectors it may consume.
+///
+/// Identical vectors (the same sentence entered twice) are laid out once and share their
+/// point: thousands of copies of one vector would otherwise fill each other's neighbour
+/// lists with distance zero, which tells the layout nothing and makes the neighbour search
+/// degenerate (a million template sentences with 4,000 copies of some took 24 GB).
+pub fn umap_2d_owned(mut emb: Embeddings, params: &UmapParams, stage: &mut dyn FnMut(UmapStage) -> bool) -> Result<Vec<[f32; 2]>> {
+    let n = emb.len();
+    params.check(n)?;
+    let (first, of) = distinct_rows(&emb);
+    if first.len() == n {
+        return umap_distinct(emb, params, stage);
+    }
+    if first.len() <= params.neighbors {
+        return Err(Error::input(
+            None,
+            format!(
+                "UMAP with {} neighbours needs more than {} distinct sentences; there are {} distinct among {n}. Use --method pca or fewer --neighbors.",
+                params.neighbors,
+                params.neighbors,
+                first.len()
+            ),
+        ));
+    }
+    log::debug!("umap: {} distinct vectors among {n}", first.len());
+    // The distinct rows moved to the front in place (each first row is at or after its
+    // new place), then the rest dropped.
+    let d = emb.dim;
+    for (u, &i) in first.iter().enumerate() {
+        if u != i {
+            emb.data.copy_within(i * d..(i + 1) * d, u * d);
+        }
+    }
+    emb.data.truncate(first.len() * d);
+    emb.data.shrink_to_fit();
+    let points = umap_distinct(emb, params, stage)?;
+    Ok(of.iter().map(|&u| points[u]).collect())
+}
+
+/// The first row of each distinct vector, and for every row the index of its distinct
+/// vector in that list.
+fn distinct_rows(emb: &Embeddings) -> (Vec<usize>, Vec<usize>) {
+    use std::collections::HashMap;
+    let d = emb.dim;
+    let row = |i: usize| &emb.data[i * d..(i + 1) * d];
+    let mut bytes = Vec::with_capacity(4 * d);
+    let mut by_hash: HashMap<u64, Vec<usize>> = HashMap::new();
+    let mut first = Vec::new();
+    let mut of = Vec::with_capacity(emb.len());
+    for i in 0..emb.len() {
+        bytes.clear();
+        bytes.extend(row(i).iter().flat_map(|v| v.to_bits().to_le_bytes()));
+        let bucket = by_hash.entry(xxhash_rust::xxh3::xxh3_64(&bytes)).or_default();
+        // Rows with the same hash are compared bit for bit: a collision is never a merge.
+        let same = bucket.iter().copied().find(|&u| row(first[u]).iter().zip(row(i)).all(|(a, b)| a.to_bits() == b.to_bits()));
+        match same {
+            Some(u) => of.push(u),
+            None => {
+                bucket.push(first.len());
+                of.push(first.len());
+                first.push(i);
+            }
+        }
+    }
+    (first, of)
+}
+
+/// UMAP of distinct vectors, consuming them: the neighbour search takes the buffer over
+/// and frees it when it is done.
+fn umap_distinct(emb: Embeddings, params: &UmapParams, stage: &mut dyn FnMut(UmapStage) -> bool) -> Result<Vec<[f32; 2]>> {
+    use ann_search_rs::Verbosity;
+    use ann_search_rs::prelude::{KNN_GRAPH_EMPTY, NNDescentKnnParams};
+
+    let (n, d) = (emb.len(), emb.dim);
+    let fail = |what: &str, e: &dyn std::fmt::Display| Error::internal(format!("UMAP {what}: {e}"));
+    let mut step = |s: UmapStage| if stage(s) { Ok(Instant::now()) } else { Err(Error::Cancelled) };
+    let n_epochs = UmapParams::epochs(n);
+
+    let t = step(UmapStage::Neighbours)?;
+    // umap-learn counts the point itself among its neighbours; the search does not.
+    let k = params.neighbors - 1;
+    let nn = NearestNeighbourParams::<f32> { dist_metric: "cosine".to_owned(), ..NearestNeighbourParams::default() };
+    let knn_params = NNDescentKnnParams::new(k, None, None, None, f64::from(nn.delta), false, true);
+    let graph = ann_search_rs::build_knn_graph_nndescent(
+        (emb.data, n, d),
+        "cosine",
+        Some(knn_params),
+        params.seed as usize,
+        Verbosity::Quiet,
+    )
+    .map_err(|e| fail("neighbour search", &e))?;
+    let width = graph.k.max(1);
+    let indices: Vec<Vec<usize>> = graph
+        .indices
+        .chunks(width)
+        .map(|row| row.iter().take_while(|&&j| j != KNN_GRAPH_EMPTY).map(|&j| j as usize).collect())
+        .collect();
+    let all = graph.distances.ok_or_else(|| Error::internal("UMAP neighbour search returned no distances"))?;
+    let distances: Vec<Vec<f32>> = all.chunks(width).zip(&indices).map(|(row, idx)| row[..idx.len()].to_vec()).collect();
+    drop(all);
+    log::debug!("umap: {k} neighbours of {n} points in {:?}", t.elapsed());
+
+    let t = step(UmapStage::Graph)?;
+    // With the neighbours given, the graph step reads no vectors.
+    let no_vectors: (&[f32], usize, usize) = (&[], 0, d);
+    let (graph, indices, distances) = manifolds_rs::construct_umap_graph(
+        no_vectors,
+        Some((indices, distances)),
+        k,
+        "nndescent".to_owned(),
+        &UmapGraphParams::<f32>::default(),
+        &nn,
+        n_epochs,
+        params.seed as usize,
+        0,
+    )
+    .map_err(|e| fail("graph", &e))?;
+    drop((indices, distances));
+    log::debug!("umap: graph of {} edges in {:?}", graph.col_indices.len(), t.elapsed());
+
+    let t = step(UmapStage::Initialise)?;
+    // A graph in several pieces places its components from the graph alone.
+    let mut layout = spectral_layout(&graph, 2, params.seed, None, None).map_err(|e| fail("initialisation", &e))?;
+    log::debug!("umap: spectral initialisation in {:?}", t.elapsed());
+
+    let t = step(UmapStage::Layout)?;
+    let adjacency = coo_to_adjacency_list(&graph);
+    drop(graph);
+    let optim = UmapOptimParams::<f32>::from_min_dist_spread(
+        params.min_dist,
+        1.0,
+        None,
+        None,
+        Some(n_epochs),
+        None,
+        None,
+        None,
+        None,
+    );
+    optimise_embedding_adam_parallel(&mut layout, &adjacency, &optim, None, params.seed, 0)
+        .map_err(|e| fail("layout", &e))?;
+    log::debug!("umap: {n_epochs} epochs in {:?}", t.elapsed());
+    let points: Vec<[f32; 2]> = layout.iter().map(|p| [p[0], p[1]]).collect();
+    if points.iter().any(|p| !p[0].is_finite() || !p[1].is_finite()) {
+        return Err(Error::internal("UMAP produced non-finite coordinates"));
+    }
+    Ok(points)
+}
+
+/// The share of each point's `k` nearest 2-D neighbours that are in its own group,
+/// averaged over the points: how well a map keeps groups together. Exact (a grid search
+/// over the points), so it can judge maps of a million points.
+pub fn same_group_share(points: &[[f32; 2]], groups: &[usize], k: usize) -> f64 {
+    use rayon::prelude::*;
+    let n = points.len();
+    if n < 2 || k == 0 {
+        return 0.0;
+    }
+    let grid = super::grid::PointGrid::new(points, (n / 4).max(1));
+    let total: f64 = (0..n)
+        .into_par_iter()
+        .map(|i| {
+            let near = grid.nearest_k(points, points[i], k, Some(i));
+            let same = near.iter().filter(|&&j| groups[j] == groups[i]).count();
+            same as f64 / near.len().max(1) as f64
+        })
+        .sum();
+    total / n as f64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `groups` tight clusters of unit vectors around random centres, interleaved.
+    fn clusters(n: usize, d: usize, groups: usize, seed: u64) -> (Embeddings, Vec<usize>) {
+        let centres = crate::engine::random_unit(groups, d, seed);
+        let noise = crate::engine::random_unit(n, d, seed + 1);
+        let mut data = Vec::with_capacity(n * d);
+        let labels: Vec<usize> = (0..n).map(|i| i % groups).collect();
+        for (i, &g) in labels.iter().enumerate() {
+            let v: Vec<f32> =
+                (0..d).map(|c| centres.data[g * d + c] + 0.25 * noise.data[i * d + c]).collect();
+            let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+            data.extend(v.iter().map(|x| x / norm));
+        }
+        (Embeddings { dim: d, data, truncated: Vec::new() }, labels)
+    }
+
+    #[test]
+    fn keeps_separated_clusters_apart_and_is_deterministic() {
+        let (emb, labels) = clusters(1_500, 32, 5, 7);
+        let params = UmapParams::default();
+        let mut seen = Vec::new();
+        let a = umap_2d(&emb, &params, &mut |s| {
+            seen.push(s);
+            true
+        })
+        .expect("umap");
+        assert_eq!(seen, [UmapStage::Neighbours, UmapStage::Graph, UmapStage::Initialise, UmapStage::Layout]);
+        let share = same_group_share(&a, &labels, 10);
+        assert!(share > 0.98, "same-group share of 10 nearest 2-D neighbours {share}");
+        // Every cluster's centre is farther from the other centres than its own spread.
+        let centre = |g: usize| {
+            let pts: Vec<&[f32; 2]> = a.iter().zip(&labels).filter(|(_, l)| **l == g).map(|(p, _)| p).collect();
+            let m = pts.len() as f32;
+            [pts.iter().map(|p| p[0]).sum::<f32>() / m, pts.iter().map(|p| p[1]).sum::<f32>() / m]
+        };
+        let cs: Vec<[f32; 2]> = (0..5).map(centre).collect();
+        for g in 0..5 {
+            let spread = a
+                .iter()
+                .zip(&labels)
+                .filter(|(_, l)| **l == g)
+                .map(|(p, _)| ((p[0] - cs[g][0]).powi(2) + (p[1] - cs[g][1]).powi(2)).sqrt())
+                .fold(0.0f32, f32::max);
+            for h in (0..5).filter(|&h| h != g) {
+                let gap = ((cs[g][0] - cs[h][0]).powi(2) + (cs[g][1] - cs[h][1]).powi(2)).sqrt();
+                assert!(gap > spread, "clusters {g} and {h}: centres {gap} apart, spread {spread}");
+            }
+        }
+        let b = umap_2d(&emb, &params, &mut |_| true).expect("umap");
+        let bytes = |p: &[[f32; 2]]| p.iter().flat_map(|q| [q[0].to_bits(), q[1].to_bits()]).collect::<Vec<u32>>();
+        assert_eq!(bytes(&a), bytes(&b), "the same seed gives the same layout, bit for bit");
+        let c = umap_2d(&emb, &UmapParams { seed: 43, ..params }, &mut |_| true).expect("umap");
+        assert_ne!(bytes(&a), bytes(&c), "another seed gives another layout");
+    }
+
+    #[test]
+    fn identical_vectors_share_a_point() {
+        let (emb, labels) = clusters(600, 16, 3, 5);
+        // Every vector three times, interleaved.
+        let mut data = Vec::new();
+        for _ in 0..3 {
+            data.extend_from_slice(&emb.data);
+        }
+        let tripled = Embeddings { dim: 16, data, truncated: Vec::new() };
+        let p = umap_2d(&tripled, &UmapParams::default(), &mut |_| true).expect("umap");
+        assert_eq!(p.len(), 1_800);
+        for i in 0..600 {
+            assert_eq!(p[i], p[i + 600]);
+            assert_eq!(p[i], p[i + 1_200]);
+        }
+        let labels3: Vec<usize> = (0..1_800).map(|i| labels[i % 600]).collect();
+        assert!(same_group_share(&p, &labels3, 10) > 0.95);
+        // Twenty copies of one vector are too few distinct points.
+        let one = Embeddings { dim: 16, data: emb.data[..16].repeat(20), truncated: Vec::new() };
+        let e = umap_2d(&one, &UmapParams::default(), &mut |_| true).unwrap_err().to_string();
+        assert!(e.contains("there are 1 distinct among 20"), "{e}");
+    }
+
+    #[test]
+    fn cancels_between_steps_and_refuses_bad_parameters() {
+        let (emb, _) = clusters(200, 16, 2, 3);
+        let r = umap_2d(&emb, &UmapParams::default(), &mut |s| s < UmapStage::Initialise);
+        assert!(matches!(r, Err(Error::Cancelled)), "{r:?}");
+        let few = Embeddings { dim: 16, data: emb.data[..10 * 16].to_vec(), truncated: Vec::new() };
+        let e = umap_2d(&few, &UmapParams::default(), &mut |_| true).unwrap_err().to_string();
+        assert!(e.contains("needs more than 15 sentences; there are 10"), "{e}");
+        let e = UmapParams { min_dist: -1.0, ..UmapParams::default() }.check(1000).unwrap_err().to_string();
+        assert!(e.contains("--min-dist -1"), "{e}");
+    }
+}
