@@ -138,12 +138,15 @@ fn main() {
             pos += if k < 150 { egui::vec2(2.0, 1.0) } else { egui::vec2(-2.0, -1.0) };
             pan_times.push(frame(&mut app, vec![egui::Event::PointerMoved(pos)]));
         }
-        frame(&mut app, vec![egui::Event::PointerButton {
-            pos,
-            button: egui::PointerButton::Primary,
-            pressed: false,
-            modifiers: egui::Modifiers::NONE,
-        }]);
+        frame(
+            &mut app,
+            vec![egui::Event::PointerButton {
+                pos,
+                button: egui::PointerButton::Primary,
+                pressed: false,
+                modifiers: egui::Modifiers::NONE,
+            }],
+        );
         pan_times.sort();
     }
     scroll_times.sort();

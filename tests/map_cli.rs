@@ -81,8 +81,10 @@ fn umap_is_deterministic_per_seed_and_keeps_groups_apart() {
     assert!(share > 0.95, "same-group share {share}");
     // JSON says what made it.
     let j: serde_json::Value =
-        serde_json::from_slice(&map(&[&base[..], &["--format", "json", "--neighbors", "20", "--min-dist", "0.3"]].concat()))
-            .unwrap();
+        serde_json::from_slice(&map(
+            &[&base[..], &["--format", "json", "--neighbors", "20", "--min-dist", "0.3"]].concat()
+        ))
+        .unwrap();
     assert_eq!(j["method"], "umap");
     assert_eq!(j["umap"]["neighbors"], 20);
     assert!((j["umap"]["min_dist"].as_f64().unwrap() - 0.3).abs() < 1e-6);

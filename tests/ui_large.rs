@@ -20,7 +20,13 @@ fn options() -> AppOptions {
     let loader: Loader = Arc::new(move |_: &std::path::Path, _: &simlens::engine::Precision| {
         Ok(Box::new(fake.clone()) as Box<dyn simlens::engine::Embedder>)
     });
-    AppOptions { loader, session_path: None, debounce: Duration::ZERO, bundled_model: "fake-model".into(), cache_dir: None }
+    AppOptions {
+        loader,
+        session_path: None,
+        debounce: Duration::ZERO,
+        bundled_model: "fake-model".into(),
+        cache_dir: None,
+    }
 }
 
 /// `n` sentences in four groups, each group with its own words (so the fake's bag of
@@ -34,7 +40,8 @@ fn topics(n: usize) -> SentenceSet {
     ];
     let mut set = SentenceSet::default();
     for (g, w) in words.iter().enumerate() {
-        let sentences = (0..n / 4).map(|i| format!("{} {} {} number {i}", w[i % 5], w[(i / 5) % 5], w[(i / 25) % 5])).collect();
+        let sentences =
+            (0..n / 4).map(|i| format!("{} {} {} number {i}", w[i % 5], w[(i / 5) % 5], w[(i / 25) % 5])).collect();
         set.groups.push(Group { name: format!("topic {g}"), sentences });
     }
     set
@@ -48,7 +55,12 @@ fn harness(state: State) -> Harness<'static, SimlensApp> {
         .build_ui_state(|ui, app: &mut SimlensApp| app.ui(ui), app)
 }
 
-fn wait_until(h: &mut Harness<'_, SimlensApp>, what: &str, limit: Duration, done: impl Fn(&Harness<'_, SimlensApp>) -> bool) {
+fn wait_until(
+    h: &mut Harness<'_, SimlensApp>,
+    what: &str,
+    limit: Duration,
+    done: impl Fn(&Harness<'_, SimlensApp>) -> bool,
+) {
     let start = Instant::now();
     while !done(h) {
         h.step();
@@ -140,7 +152,9 @@ fn a_box_selection_becomes_a_new_group_in_one_undo_step() {
 fn past_the_exact_limit_the_heatmap_shows_block_means_and_a_kmeans_order() {
     let n = simlens::app::worker::MAX_APP_MATRIX + 400;
     let mut h = harness(State { set: topics(n), ..State::default() });
-    wait_until(&mut h, "the block heatmap", Duration::from_secs(120), |h| shows(h, "each pixel is the exact mean cosine"));
+    wait_until(&mut h, "the block heatmap", Duration::from_secs(120), |h| {
+        shows(h, "each pixel is the exact mean cosine")
+    });
     assert!(h.state().result().unwrap().sim.is_none(), "no N × N matrix");
     // Hover the middle of the plot: the tooltip says what a pixel is.
     h.event(egui::Event::PointerMoved(egui::pos2(640.0, 400.0)));
@@ -158,11 +172,7 @@ fn vectors_from_a_file_stand_in_for_the_model() {
     let dir = tempfile::tempdir().unwrap();
     let set = topics(40);
     let text_path = dir.path().join("mine.txt");
-    let text: String = set
-        .groups
-        .iter()
-        .map(|g| format!("# {}\n{}\n", g.name, g.sentences.join("\n")))
-        .collect();
+    let text: String = set.groups.iter().map(|g| format!("# {}\n{}\n", g.name, g.sentences.join("\n"))).collect();
     std::fs::write(&text_path, text).unwrap();
     // Vectors: 40 × 3, unnormalised (the app normalises them).
     let d = 3;
@@ -200,7 +210,10 @@ fn vectors_from_a_file_stand_in_for_the_model() {
     simlens::io::npy::write_f32(&mut bytes, 3, d, &data[..9]).unwrap();
     std::fs::write(&short, bytes).unwrap();
     h.state_mut().push_command(Command::OpenVectors(short));
-    wait_until(&mut h, "the count error", Duration::from_secs(30), |h| {
-        matches!(h.state().model_status(), ModelStatus::Failed(e) if e.contains("has 3 vectors but the input has 40 sentences"))
-    });
+    wait_until(
+        &mut h,
+        "the count error",
+        Duration::from_secs(30),
+        |h| matches!(h.state().model_status(), ModelStatus::Failed(e) if e.contains("has 3 vectors but the input has 40 sentences")),
+    );
 }

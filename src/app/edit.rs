@@ -217,7 +217,12 @@ fn new_group_from(state: &mut State, from: &[SentenceRef], name: String) -> Opti
     state.set.groups.push(crate::io::Group { name: name.clone(), sentences: moved });
     state.drafts.resize(state.set.groups.len(), String::new());
     let note = format!("Moved {n} sentence(s) into the new group {}.", quote(&name));
-    Some(Applied { label: format!("new group {} of {n} sentence(s)", quote(&name)), note: Some(note), offer_undo: true, replaced: false })
+    Some(Applied {
+        label: format!("new group {} of {n} sentence(s)", quote(&name)),
+        note: Some(note),
+        offer_undo: true,
+        replaced: false,
+    })
 }
 
 /// What was there before a step.

@@ -471,9 +471,8 @@ impl JobScheduler {
         let Some(r) = &self.result else { return };
         let want_map =
             state.view.tab == session::Tab::Map && state.view.map_method == session::MapMethod::Pca && r.map.is_none();
-        let want_cluster = state.view.order == session::Order::Clustered
-            && r.cluster_order.is_none()
-            && !r.table.is_empty();
+        let want_cluster =
+            state.view.order == session::Order::Clustered && r.cluster_order.is_none() && !r.table.is_empty();
         if (want_map || want_cluster) && self.dirty_since.is_none() && self.running.is_none() && !self.last_job_failed {
             self.mark_dirty_now();
         }

@@ -165,7 +165,8 @@ pub(super) fn map(
             let points: Vec<_> = (0..texts.len())
                 .map(|k| serde_json::json!({ "text": texts[k], "group": names[k], "x": x[k], "y": y[k] }))
                 .collect();
-            let mut v = serde_json::json!({ "method": method_name, "source": model, "pooling": pooling, "points": points });
+            let mut v =
+                serde_json::json!({ "method": method_name, "source": model, "pooling": pooling, "points": points });
             match method {
                 MapMethod::Pca => v["explained_variance"] = serde_json::json!(explained),
                 MapMethod::Umap(p) => {

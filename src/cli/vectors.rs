@@ -47,7 +47,9 @@ pub(super) fn source_vectors(
     texts: &[&str],
 ) -> Result<(engine::Embeddings, String, Option<Pooling>)> {
     match source.vectors {
-        Some(path) => Ok((crate::io::read_vectors_file(path, texts.len())?, format!("vectors from {}", path.display()), None)),
+        Some(path) => {
+            Ok((crate::io::read_vectors_file(path, texts.len())?, format!("vectors from {}", path.display()), None))
+        }
         None => {
             let (mut embedder, pooling) = load(source.model)?;
             let emb = embed_set(&mut embedder, pooling, texts, source.model)?;
@@ -55,4 +57,3 @@ pub(super) fn source_vectors(
         }
     }
 }
-

@@ -35,7 +35,10 @@ impl FileVectors {
         }
         let meta = std::fs::metadata(path).map_err(|e| Error::io("cannot read", path, e))?;
         let modified = meta.modified().ok().and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok());
-        let name = format!("vectors from {}", path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned()));
+        let name = format!(
+            "vectors from {}",
+            path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned())
+        );
         let info = ModelInfo {
             name,
             dir: PathBuf::from(path),
@@ -60,7 +63,10 @@ impl FileVectors {
     }
 
     fn no_tokens(&self) -> Error {
-        Error::input(None, format!("{} has no tokens to show or explain; load a model (Model menu) for that", self.info.name))
+        Error::input(
+            None,
+            format!("{} has no tokens to show or explain; load a model (Model menu) for that", self.info.name),
+        )
     }
 }
 

@@ -193,11 +193,12 @@ mod tests {
     fn scatter(n: usize, seed: u64) -> Vec<[f32; 2]> {
         let e = crate::engine::random_unit(n, 2, seed);
         // Uneven density: a dense knot and a sparse halo.
-        (0..n).map(|i| {
-            let s = if i % 3 == 0 { 0.05 } else { 3.0 };
-            [e.data[2 * i] * s * (1.0 + i as f32 / n as f32), e.data[2 * i + 1] * s]
-        })
-        .collect()
+        (0..n)
+            .map(|i| {
+                let s = if i % 3 == 0 { 0.05 } else { 3.0 };
+                [e.data[2 * i] * s * (1.0 + i as f32 / n as f32), e.data[2 * i + 1] * s]
+            })
+            .collect()
     }
 
     #[test]

@@ -6,15 +6,15 @@ pub mod cache;
 pub mod embed;
 pub mod eval;
 pub mod explain;
-pub mod file_vectors;
-pub mod grid;
 #[cfg(any(test, feature = "test-support"))]
 pub mod fake;
+pub mod file_vectors;
+pub mod grid;
 pub mod hub;
 pub mod int8;
 pub mod model;
-pub mod order;
 mod onnx_session;
+pub mod order;
 
 pub use onnx_session::external_data_files;
 pub mod pooling;

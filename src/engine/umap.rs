@@ -40,15 +40,24 @@ impl UmapParams {
     /// Checks the parameters against `n` points: one clear error for each bad value.
     pub fn check(&self, n: usize) -> Result<()> {
         if self.neighbors < 2 || self.neighbors > 200 {
-            return Err(Error::input(None, format!("--neighbors {} is out of range: use 2 to 200 (umap-learn's default is 15)", self.neighbors)));
+            return Err(Error::input(
+                None,
+                format!("--neighbors {} is out of range: use 2 to 200 (umap-learn's default is 15)", self.neighbors),
+            ));
         }
         if !(self.min_dist.is_finite() && (0.0..=1.0).contains(&self.min_dist)) {
-            return Err(Error::input(None, format!("--min-dist {} is out of range: use 0 to 1 (umap-learn's default is 0.1)", self.min_dist)));
+            return Err(Error::input(
+                None,
+                format!("--min-dist {} is out of range: use 0 to 1 (umap-learn's default is 0.1)", self.min_dist),
+            ));
         }
         if n <= self.neighbors {
             return Err(Error::input(
                 None,
-                format!("UMAP with {} neighbours needs more than {} sentences; there are {n}. Use --method pca or fewer --neighbors.", self.neighbors, self.neighbors),
+                format!(
+                    "UMAP with {} neighbours needs more than {} sentences; there are {n}. Use --method pca or fewer --neighbors.",
+                    self.neighbors, self.neighbors
+                ),
             ));
         }
         Ok(())
@@ -98,7 +107,11 @@ impl UmapStage {
 ///
 /// The neighbour search keeps its own copy of the vectors; [`umap_2d_owned`] hands it
 /// the caller's instead, for a million vectors 1.5 GB less.
-pub fn umap_2d(emb: &Embeddings, params: &UmapParams, stage: &mut dyn FnMut(UmapStage) -> bool) -> Result<Vec<[f32; 2]>> {
+pub fn umap_2d(
+    emb: &Embeddings,
+    params: &UmapParams,
+    stage: &mut dyn FnMut(UmapStage) -> bool,
+) -> Result<Vec<[f32; 2]>> {
     params.check(emb.len())?;
     umap_2d_owned(emb.clone(), params, stage)
 }
@@ -109,7 +122,11 @@ pub fn umap_2d(emb: &Embeddings, params: &UmapParams, stage: &mut dyn FnMut(Umap
 /// point: thousands of copies of one vector would otherwise fill each other's neighbour
 /// lists with distance zero, which tells the layout nothing and makes the neighbour search
 /// degenerate (a million template sentences with 4,000 copies of some took 24 GB).
-pub fn umap_2d_owned(mut emb: Embeddings, params: &UmapParams, stage: &mut dyn FnMut(UmapStage) -> bool) -> Result<Vec<[f32; 2]>> {
+pub fn umap_2d_owned(
+    mut emb: Embeddings,
+    params: &UmapParams,
+    stage: &mut dyn FnMut(UmapStage) -> bool,
+) -> Result<Vec<[f32; 2]>> {
     let n = emb.len();
     params.check(n)?;
     let (first, of) = distinct_rows(&emb);
@@ -157,7 +174,8 @@ fn distinct_rows(emb: &Embeddings) -> (Vec<usize>, Vec<usize>) {
         bytes.extend(row(i).iter().flat_map(|v| v.to_bits().to_le_bytes()));
         let bucket = by_hash.entry(xxhash_rust::xxh3::xxh3_64(&bytes)).or_default();
         // Rows with the same hash are compared bit for bit: a collision is never a merge.
-        let same = bucket.iter().copied().find(|&u| row(first[u]).iter().zip(row(i)).all(|(a, b)| a.to_bits() == b.to_bits()));
+        let same =
+            bucket.iter().copied().find(|&u| row(first[u]).iter().zip(row(i)).all(|(a, b)| a.to_bits() == b.to_bits()));
         match same {
             Some(u) => of.push(u),
             None => {
@@ -172,7 +190,11 @@ fn distinct_rows(emb: &Embeddings) -> (Vec<usize>, Vec<usize>) {
 
 /// UMAP of distinct vectors, consuming them: the neighbour search takes the buffer over
 /// and frees it when it is done.
-fn umap_distinct(emb: Embeddings, params: &UmapParams, stage: &mut dyn FnMut(UmapStage) -> bool) -> Result<Vec<[f32; 2]>> {
+fn umap_distinct(
+    emb: Embeddings,
+    params: &UmapParams,
+    stage: &mut dyn FnMut(UmapStage) -> bool,
+) -> Result<Vec<[f32; 2]>> {
     use ann_search_rs::Verbosity;
     use ann_search_rs::prelude::{KNN_GRAPH_EMPTY, NNDescentKnnParams};
 
@@ -201,7 +223,8 @@ fn umap_distinct(emb: Embeddings, params: &UmapParams, stage: &mut dyn FnMut(Uma
         .map(|row| row.iter().take_while(|&&j| j != KNN_GRAPH_EMPTY).map(|&j| j as usize).collect())
         .collect();
     let all = graph.distances.ok_or_else(|| Error::internal("UMAP neighbour search returned no distances"))?;
-    let distances: Vec<Vec<f32>> = all.chunks(width).zip(&indices).map(|(row, idx)| row[..idx.len()].to_vec()).collect();
+    let distances: Vec<Vec<f32>> =
+        all.chunks(width).zip(&indices).map(|(row, idx)| row[..idx.len()].to_vec()).collect();
     drop(all);
     log::debug!("umap: {k} neighbours of {n} points in {:?}", t.elapsed());
 
@@ -284,8 +307,7 @@ mod tests {
         let mut data = Vec::with_capacity(n * d);
         let labels: Vec<usize> = (0..n).map(|i| i % groups).collect();
         for (i, &g) in labels.iter().enumerate() {
-            let v: Vec<f32> =
-                (0..d).map(|c| centres.data[g * d + c] + 0.25 * noise.data[i * d + c]).collect();
+            let v: Vec<f32> = (0..d).map(|c| centres.data[g * d + c] + 0.25 * noise.data[i * d + c]).collect();
             let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
             data.extend(v.iter().map(|x| x / norm));
         }

@@ -110,7 +110,10 @@ impl BlockHeatmap {
         }
         let side = ui.available_width().min(ui.available_height() - 30.0).max(100.0) - 60.0;
         let label_strip = 90.0;
-        let plot = Rect::from_min_size(ui.cursor().min + vec2(label_strip, 4.0), vec2(side - label_strip, side - label_strip).max(vec2(60.0, 60.0)));
+        let plot = Rect::from_min_size(
+            ui.cursor().min + vec2(label_strip, 4.0),
+            vec2(side - label_strip, side - label_strip).max(vec2(60.0, 60.0)),
+        );
         let extent = Rect::from_min_max(ui.cursor().min, plot.max + vec2(60.0, 24.0));
         ui.allocate_rect(extent, Sense::hover());
         let resp = ui.interact(plot, ui.make_persistent_id("block-heatmap"), Sense::click_and_drag());
@@ -162,12 +165,18 @@ impl BlockHeatmap {
                 out.push(Command::Select(i, j));
             }
         } else {
-            painter.text(plot.center(), egui::Align2::CENTER_CENTER, "Averaging blocks…", egui::FontId::proportional(16.0), ui.visuals().weak_text_color());
+            painter.text(
+                plot.center(),
+                egui::Align2::CENTER_CENTER,
+                "Averaging blocks…",
+                egui::FontId::proportional(16.0),
+                ui.visuals().weak_text_color(),
+            );
         }
         if !clustered {
             group_lines(ui, &painter, plot, w, r);
         }
-        colour_bar(&painter, plot, cmap, lo, hi, ui.visuals().text_color());
+        super::labels::colour_bar_beside(ui, &painter, plot, cmap, lo, hi);
         let (pr, pc) = w.ranges(n);
         let per_pixel = (w.span / f64::from(plot.width() * ppp)).max(1.0);
         let exact = self.picture.as_ref().is_some_and(|p| p.key == key) && per_pixel <= 1.0;
@@ -206,7 +215,8 @@ impl BlockHeatmap {
             self.pending = None;
             self.texture_stale = true;
         }
-        if self.picture.as_ref().is_some_and(|p| p.key == key) || self.pending.as_ref().is_some_and(|(k, _)| *k == key) {
+        if self.picture.as_ref().is_some_and(|p| p.key == key) || self.pending.as_ref().is_some_and(|(k, _)| *k == key)
+        {
             return;
         }
         // The first picture of a result starts at once; later ones wait for the view to settle.
@@ -290,7 +300,10 @@ fn to_position(plot: Rect, w: Window, p: Pos2) -> [f64; 2] {
 /// Screen point of display position (column, row).
 fn to_screen(plot: Rect, w: Window, pos: [f64; 2]) -> Pos2 {
     let per_point = f64::from(plot.width()) / w.span;
-    pos2(plot.left() + ((pos[0] - w.start[0]) * per_point) as f32, plot.top() + ((pos[1] - w.start[1]) * per_point) as f32)
+    pos2(
+        plot.left() + ((pos[0] - w.start[0]) * per_point) as f32,
+        plot.top() + ((pos[1] - w.start[1]) * per_point) as f32,
+    )
 }
 
 fn image_of(m: &BlockMatrix, lo: f32, hi: f32, cmap: Colormap) -> egui::ColorImage {
@@ -376,21 +389,13 @@ fn group_lines(ui: &egui::Ui, painter: &egui::Painter, plot: Rect, w: Window, r:
         let (y0, y1) = (a.y.max(plot.top()), b.y.min(plot.bottom()));
         if y1 - y0 >= 12.0 {
             let name = crate::render::truncate(&r.table.group_names[groups[s]], 14);
-            painter.text(pos2(plot.left() - 6.0, (y0 + y1) / 2.0), egui::Align2::RIGHT_CENTER, name, egui::FontId::proportional(12.0), text);
+            painter.text(
+                pos2(plot.left() - 6.0, (y0 + y1) / 2.0),
+                egui::Align2::RIGHT_CENTER,
+                name,
+                egui::FontId::proportional(12.0),
+                text,
+            );
         }
     }
-}
-
-fn colour_bar(painter: &egui::Painter, plot: Rect, cmap: Colormap, lo: f32, hi: f32, text: Color32) {
-    let bar = Rect::from_min_size(pos2(plot.right() + 12.0, plot.top()), vec2(14.0, plot.height()));
-    let steps = 64;
-    for s in 0..steps {
-        let y0 = bar.bottom() - s as f32 / steps as f32 * bar.height();
-        let y1 = bar.bottom() - (s + 1) as f32 / steps as f32 * bar.height();
-        let c = cmap.rgb((s as f32 + 0.5) / steps as f32);
-        painter.rect_filled(Rect::from_x_y_ranges(bar.x_range(), y1..=y0), 0.0, Color32::from_rgb(c[0], c[1], c[2]));
-    }
-    let font = egui::FontId::proportional(11.0);
-    painter.text(bar.right_top() + vec2(3.0, 0.0), egui::Align2::LEFT_TOP, format!("{hi:.2}"), font.clone(), text);
-    painter.text(bar.right_bottom() + vec2(3.0, 0.0), egui::Align2::LEFT_BOTTOM, format!("{lo:.2}"), font, text);
 }

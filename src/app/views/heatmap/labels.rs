@@ -167,6 +167,20 @@ pub fn group_names(painter: &Painter, g: &Geometry, names: &[String], starts: &[
 /// The colour bar with its range, and the hint line under the plot.
 pub fn colour_bar(ui: &egui::Ui, painter: &Painter, g: &Geometry, cmap: Colormap, lo: f32, hi: f32, zoom: f32) {
     let plot = g.plot();
+    colour_bar_beside(ui, painter, plot, cmap, lo, hi);
+    let small = FontId::proportional(11.0);
+    let n = g.n;
+    let hint = if zoom > 1.0 {
+        format!("zoom {zoom:.1}× · scroll to zoom · drag to pan · double-click to reset")
+    } else {
+        format!("{n} × {n} · cosine similarity · scroll to zoom · click a cell for details")
+    };
+    let at = pos2(plot.left(), plot.bottom() + 3.0);
+    painter.text(at, Align2::LEFT_TOP, hint, small, ui.visuals().weak_text_color());
+}
+
+/// A colour bar for `lo..hi` to the right of `plot`, with its ends and middle labelled.
+pub fn colour_bar_beside(ui: &egui::Ui, painter: &Painter, plot: Rect, cmap: Colormap, lo: f32, hi: f32) {
     let side = plot.height();
     let text_color = ui.visuals().text_color();
     let bar = Rect::from_min_size(pos2(plot.right() + 14.0, plot.top()), vec2(16.0, side));
@@ -183,12 +197,4 @@ pub fn colour_bar(ui: &egui::Ui, painter: &Painter, g: &Geometry, cmap: Colormap
         let y = bar.bottom() - t * side;
         painter.text(pos2(bar.right() + 4.0, y), Align2::LEFT_CENTER, format!("{v:.2}"), small.clone(), text_color);
     }
-    let n = g.n;
-    let hint = if zoom > 1.0 {
-        format!("zoom {zoom:.1}× · scroll to zoom · drag to pan · double-click to reset")
-    } else {
-        format!("{n} × {n} · cosine similarity · scroll to zoom · click a cell for details")
-    };
-    let at = pos2(plot.left(), plot.bottom() + 3.0);
-    painter.text(at, Align2::LEFT_TOP, hint, small, ui.visuals().weak_text_color());
 }

@@ -81,6 +81,8 @@ struct Colours {
     job: JobId,
     groups: Arc<Vec<usize>>,
     colors: Arc<Vec<Color32>>,
+    /// Sentences per group, for the legend.
+    counts: Vec<usize>,
 }
 
 /// Runtime state of the map.
@@ -120,7 +122,10 @@ impl MapView {
             return;
         };
         ui.weak(&layout.caption);
-        legend(ui, r);
+        self.colours_of(r);
+        if let Some(c) = &self.colours {
+            legend(ui, r, &c.counts);
+        }
         let list_height = if self.chosen.as_ref().is_some_and(|c| c.job == r.job) { 170.0 } else { 0.0 };
         let size = vec2(ui.available_width(), (ui.available_height() - list_height).max(120.0));
         let (canvas, resp) = ui.allocate_exact_size(size, Sense::click_and_drag());
@@ -184,10 +189,9 @@ impl MapView {
     fn show(&mut self, layout: Layout) {
         // A new method or a new set of points is framed anew; the same points laid out
         // again (an edit) keep the view.
-        let reframe = self
-            .shown
-            .as_ref()
-            .is_none_or(|old| old.key.method.kind() != layout.key.method.kind() || old.points.len() != layout.points.len());
+        let reframe = self.shown.as_ref().is_none_or(|old| {
+            old.key.method.kind() != layout.key.method.kind() || old.points.len() != layout.points.len()
+        });
         if reframe {
             self.camera = None;
             self.moved = false;
@@ -322,13 +326,9 @@ impl MapView {
 
         // The points, splatted.
         let ppp = ui.ctx().pixels_per_point();
-        let size = [(canvas.width() * ppp).round().max(1.0) as usize, (canvas.height() * ppp).round().max(1.0) as usize];
-        let key = SplatKey {
-            job: r.job,
-            layout: Arc::as_ptr(&layout.points) as usize,
-            view: cam.view(canvas),
-            size,
-        };
+        let size =
+            [(canvas.width() * ppp).round().max(1.0) as usize, (canvas.height() * ppp).round().max(1.0) as usize];
+        let key = SplatKey { job: r.job, layout: Arc::as_ptr(&layout.points) as usize, view: cam.view(canvas), size };
         let input = SplatInput { points: Arc::clone(&layout.points), groups, colors: colours };
         if let Some((texture, covers)) = self.splat.update(ui.ctx(), key, &input) {
             // The texture may be of an older view: drawn where its data now is.
@@ -341,7 +341,10 @@ impl MapView {
         let outline_of = |pts: &[[f32; 2]], closed: bool| -> egui::Shape {
             let screen: Vec<Pos2> = if self.tool == Tool::Box || pts.len() == 2 {
                 let (a, b) = (pts[0], pts[pts.len() - 1]);
-                [[a[0], a[1]], [b[0], a[1]], [b[0], b[1]], [a[0], b[1]]].iter().map(|d| cam.to_screen(canvas, *d)).collect()
+                [[a[0], a[1]], [b[0], a[1]], [b[0], b[1]], [a[0], b[1]]]
+                    .iter()
+                    .map(|d| cam.to_screen(canvas, *d))
+                    .collect()
             } else {
                 pts.iter().map(|d| cam.to_screen(canvas, *d)).collect()
             };
@@ -386,17 +389,23 @@ impl MapView {
         let stale = self.colours.as_ref().is_none_or(|c| c.job != r.job || c.groups.len() != r.table.len());
         let colours = match self.colours.take() {
             Some(c) if !stale => c,
-            _ => Colours {
-                job: r.job,
-                groups: Arc::new(r.table.groups.clone()),
-                colors: Arc::new((0..r.table.group_names.len()).map(group_color).collect()),
-            },
+            _ => {
+                let mut counts = vec![0usize; r.table.group_names.len()];
+                for &g in &r.table.groups {
+                    counts[g] += 1;
+                }
+                Colours {
+                    job: r.job,
+                    groups: Arc::new(r.table.groups.clone()),
+                    colors: Arc::new((0..r.table.group_names.len()).map(group_color).collect()),
+                    counts,
+                }
+            }
         };
         let shared = (Arc::clone(&colours.groups), Arc::clone(&colours.colors));
         self.colours = Some(colours);
         shared
     }
-
 }
 
 /// The points inside `outline` (a box: its two corners; a lasso: the path).
@@ -428,7 +437,8 @@ impl MapView {
         ui.horizontal(|ui| {
             ui.strong(format!("{} selected", crate::render::count(chosen.rows.len())));
             let refs = sentence_refs(ctx, r, &chosen.rows);
-            let make = ui.add_enabled(refs.is_some() && !chosen.rows.is_empty(), egui::Button::new("New group from selection"));
+            let make = ui
+                .add_enabled(refs.is_some() && !chosen.rows.is_empty(), egui::Button::new("New group from selection"));
             let make = if refs.is_none() {
                 make.on_disabled_hover_text("The sentences changed since the map was made; wait for the new map.")
             } else {
@@ -490,12 +500,8 @@ fn sentence_refs(ctx: &ViewCtx<'_>, r: &Computed, rows: &[usize]) -> Option<Vec<
         .collect()
 }
 
-/// Group colours and names, as many as fit in two lines.
-fn legend(ui: &mut egui::Ui, r: &Computed) {
-    let mut counts = vec![0usize; r.table.group_names.len()];
-    for &g in &r.table.groups {
-        counts[g] += 1;
-    }
+/// Group colours, names and sizes, for the first 40 groups.
+fn legend(ui: &mut egui::Ui, r: &Computed, counts: &[usize]) {
     ui.horizontal_wrapped(|ui| {
         for (g, name) in r.table.group_names.iter().enumerate().take(40) {
             let (rect, _) = ui.allocate_exact_size(vec2(10.0, 10.0), Sense::hover());

@@ -66,7 +66,12 @@ impl Splat {
 
     /// The texture to draw and the data rectangle it covers; splats `key` now (small
     /// maps), or once the view settles (large ones).
-    pub fn update(&mut self, ctx: &egui::Context, key: SplatKey, input: &SplatInput) -> Option<(&TextureHandle, DataRect)> {
+    pub fn update(
+        &mut self,
+        ctx: &egui::Context,
+        key: SplatKey,
+        input: &SplatInput,
+    ) -> Option<(&TextureHandle, DataRect)> {
         if let Some((k, rx)) = &self.pending
             && let Ok(image) = rx.try_recv()
         {
@@ -149,7 +154,13 @@ fn opacity_for(n: usize) -> f32 {
 /// Draws `points` into a `size` image of `view`: each pixel takes the mean colour of the
 /// points on it, with an opacity that grows with their count (1 − e^(−k·count), `k` from
 /// [`opacity_for`]).
-pub fn splat(points: &[[f32; 2]], groups: &[usize], colors: &[Color32], view: DataRect, size: [usize; 2]) -> ColorImage {
+pub fn splat(
+    points: &[[f32; 2]],
+    groups: &[usize],
+    colors: &[Color32],
+    view: DataRect,
+    size: [usize; 2],
+) -> ColorImage {
     let [w, h] = size;
     let mut acc = vec![[0.0f32; 4]; w * h];
     let sx = w as f32 / (view.max[0] - view.min[0]).max(f32::MIN_POSITIVE);
