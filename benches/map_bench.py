@@ -71,15 +71,10 @@ def read_csv_points(path):
 
 
 def timed(cmd, tmp):
-    """Runs cmd under /usr/bin/time and returns (child, its own peak RSS in MiB).
-
-    os.wait4's ru_maxrss is no good here: a child started from this process starts with
-    this process's pages, and Linux keeps that high-water mark across exec, so every child
-    would report at least what the bench itself holds (a million scored points: gigabytes).
-    /usr/bin/time is a small process; the peak it reports is the command's own."""
-    c = bench.run(["/usr/bin/time", "-f", "simlens-bench-maxrss-kib=%M", *cmd], tmp)
-    kib = [int(l.split("=")[1]) for l in c.stderr.splitlines() if l.startswith("simlens-bench-maxrss-kib=")]
-    return c, kib[-1] / 1024
+    """Runs cmd and returns (child, its own peak RSS in MiB), the peak as bench.run reads it
+    (from /usr/bin/time: os.wait4 would count this process's pages too)."""
+    c = bench.run(cmd, tmp)
+    return c, c.maxrss_kib / 1024
 
 
 def corpus(args, n, tmp):

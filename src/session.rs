@@ -138,8 +138,13 @@ pub struct UmapSettings {
 
 impl Default for UmapSettings {
     fn default() -> Self {
-        let d = crate::engine::umap::UmapParams::default();
-        Self { neighbors: d.neighbors, min_dist: d.min_dist, seed: d.seed }
+        Self::from(crate::engine::umap::UmapParams::default())
+    }
+}
+
+impl From<crate::engine::umap::UmapParams> for UmapSettings {
+    fn from(p: crate::engine::umap::UmapParams) -> Self {
+        Self { neighbors: p.neighbors, min_dist: p.min_dist, seed: p.seed }
     }
 }
 

@@ -93,6 +93,22 @@ fn umap_replaces_pca_when_ready_and_cancel_keeps_what_is_shown() {
     wait_until(&mut h, "the UMAP map", Duration::from_secs(120), |h| shows(h, "UMAP of 2,000 vectors"));
     assert_eq!(h.state().state.view.map_method, MapMethod::Umap);
     assert!(!shows(&h, "PCA of 2,000 vectors"));
+    // Another seed, cancelled: the seed goes back to the layout on screen and nothing
+    // starts again.
+    let shown_seed = h.state().state.view.umap.seed;
+    let mut view = h.state().state.view.clone();
+    view.umap.seed = shown_seed + 1;
+    h.state_mut().push_command(Command::SetView(Box::new(view)));
+    wait_until(&mut h, "UMAP progress", Duration::from_secs(10), |h| shows(h, "UMAP of 2,000 points: step"));
+    h.get_by_label("Cancel").click();
+    h.run_steps(2);
+    assert_eq!(h.state().state.view.umap.seed, shown_seed);
+    assert_eq!(h.state().state.view.map_method, MapMethod::Umap);
+    for _ in 0..20 {
+        h.step();
+        assert!(!shows(&h, "UMAP of 2,000 points: step"), "a cancelled UMAP started again");
+    }
+    assert!(shows(&h, &format!("seed {shown_seed})")));
 }
 
 #[test]
@@ -216,4 +232,21 @@ fn vectors_from_a_file_stand_in_for_the_model() {
         Duration::from_secs(30),
         |h| matches!(h.state().model_status(), ModelStatus::Failed(e) if e.contains("has 3 vectors but the input has 40 sentences")),
     );
+}
+
+#[test]
+fn a_first_umap_shows_the_pca_meanwhile() {
+    let mut state = State { set: topics(2_000), ..State::default() };
+    state.view.tab = Tab::Map;
+    state.view.map_method = MapMethod::Umap;
+    let mut h = harness(state);
+    // Not an empty canvas while the UMAP runs: the PCA that came with the result.
+    wait_until(&mut h, "the PCA or the UMAP", Duration::from_secs(60), |h| {
+        shows(h, "PCA of 2,000 vectors") || shows(h, "UMAP of 2,000 vectors")
+    });
+    assert!(shows(&h, "PCA of 2,000 vectors"), "the PCA stands in");
+    assert!(shows(&h, "UMAP of 2,000 points: step"), "with the UMAP's progress above it");
+    wait_until(&mut h, "the UMAP map", Duration::from_secs(120), |h| shows(h, "UMAP of 2,000 vectors"));
+    assert!(!shows(&h, "PCA of 2,000 vectors"));
+    assert_eq!(h.state().state.view.map_method, MapMethod::Umap);
 }

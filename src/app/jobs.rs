@@ -444,7 +444,8 @@ impl JobScheduler {
             table,
             pooling: self.pooling(state.pooling),
             fingerprint: info.fingerprint.clone(),
-            map: state.view.tab == session::Tab::Map && state.view.map_method == session::MapMethod::Pca,
+            // With UMAP too: the PCA stands in while the UMAP runs.
+            map: state.view.tab == session::Tab::Map,
             cluster: state.view.order == session::Order::Clustered,
         };
         if self.last_sent.as_ref() == Some(&key) {
@@ -469,8 +470,7 @@ impl JobScheduler {
     /// the worker again (the vectors come from its cache).
     pub fn request_missing_analyses(&mut self, state: &State) {
         let Some(r) = &self.result else { return };
-        let want_map =
-            state.view.tab == session::Tab::Map && state.view.map_method == session::MapMethod::Pca && r.map.is_none();
+        let want_map = state.view.tab == session::Tab::Map && r.map.is_none();
         let want_cluster =
             state.view.order == session::Order::Clustered && r.cluster_order.is_none() && !r.table.is_empty();
         if (want_map || want_cluster) && self.dirty_since.is_none() && self.running.is_none() && !self.last_job_failed {

@@ -124,6 +124,10 @@ pub(super) fn map(
         MapMethod::Umap(params) => {
             // The stages as a progress bar (on a terminal, past a second).
             let mut bar = Progress::new("umap");
+            // The stages take unequal times: the elapsed time, not a rate or an ETA.
+            if let Ok(style) = indicatif::ProgressStyle::with_template("{msg} {wide_bar} {elapsed}") {
+                bar.bar.set_style(style);
+            }
             // The vectors go to the neighbour search unless the Parquet output needs them.
             let vectors = if format == "parquet" {
                 emb.clone()
@@ -131,9 +135,10 @@ pub(super) fn map(
                 let dim = emb.dim;
                 std::mem::replace(&mut emb, engine::Embeddings::empty(dim))
             };
-            let points = engine::umap::umap_2d_owned(vectors, &params, &mut |stage| {
-                bar.bar.set_message(format!("umap: {}", stage.label()));
-                bar.update(stage.index(), engine::umap::UmapStage::COUNT)
+            let points = engine::umap::umap_2d_owned(vectors, &params, &mut |p| {
+                bar.bar.set_message(format!("umap: {}", p.label()));
+                // Per mille of the run, each stage an equal part.
+                bar.update((p.fraction() * 1000.0) as usize, 1000)
             })?;
             meta.extend([
                 ("simlens.umap.neighbors".to_owned(), params.neighbors.to_string()),

@@ -24,6 +24,7 @@ pub mod similarity;
 pub mod store;
 pub mod tokenize;
 pub mod umap;
+pub mod umap_optim;
 
 pub use embed::{Embedder, Embeddings, GraphCache, LoadOptions, ModelInfo, OnnxEmbedder, TokenVectors};
 pub use int8::Precision;

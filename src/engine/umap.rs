@@ -6,7 +6,9 @@
 //! are `ann-search-rs` (seeded NN-descent) and `manifolds-rs` (graph, spectral layout and a
 //! seeded parallel optimiser). Both are pure Rust; the optimiser computes each point's
 //! gradient from a frozen copy of the layout with one seeded generator per point, so the
-//! result does not depend on the number of threads, and one seed gives one layout.
+//! result does not depend on the number of threads, and one seed gives one layout. The
+//! optimiser runs as [`super::umap_optim`], the crate's own loop with a stop between
+//! epochs.
 
 use std::time::Instant;
 
@@ -14,9 +16,9 @@ use manifolds_rs::data::graph::coo_to_adjacency_list;
 use manifolds_rs::data::init::spectral_layout;
 use manifolds_rs::data::nearest_neighbours::NearestNeighbourParams;
 use manifolds_rs::prelude::{UmapGraphParams, UmapOptimParams};
-use manifolds_rs::training::umap_optimisers::optimise_embedding_adam_parallel;
 
 use super::Embeddings;
+pub use super::umap_optim::Epochs;
 use crate::{Error, Result};
 
 /// UMAP's parameters, with umap-learn's defaults.
@@ -102,18 +104,49 @@ impl UmapStage {
     pub const COUNT: usize = 4;
 }
 
-/// Lays unit vectors out in 2-D. `stage` hears each step as it starts and returns
-/// `false` to cancel (answered with [`Error::Cancelled`] before the next step).
+/// How far a UMAP run has got: the stage it is in, and within the layout its epochs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UmapProgress {
+    /// The stage under way.
+    pub stage: UmapStage,
+    /// Epochs of the layout finished, once it has begun.
+    pub epochs: Option<Epochs>,
+}
+
+impl UmapProgress {
+    /// A stage starting.
+    pub fn start(stage: UmapStage) -> Self {
+        Self { stage, epochs: None }
+    }
+
+    /// The share of the whole run done, counting each stage as an equal part.
+    pub fn fraction(self) -> f32 {
+        let within = self.epochs.map_or(0.0, |e| e.done as f32 / e.total.max(1) as f32);
+        (self.stage.index() as f32 + within) / UmapStage::COUNT as f32
+    }
+
+    /// The progress in words: "optimising the layout, epoch 120 of 200".
+    pub fn label(self) -> String {
+        match self.epochs {
+            Some(e) => format!("{}, epoch {} of {}", self.stage.label(), e.done, e.total),
+            None => self.stage.label().to_owned(),
+        }
+    }
+}
+
+/// Lays unit vectors out in 2-D. `progress` hears each step as it starts and each epoch
+/// of the layout as it ends, and returns `false` to cancel (answered with
+/// [`Error::Cancelled`] at once).
 ///
 /// The neighbour search keeps its own copy of the vectors; [`umap_2d_owned`] hands it
 /// the caller's instead, for a million vectors 1.5 GB less.
 pub fn umap_2d(
     emb: &Embeddings,
     params: &UmapParams,
-    stage: &mut dyn FnMut(UmapStage) -> bool,
+    progress: &mut dyn FnMut(UmapProgress) -> bool,
 ) -> Result<Vec<[f32; 2]>> {
     params.check(emb.len())?;
-    umap_2d_owned(emb.clone(), params, stage)
+    umap_2d_owned(emb.clone(), params, progress)
 }
 
 /// [`umap_2d`] on vectors it may consume.
@@ -125,13 +158,13 @@ pub fn umap_2d(
 pub fn umap_2d_owned(
     mut emb: Embeddings,
     params: &UmapParams,
-    stage: &mut dyn FnMut(UmapStage) -> bool,
+    progress: &mut dyn FnMut(UmapProgress) -> bool,
 ) -> Result<Vec<[f32; 2]>> {
     let n = emb.len();
     params.check(n)?;
     let (first, of) = distinct_rows(&emb);
     if first.len() == n {
-        return umap_distinct(emb, params, stage);
+        return umap_distinct(emb, params, progress);
     }
     if first.len() <= params.neighbors {
         return Err(Error::input(
@@ -155,7 +188,7 @@ pub fn umap_2d_owned(
     }
     emb.data.truncate(first.len() * d);
     emb.data.shrink_to_fit();
-    let points = umap_distinct(emb, params, stage)?;
+    let points = umap_distinct(emb, params, progress)?;
     Ok(of.iter().map(|&u| points[u]).collect())
 }
 
@@ -193,14 +226,15 @@ fn distinct_rows(emb: &Embeddings) -> (Vec<usize>, Vec<usize>) {
 fn umap_distinct(
     emb: Embeddings,
     params: &UmapParams,
-    stage: &mut dyn FnMut(UmapStage) -> bool,
+    progress: &mut dyn FnMut(UmapProgress) -> bool,
 ) -> Result<Vec<[f32; 2]>> {
     use ann_search_rs::Verbosity;
     use ann_search_rs::prelude::{KNN_GRAPH_EMPTY, NNDescentKnnParams};
 
     let (n, d) = (emb.len(), emb.dim);
     let fail = |what: &str, e: &dyn std::fmt::Display| Error::internal(format!("UMAP {what}: {e}"));
-    let mut step = |s: UmapStage| if stage(s) { Ok(Instant::now()) } else { Err(Error::Cancelled) };
+    let mut step =
+        |s: UmapStage| if progress(UmapProgress::start(s)) { Ok(Instant::now()) } else { Err(Error::Cancelled) };
     let n_epochs = UmapParams::epochs(n);
 
     let t = step(UmapStage::Neighbours)?;
@@ -265,8 +299,9 @@ fn umap_distinct(
         None,
         None,
     );
-    optimise_embedding_adam_parallel(&mut layout, &adjacency, &optim, None, params.seed, 0)
-        .map_err(|e| fail("layout", &e))?;
+    super::umap_optim::optimise(&mut layout, &adjacency, &optim, params.seed, &mut |e| {
+        progress(UmapProgress { stage: UmapStage::Layout, epochs: Some(e) })
+    })?;
     log::debug!("umap: {n_epochs} epochs in {:?}", t.elapsed());
     let points: Vec<[f32; 2]> = layout.iter().map(|p| [p[0], p[1]]).collect();
     if points.iter().any(|p| !p[0].is_finite() || !p[1].is_finite()) {
@@ -319,12 +354,17 @@ mod tests {
         let (emb, labels) = clusters(1_500, 32, 5, 7);
         let params = UmapParams::default();
         let mut seen = Vec::new();
-        let a = umap_2d(&emb, &params, &mut |s| {
-            seen.push(s);
+        let a = umap_2d(&emb, &params, &mut |p| {
+            seen.push(p);
             true
         })
         .expect("umap");
-        assert_eq!(seen, [UmapStage::Neighbours, UmapStage::Graph, UmapStage::Initialise, UmapStage::Layout]);
+        let stages: Vec<UmapStage> = seen.iter().filter(|p| p.epochs.is_none()).map(|p| p.stage).collect();
+        assert_eq!(stages, [UmapStage::Neighbours, UmapStage::Graph, UmapStage::Initialise, UmapStage::Layout]);
+        // Then every epoch of the layout, in order, ending at the whole run.
+        let epochs: Vec<usize> = seen.iter().filter_map(|p| p.epochs.map(|e| e.done)).collect();
+        assert_eq!(epochs, (1..=UmapParams::epochs(1_500)).collect::<Vec<_>>());
+        assert_eq!(seen.last().map(|p| p.fraction()), Some(1.0));
         let share = same_group_share(&a, &labels, 10);
         assert!(share > 0.98, "same-group share of 10 nearest 2-D neighbours {share}");
         // Every cluster's centre is farther from the other centres than its own spread.
@@ -379,8 +419,16 @@ mod tests {
     #[test]
     fn cancels_between_steps_and_refuses_bad_parameters() {
         let (emb, _) = clusters(200, 16, 2, 3);
-        let r = umap_2d(&emb, &UmapParams::default(), &mut |s| s < UmapStage::Initialise);
+        let r = umap_2d(&emb, &UmapParams::default(), &mut |p| p.stage < UmapStage::Initialise);
         assert!(matches!(r, Err(Error::Cancelled)), "{r:?}");
+        // A stop inside the layout ends it at that epoch: nothing more is heard.
+        let mut heard = Vec::new();
+        let r = umap_2d(&emb, &UmapParams::default(), &mut |p| {
+            heard.extend(p.epochs.map(|e| e.done));
+            p.epochs.is_none_or(|e| e.done < 3)
+        });
+        assert!(matches!(r, Err(Error::Cancelled)), "{r:?}");
+        assert_eq!(heard, [1, 2, 3]);
         let few = Embeddings { dim: 16, data: emb.data[..10 * 16].to_vec(), truncated: Vec::new() };
         let e = umap_2d(&few, &UmapParams::default(), &mut |_| true).unwrap_err().to_string();
         assert!(e.contains("needs more than 15 sentences; there are 10"), "{e}");

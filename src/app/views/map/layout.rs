@@ -1,14 +1,14 @@
 //! The layouts the map shows: PCA from the worker, UMAP from a background thread with
 //! its stage, elapsed time and a Cancel.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, TryRecvError};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
 
 use crate::app::result::{Computed, JobId};
 use crate::engine::grid::PointGrid;
-use crate::engine::umap::{UmapParams, UmapStage};
+use crate::engine::umap::{UmapParams, UmapProgress, UmapStage};
 use crate::session::MapMethod;
 use crate::{Error, Result};
 
@@ -81,8 +81,8 @@ pub struct Running {
     /// What it is making.
     pub key: LayoutKey,
     rx: Receiver<Result<Layout>>,
-    /// The stage it is in (an index into [`UmapStage`]).
-    stage: Arc<AtomicUsize>,
+    /// How far it has got.
+    progress: Arc<Mutex<UmapProgress>>,
     cancel: Arc<AtomicBool>,
     /// When it started.
     pub started: Instant,
@@ -97,12 +97,13 @@ pub enum Polled {
 }
 
 impl Running {
-    /// Starts UMAP on the vectors of `r`; the thread asks for a repaint at each stage.
+    /// Starts UMAP on the vectors of `r`; the thread asks for a repaint at each stage (the
+    /// view repaints through the epochs itself).
     pub fn umap(ctx: &egui::Context, r: &Arc<Computed>, params: UmapParams) -> std::io::Result<Self> {
         let key = LayoutKey { job: r.job, method: Method::Umap(params) };
-        Self::spawn(ctx, r, key, move |r, stage| {
+        Self::spawn(ctx, r, key, move |r, progress| {
             let start = Instant::now();
-            let points = crate::engine::umap::umap_2d(&r.embeddings, &params, stage)?;
+            let points = crate::engine::umap::umap_2d(&r.embeddings, &params, progress)?;
             let caption = format!(
                 "UMAP of {} vectors (cosine, {} neighbours, min_dist {}, seed {}) in {:.1} s. Distances between clusters are not to scale.",
                 crate::render::count(points.len()),
@@ -134,29 +135,30 @@ impl Running {
         ctx: &egui::Context,
         r: &Arc<Computed>,
         key: LayoutKey,
-        make: impl FnOnce(&Computed, &mut dyn FnMut(UmapStage) -> bool) -> Result<Layout> + Send + 'static,
+        make: impl FnOnce(&Computed, &mut dyn FnMut(UmapProgress) -> bool) -> Result<Layout> + Send + 'static,
     ) -> std::io::Result<Self> {
         let (tx, rx) = std::sync::mpsc::channel();
-        let stage = Arc::new(AtomicUsize::new(0));
+        let progress = Arc::new(Mutex::new(UmapProgress::start(UmapStage::Neighbours)));
         let cancel = Arc::new(AtomicBool::new(false));
-        let (r2, ctx2, stage2, cancel2) = (Arc::clone(r), ctx.clone(), Arc::clone(&stage), Arc::clone(&cancel));
+        let (r2, ctx2, progress2, cancel2) = (Arc::clone(r), ctx.clone(), Arc::clone(&progress), Arc::clone(&cancel));
         crate::app::spawn("simlens-layout", move || {
-            let result = make(&r2, &mut |s| {
-                stage2.store(s.index(), Ordering::Relaxed);
-                ctx2.request_repaint();
+            let result = make(&r2, &mut |p| {
+                *progress2.lock().unwrap_or_else(PoisonError::into_inner) = p;
+                if p.epochs.is_none() {
+                    ctx2.request_repaint();
+                }
                 !cancel2.load(Ordering::Relaxed)
             });
             // Nobody listening means the view moved on; nothing to tell.
             let _ = tx.send(result);
             ctx2.request_repaint();
         })?;
-        Ok(Self { key, rx, stage, cancel, started: Instant::now() })
+        Ok(Self { key, rx, progress, cancel, started: Instant::now() })
     }
 
-    /// The current stage.
-    pub fn stage(&self) -> UmapStage {
-        [UmapStage::Neighbours, UmapStage::Graph, UmapStage::Initialise, UmapStage::Layout]
-            [self.stage.load(Ordering::Relaxed).min(UmapStage::COUNT - 1)]
+    /// How far it has got.
+    pub fn progress(&self) -> UmapProgress {
+        *self.progress.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Whether it finished.
@@ -172,7 +174,7 @@ impl Running {
 }
 
 impl Drop for Running {
-    /// A layout no longer wanted stops at its next stage.
+    /// A layout no longer wanted stops at its next stage or epoch.
     fn drop(&mut self) {
         self.cancel.store(true, Ordering::Relaxed);
     }

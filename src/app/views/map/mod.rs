@@ -15,7 +15,7 @@ use crate::app::edit::SentenceRef;
 use crate::app::paint::group_color;
 use crate::app::result::{Computed, JobId};
 use crate::engine::grid::in_polygon;
-use crate::session::{MapMethod, ViewSettings};
+use crate::session::{MapMethod, UmapSettings, ViewSettings};
 use layout::{Layout, LayoutKey, Method, Polled, Running};
 use splat::{DataRect, Splat, SplatInput, SplatKey};
 
@@ -90,6 +90,11 @@ struct Colours {
 pub struct MapView {
     shown: Option<Layout>,
     running: Option<Running>,
+    /// The PCA being indexed to stand in while a UMAP runs with nothing of its points on
+    /// screen (the first UMAP of a session, or after the sentences changed in number).
+    stand_in: Option<Running>,
+    /// The result whose stand-in failed (said once, not tried again).
+    stand_in_failed: Option<JobId>,
     /// The layout that failed, so it is not tried again every frame.
     failed: Option<LayoutKey>,
     camera: Option<Camera>,
@@ -140,8 +145,10 @@ impl MapView {
     fn follow(&mut self, ctx: &egui::Context, r: &Arc<Computed>, want: LayoutKey, out: &mut Vec<Command>) {
         if self.shown.as_ref().is_some_and(|l| l.key == want) {
             self.running = None;
+            self.stand_in = None;
             return;
         }
+        self.stand_in(ctx, r, want, out);
         if let Some(running) = self.running.as_ref().filter(|run| run.key == want) {
             match running.poll() {
                 Polled::Working => {}
@@ -181,6 +188,45 @@ impl MapView {
             Ok(running) => self.running = Some(running),
             Err(e) => {
                 self.failed = Some(want);
+                out.push(Command::Notify(crate::app::Notification::error(format!("The map could not start: {e}"))));
+            }
+        }
+    }
+
+    /// While a UMAP runs and nothing of these points is on screen, shows the PCA that came
+    /// with the result rather than an empty canvas.
+    fn stand_in(&mut self, ctx: &egui::Context, r: &Arc<Computed>, want: LayoutKey, out: &mut Vec<Command>) {
+        let needed = matches!(want.method, Method::Umap(_))
+            && r.map.is_some()
+            && self.shown.as_ref().is_none_or(|l| l.points.len() != r.table.len());
+        if !needed {
+            self.stand_in = None;
+            return;
+        }
+        if let Some(run) = self.stand_in.as_ref().filter(|run| run.key.job == r.job) {
+            match run.poll() {
+                Polled::Working => {}
+                Polled::Done(Ok(layout)) => {
+                    self.stand_in = None;
+                    self.show(layout);
+                }
+                Polled::Done(Err(e)) => {
+                    self.stand_in = None;
+                    self.stand_in_failed = Some(r.job);
+                    out.push(Command::Notify(crate::app::Notification::error(format!(
+                        "The PCA map could not be made: {e}"
+                    ))));
+                }
+            }
+            return;
+        }
+        if self.stand_in_failed == Some(r.job) {
+            return;
+        }
+        match Running::pca(ctx, r) {
+            Ok(run) => self.stand_in = Some(run),
+            Err(e) => {
+                self.stand_in_failed = Some(r.job);
                 out.push(Command::Notify(crate::app::Notification::error(format!("The map could not start: {e}"))));
             }
         }
@@ -231,27 +277,36 @@ impl MapView {
         });
         let mut cancel = false;
         if let Some(running) = self.running.as_ref().filter(|run| run.key.method.kind() == MapMethod::Umap) {
-            let stage = running.stage();
+            let progress = running.progress();
             ui.horizontal(|ui| {
-                let frac = stage.index() as f32 / crate::engine::umap::UmapStage::COUNT as f32;
-                ui.add(egui::ProgressBar::new(frac).desired_width(160.0).animate(true));
+                ui.add(egui::ProgressBar::new(progress.fraction()).desired_width(160.0).animate(true));
+                // Before the label, whose width changes with every epoch: a button after it
+                // would move under the pointer.
+                if ui.button("Cancel").clicked() {
+                    // Back to what is on screen; the thread stops at its next step or epoch.
+                    cancel = true;
+                }
                 ui.label(format!(
                     "UMAP of {} points: step {} of {}, {}… {:.0} s",
                     crate::render::count(r.table.len()),
-                    stage.index() + 1,
+                    progress.stage.index() + 1,
                     crate::engine::umap::UmapStage::COUNT,
-                    stage.label(),
+                    progress.label(),
                     running.started.elapsed().as_secs_f64()
                 ));
-                if ui.button("Cancel").clicked() {
-                    // Back to what is on screen; the thread stops at its next step.
-                    cancel = true;
-                }
             });
             ui.ctx().request_repaint_after(std::time::Duration::from_millis(250));
         }
         if cancel {
-            v.map_method = self.shown.as_ref().map_or(MapMethod::Pca, |l| l.key.method.kind());
+            // Back to what is on screen, parameters and all, so nothing restarts. A UMAP of
+            // an earlier result would start again on this one: PCA then.
+            match self.shown.as_ref().map(|l| l.key).filter(|k| k.job == r.job).map(|k| k.method) {
+                Some(Method::Umap(p)) => {
+                    v.map_method = MapMethod::Umap;
+                    v.umap = UmapSettings::from(p);
+                }
+                _ => v.map_method = MapMethod::Pca,
+            }
             self.running = None;
         }
         if v != *settings {
