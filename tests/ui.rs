@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stderr)]
 
 mod common;
+mod ui_common;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -18,6 +19,7 @@ use simlens::app::{AppOptions, Command, ExportKind, ModelStatus, SimlensApp};
 use simlens::engine::Pooling;
 use simlens::engine::fake::{FakeEmbedder, FakeMode};
 use simlens::session::{State, Tab};
+use ui_common::wait_until;
 
 fn fake_loader(fake: FakeEmbedder) -> Loader {
     Arc::new(move |dir: &std::path::Path, _: &simlens::engine::Precision| {
@@ -44,21 +46,6 @@ fn builder() -> HarnessBuilder<SimlensApp> {
 
 fn harness(app: SimlensApp) -> Harness<'static, SimlensApp> {
     builder().build_ui_state(|ui, app: &mut SimlensApp| app.ui(ui), app)
-}
-
-/// Steps frames in real time until `done` holds, or fails after `limit` naming `what`.
-fn wait_until(
-    h: &mut Harness<'_, SimlensApp>,
-    what: &str,
-    limit: Duration,
-    done: impl Fn(&Harness<'_, SimlensApp>) -> bool,
-) {
-    let start = Instant::now();
-    while !done(h) {
-        h.step();
-        assert!(start.elapsed() < limit, "waited {limit:?} for {what}");
-        std::thread::sleep(Duration::from_millis(5));
-    }
 }
 
 /// Steps frames in real time until the app is idle (worker answered), or fails after `limit`.

@@ -4,8 +4,10 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod ui_common;
+
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use egui_kittest::kittest::Queryable as _;
 use egui_kittest::{Harness, HarnessBuilder};
@@ -14,6 +16,7 @@ use simlens::app::{AppOptions, Command, ModelStatus, SimlensApp};
 use simlens::engine::fake::FakeEmbedder;
 use simlens::io::{Group, SentenceSet};
 use simlens::session::{MapMethod, Order, State, Tab};
+use ui_common::wait_until;
 
 fn options() -> AppOptions {
     let fake = FakeEmbedder::new("fake-model", 48);
@@ -53,21 +56,6 @@ fn harness(state: State) -> Harness<'static, SimlensApp> {
         .with_size(egui::vec2(1280.0, 800.0))
         .with_accessibility_check(false)
         .build_ui_state(|ui, app: &mut SimlensApp| app.ui(ui), app)
-}
-
-fn wait_until(
-    h: &mut Harness<'_, SimlensApp>,
-    what: &str,
-    limit: Duration,
-    done: impl Fn(&Harness<'_, SimlensApp>) -> bool,
-) {
-    let start = Instant::now();
-    while !done(h) {
-        h.step();
-        assert!(start.elapsed() < limit, "waited {limit:?} for {what}");
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    h.step();
 }
 
 fn shows(h: &Harness<'_, SimlensApp>, text: &str) -> bool {
