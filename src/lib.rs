@@ -8,6 +8,7 @@
 //! - [`engine`] holds everything numeric and knows nothing of the GUI or CLI.
 //! - [`io`] reads sentence sets and writes results, atomically.
 //! - [`app`] is the egui explorer; [`cli`] the clap commands.
+//! - [`text`] holds text helpers that every layer may use.
 
 #[cfg(feature = "gui")]
 pub mod app;
@@ -17,5 +18,6 @@ pub mod error;
 pub mod io;
 pub mod render;
 pub mod session;
+pub mod text;
 
 pub use error::{Error, Result};

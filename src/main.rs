@@ -10,7 +10,13 @@ fn main() -> ExitCode {
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn")).init();
     let cli = simlens::cli::Cli::parse();
     let result: anyhow::Result<()> = match cli.command {
-        Some(command) => simlens::cli::run(command).map_err(anyhow::Error::from),
+        Some(command) => {
+            // Without it a write stopped by Ctrl-C would leave its temporary file behind.
+            if let Err(e) = simlens::io::atomic::remove_temp_files_on_signal() {
+                log::warn!("cannot watch for SIGINT/SIGTERM ({e}): a stopped write may leave a .tmp file");
+            }
+            simlens::cli::run(command).map_err(anyhow::Error::from)
+        }
         #[cfg(feature = "gui")]
         None => simlens::app::run_native(),
         #[cfg(not(feature = "gui"))]

@@ -239,16 +239,7 @@ pub fn count(n: usize) -> String {
     out
 }
 
-/// `s` cut to `max_chars` characters, with an ellipsis when cut.
-pub fn truncate(s: &str, max_chars: usize) -> String {
-    if s.chars().count() <= max_chars {
-        s.to_owned()
-    } else {
-        let mut t: String = s.chars().take(max_chars.saturating_sub(1)).collect();
-        t.push('…');
-        t
-    }
-}
+pub use crate::text::truncate;
 
 /// Renders the heatmap as a PNG: cells of at least one pixel, numbered row labels and
 /// group names where they fit, group boundary lines and a colour bar.

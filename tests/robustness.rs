@@ -48,6 +48,29 @@ fn kill_9_during_atomic_writes_never_leaves_a_torn_file() {
 }
 
 #[test]
+fn sigint_and_sigterm_during_writes_leave_no_temporary_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("state.json");
+    for (round, signal) in ["TERM", "INT", "TERM", "INT", "TERM", "INT"].iter().enumerate() {
+        let mut child = simlens_command().args(["stress-write", file.to_str().unwrap()]).spawn().unwrap();
+        std::thread::sleep(Duration::from_millis(150 + (round as u64 * 41) % 90));
+        let sent = std::process::Command::new("kill").arg(format!("-{signal}")).arg(child.id().to_string()).status();
+        assert!(sent.unwrap().success());
+        let status = child.wait().unwrap();
+        let expected = if *signal == "TERM" { 128 + 15 } else { 128 + 2 };
+        assert_eq!(status.code(), Some(expected), "round {round}: SIG{signal} ends the process with 128 + its number");
+        let left: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.ends_with(".tmp"))
+            .collect();
+        assert!(left.is_empty(), "round {round}: SIG{signal} left {left:?}");
+        let j: serde_json::Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).expect("a whole document");
+        assert_eq!(j["payload"].as_str().unwrap().len() as u64, j["len"].as_u64().unwrap());
+    }
+}
+
+#[test]
 fn odd_text_embeds_to_finite_unit_vectors() {
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("odd.txt");

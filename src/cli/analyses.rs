@@ -8,9 +8,7 @@ fn set_and_vectors(
     input: Option<&Path>,
     source: &Source<'_>,
 ) -> Result<(SentenceSet, engine::Embeddings, String, Option<Pooling>)> {
-    let set = input_set(input, source.vectors)?;
-    let (emb, model, pooling) = source_vectors(source, &set.flatten().0)?;
-    Ok((set, emb, model, pooling))
+    source.set_and_vectors(input)
 }
 
 pub(super) fn pairs(

@@ -3,7 +3,7 @@
 use std::io::Write;
 use std::path::Path;
 
-use super::{ModelArgs, load, read_set, write_out};
+use super::{ModelArgs, load, read_set, warn, write_out};
 use crate::engine::Embedder as _;
 use crate::engine::explain::{self, Explanation, GroupExplanation, Method};
 use crate::{Error, Result};
@@ -21,7 +21,26 @@ pub fn run(texts: &[String], groups: Option<&[String]>, top: usize, args: &Model
 }
 
 fn explain_pair(a: &str, b: &str, top: usize, args: &ModelArgs, json: bool) -> Result<()> {
+    for (name, text) in [("A", a), ("B", b)] {
+        if text.trim().is_empty() {
+            return Err(Error::input(None, format!("sentence {name} is blank: give two sentences with words in them")));
+        }
+    }
     let (mut embedder, pooling) = load(args)?;
+    // The same note `similarity` and `embed` print: the score is of the sentences' start.
+    let cut: Vec<&str> = [("A", a), ("B", b)]
+        .into_iter()
+        .filter(|(_, t)| embedder.tokens(t).is_ok_and(|i| i.truncated))
+        .map(|(n, _)| n)
+        .collect();
+    if !cut.is_empty() {
+        warn(&format!(
+            "note: {} sentence(s) longer than {} tokens were truncated ({}); the explanation is of their start",
+            cut.len(),
+            embedder.info().max_length,
+            cut.iter().map(|n| format!("sentence {n}")).collect::<Vec<_>>().join(", ")
+        ));
+    }
     let x = explain::explain(&mut embedder, a, b, pooling)?;
     let model = embedder.info().name.clone();
     write_out(None, false, |w| {

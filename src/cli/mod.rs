@@ -314,7 +314,6 @@ use embed::{embed, embed_set};
 use job::JobEngineArg;
 use models::models;
 pub use vectors::{Source, VectorsArg};
-use vectors::{input_set, source_vectors};
 
 /// Runs a subcommand.
 pub fn run(command: Command) -> Result<()> {
@@ -428,10 +427,10 @@ fn similarity(
     format: MatrixFormat,
     output: Option<&Path>,
 ) -> Result<()> {
-    let set = input_set(input, vectors)?;
-    check_matrix_size(set.len())?;
+    let opened = Source { model: args, vectors }.open(input)?;
+    check_matrix_size(opened.set.len())?;
+    let (set, emb, model, pooling) = opened.into_vectors(args)?;
     let (texts, groups) = set.flatten();
-    let (emb, model, pooling) = source_vectors(&Source { model: args, vectors }, &texts)?;
     let sim = engine::similarity_matrix(&emb);
     let names = set.group_names();
     let gm = engine::group_matrix(&emb, &groups, names.len());

@@ -1,15 +1,23 @@
-//! Where a command's vectors come from: a model, or a file of vectors (NPY or Parquet).
+//! Where a command's vectors come from: a model, or a file of vectors (NPY or Parquet),
+//! read once.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use super::*;
+use clap::Args;
+
+use super::embed::embed_set;
+use super::{ModelArgs, load, read_set};
+use crate::engine::{self, Embedder as _, Pooling};
+use crate::io::{SentenceSet, VectorsFile};
+use crate::{Error, Result};
 
 /// Vectors computed elsewhere, instead of running a model.
 #[derive(Debug, Args)]
 pub struct VectorsArg {
     /// Read the sentences' vectors from this file instead of embedding them: NPY (N × d
-    /// float32, rows in INPUT's order) or Parquet (an `embedding` column); the model is not
-    /// loaded. Rows are L2-normalised.
+    /// float32, rows in INPUT's order) or Parquet (an `embedding` column; with a `text`
+    /// column its rows are matched to INPUT's sentences by text); the model is not loaded.
+    /// Rows are L2-normalised.
     #[arg(long)]
     pub vectors: Option<PathBuf>,
 }
@@ -20,40 +28,73 @@ pub struct Source<'a> {
     pub(super) vectors: Option<&'a Path>,
 }
 
+/// A command's sentences, with the vectors file when there is one (read once).
+pub(super) struct Opened {
+    /// The sentences: INPUT's, or the vectors file's own.
+    pub set: SentenceSet,
+    file: Option<FileVectors>,
+}
+
+/// The vectors file, or what is left of it once its own sentences were taken.
+enum FileVectors {
+    /// To be matched to INPUT's sentences.
+    File(VectorsFile),
+    /// The file's own sentences' vectors, already in the set's order.
+    Own(PathBuf, engine::Embeddings),
+}
+
 impl<'a> Source<'a> {
     pub(super) fn of(model: &'a ModelArgs, vectors: &'a VectorsArg) -> Self {
         Self { model, vectors: vectors.vectors.as_deref() }
     }
-}
 
-/// The sentences: from INPUT, or from the `text` (and `group`) columns of a Parquet vectors file.
-pub(super) fn input_set(input: Option<&Path>, vectors: Option<&Path>) -> Result<SentenceSet> {
-    if let Some(input) = input {
-        return read_set(input);
-    }
-    let from = vectors.filter(|v| crate::io::parquet::is_parquet(v)).ok_or_else(|| {
-        Error::input(None, "give INPUT (the sentences), or --vectors FILE.parquet with a `text` column")
-    })?;
-    crate::io::parquet::read_vectors(from)?.sentences.ok_or_else(|| Error::Input {
-        path: Some(from.to_path_buf()),
-        line: None,
-        message: "has no `text` column, so the sentences must come from INPUT".into(),
-    })
-}
-
-/// Vectors of `texts` and what made them: (label, pooling), the pooling `None` for a file.
-pub(super) fn source_vectors(
-    source: &Source<'_>,
-    texts: &[&str],
-) -> Result<(engine::Embeddings, String, Option<Pooling>)> {
-    match source.vectors {
-        Some(path) => {
-            Ok((crate::io::read_vectors_file(path, texts.len())?, format!("vectors from {}", path.display()), None))
+    /// The sentences, from INPUT or from the `text` (and `group`) columns of a Parquet
+    /// vectors file, and the vectors file itself, each read once.
+    pub(super) fn open(&self, input: Option<&Path>) -> Result<Opened> {
+        let file = self.vectors.map(VectorsFile::read).transpose()?;
+        match (input, file) {
+            (Some(input), file) => Ok(Opened { set: read_set(input)?, file: file.map(FileVectors::File) }),
+            (None, Some(file)) => {
+                let path = file.path.clone();
+                let (set, emb) = file.into_own_sentences()?;
+                Ok(Opened { set, file: Some(FileVectors::Own(path, emb)) })
+            }
+            (None, None) => {
+                Err(Error::input(None, "give INPUT (the sentences), or --vectors FILE.parquet with a `text` column"))
+            }
         }
-        None => {
-            let (mut embedder, pooling) = load(source.model)?;
-            let emb = embed_set(&mut embedder, pooling, texts, source.model)?;
-            Ok((emb, embedder.info().name.clone(), Some(pooling)))
+    }
+
+    /// The sentences and their vectors, and what made them: (label, pooling), the pooling
+    /// `None` for a file.
+    pub(super) fn set_and_vectors(
+        &self,
+        input: Option<&Path>,
+    ) -> Result<(SentenceSet, engine::Embeddings, String, Option<Pooling>)> {
+        self.open(input)?.into_vectors(self.model)
+    }
+}
+
+impl Opened {
+    /// The sentences and their vectors: from the file, or from the model; and what made
+    /// them (label, pooling), the pooling `None` for a file.
+    pub(super) fn into_vectors(
+        self,
+        model: &ModelArgs,
+    ) -> Result<(SentenceSet, engine::Embeddings, String, Option<Pooling>)> {
+        let label = |p: &Path| format!("vectors from {}", p.display());
+        match self.file {
+            Some(FileVectors::Own(path, emb)) => Ok((self.set, emb, label(&path), None)),
+            Some(FileVectors::File(file)) => {
+                let path = file.path.clone();
+                let emb = file.into_vectors_for(&self.set.flatten().0)?;
+                Ok((self.set, emb, label(&path), None))
+            }
+            None => {
+                let (mut embedder, pooling) = load(model)?;
+                let emb = embed_set(&mut embedder, pooling, &self.set.flatten().0, model)?;
+                Ok((self.set, emb, embedder.info().name.clone(), Some(pooling)))
+            }
         }
     }
 }

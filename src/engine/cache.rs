@@ -336,6 +336,8 @@ impl DiskCache {
         static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
         let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let path = self.dir.join(format!("{nanos:032}-{}-{n}.seg", std::process::id()));
+        // Not `io::atomic_write`: a segment is appended to record by record and never
+        // replaced; a torn tail is found by the records' checksums when it is read.
         let file = OpenOptions::new().create_new(true).read(true).write(true).open(&path)?;
         let mut header = [0u8; HEADER];
         header[..8].copy_from_slice(MAGIC);

@@ -10,7 +10,7 @@ use ort::session::Session;
 use ort::value::{TensorElementType, TensorRef, ValueType};
 use serde::Serialize;
 
-use super::int8::{self, Precision};
+use super::int8::{self, GraphCache, Precision};
 use super::model::ModelFolder;
 use super::onnx_session::{Opened, open_session, shipped_file};
 use super::pooling::{Pooling, mean_pool, normalize};
@@ -110,6 +110,12 @@ pub trait Embedder: Send {
     /// Embeds already tokenized rows (a sentence with a token dropped) with `pooling`;
     /// each row is L2-normalised.
     fn embed_tokens(&mut self, rows: &[TokenInfo], pooling: Pooling) -> Result<Embeddings>;
+
+    /// Whether its vectors are worth keeping in a [`super::store::VectorStore`]: a model's
+    /// are; vectors that are looked up (a vectors file) are their own cache.
+    fn is_cacheable(&self) -> bool {
+        true
+    }
 }
 
 /// A sentence's attended tokens and their vectors in the sequence output.
@@ -138,30 +144,6 @@ pub struct LoadOptions {
     pub precision: Precision,
     /// Where the int8 graph is kept between runs.
     pub graph_cache: GraphCache,
-}
-
-/// Where simlens keeps the int8 graphs it makes.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub enum GraphCache {
-    /// `graphs/` in the embedding cache's folder ([`super::cache::default_root`]); none
-    /// when that is off.
-    #[default]
-    Default,
-    /// This folder.
-    At(PathBuf),
-    /// Made in memory at every load.
-    Off,
-}
-
-impl GraphCache {
-    /// The folder, if graphs are kept.
-    pub fn dir(&self) -> Option<PathBuf> {
-        match self {
-            GraphCache::Default => super::cache::default_root().map(|r| r.join("graphs")),
-            GraphCache::At(dir) => Some(dir.clone()),
-            GraphCache::Off => None,
-        }
-    }
 }
 
 impl Default for LoadOptions {

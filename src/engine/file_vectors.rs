@@ -20,18 +20,17 @@ pub struct FileVectors {
 }
 
 impl FileVectors {
-    /// The vectors of `texts` (row `k` is `texts[k]`'s) read from `path`.
+    /// The vectors of `texts` (row `k` is `texts[k]`'s), read from `path` and matched to
+    /// the sentences by the vectors-file reader (`io::vectors`).
     pub fn new(path: &Path, texts: &[String], embeddings: Embeddings) -> Result<Self> {
         if embeddings.len() != texts.len() {
-            return Err(Error::Input {
-                path: Some(path.to_path_buf()),
-                line: None,
-                message: format!(
-                    "has {} vectors but there are {} sentences; give the vectors of exactly these sentences, in order",
-                    embeddings.len(),
-                    texts.len()
-                ),
-            });
+            // The vectors-file reader (`io::vectors`) matched them to the sentences already.
+            return Err(Error::internal(format!(
+                "{} vectors for {} sentences from {}",
+                embeddings.len(),
+                texts.len(),
+                path.display()
+            )));
         }
         let meta = std::fs::metadata(path).map_err(|e| Error::io("cannot read", path, e))?;
         let modified = meta.modified().ok().and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok());
@@ -84,7 +83,7 @@ impl Embedder for FileVectors {
                     None,
                     format!(
                         "“{}” has no vector in {}: only the file's sentences can be shown. Load a model (Model menu) to embed new ones.",
-                        crate::render::truncate(t, 60),
+                        crate::text::truncate(t, 60),
                         self.info.dir.display()
                     ),
                 ));
@@ -105,5 +104,9 @@ impl Embedder for FileVectors {
 
     fn embed_tokens(&mut self, _rows: &[TokenInfo], _pooling: Pooling) -> Result<Embeddings> {
         Err(self.no_tokens())
+    }
+
+    fn is_cacheable(&self) -> bool {
+        false
     }
 }

@@ -43,16 +43,62 @@ pub fn resolve_in(root: &Path, spec: &str) -> Result<PathBuf> {
             ),
         ));
     }
+    if !is_one_component(revision) {
+        return Err(Error::model(
+            &repo,
+            if revision.is_empty() {
+                format!("`{spec}` has nothing after `@`; give a branch, tag or commit ({id}@main), or leave `@` out")
+            } else {
+                format!(
+                    "revision `{revision}` of {id} is not a branch, tag or commit name (it must be one name, without `/` or `..`)"
+                )
+            },
+        ));
+    }
     // A branch or tag names a commit in refs/; otherwise the revision is the commit itself.
-    let commit = match std::fs::read_to_string(repo.join("refs").join(revision)) {
-        Ok(c) => c.trim().to_owned(),
+    let reference = repo.join("refs").join(revision);
+    let commit = match std::fs::read_to_string(&reference) {
+        Ok(c) => {
+            let c = c.trim().to_owned();
+            if !is_one_component(&c) {
+                return Err(Error::model(
+                    &reference,
+                    if c.is_empty() {
+                        "is empty, so it names no snapshot; the download was interrupted: download the model again"
+                            .to_owned()
+                    } else {
+                        format!(
+                            "names `{c}`, which is not a commit (it must be one name, without `/` or `..`); download the model again"
+                        )
+                    },
+                ));
+            }
+            c
+        }
         Err(_) => revision.to_owned(),
     };
-    let snapshot = repo.join("snapshots").join(&commit);
+    let snapshots = repo.join("snapshots");
+    let snapshot = snapshots.join(&commit);
     if !snapshot.is_dir() {
         return Err(Error::model(&snapshot, format!("revision {revision} of {id} is not in the cache")));
     }
+    // A snapshot folder that is a link elsewhere would load a model from outside the cache.
+    let inside = match (snapshot.canonicalize(), snapshots.canonicalize()) {
+        (Ok(s), Ok(root)) => s.starts_with(&root),
+        _ => false,
+    };
+    if !inside {
+        return Err(Error::model(
+            &snapshot,
+            format!("revision {revision} of {id} leads outside the cache's snapshots/"),
+        ));
+    }
     Ok(snapshot)
+}
+
+/// A revision or commit as one path component: not empty, no separator, not `.` or `..`.
+fn is_one_component(name: &str) -> bool {
+    !name.is_empty() && name != "." && name != ".." && !name.contains(['/', '\\', '\0'])
 }
 
 /// A folder, or a hub id resolved in the cache: a folder that exists always wins.
@@ -130,8 +176,37 @@ pub fn list() -> Vec<CachedModel> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_revision_never_leaves_the_repositorys_snapshots() {
+        let root = tempfile::tempdir().unwrap();
+        let repo = root.path().join("models--org--name");
+        std::fs::create_dir_all(repo.join("refs")).unwrap();
+        std::fs::create_dir_all(repo.join("snapshots/abc")).unwrap();
+        let other = root.path().join("models--other--repo/snapshots/rev");
+        std::fs::create_dir_all(&other).unwrap();
+        std::fs::create_dir_all(root.path().join("evil")).unwrap();
+        std::fs::write(repo.join("refs/main"), "abc\n").unwrap();
+        assert_eq!(resolve_in(root.path(), "org/name").unwrap(), repo.join("snapshots/abc"));
+
+        let refused = |spec: &str| resolve_in(root.path(), spec).unwrap_err().to_string();
+        let e = refused("org/name@../../models--other--repo/snapshots/rev");
+        assert!(e.contains("not a branch, tag or commit name"), "{e}");
+        assert!(refused("org/name@").contains("nothing after `@`"));
+        assert!(refused("org/name@..").contains("not a branch, tag or commit name"));
+        std::fs::write(repo.join("refs/main"), "../../../../evil").unwrap();
+        assert!(refused("org/name").contains("not a commit"));
+        std::fs::write(repo.join("refs/main"), "  \n").unwrap();
+        assert!(refused("org/name").contains("is empty"));
+        #[cfg(unix)]
+        {
+            std::os::unix::fs::symlink(&other, repo.join("snapshots/linked")).unwrap();
+            assert!(refused("org/name@linked").contains("outside the cache's snapshots/"));
+        }
+    }
 
     #[test]
     fn ids_and_folders_are_told_apart() {

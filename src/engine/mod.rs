@@ -26,8 +26,8 @@ pub mod tokenize;
 pub mod umap;
 pub mod umap_optim;
 
-pub use embed::{Embedder, Embeddings, GraphCache, LoadOptions, ModelInfo, OnnxEmbedder, TokenVectors};
-pub use int8::Precision;
+pub use embed::{Embedder, Embeddings, LoadOptions, ModelInfo, OnnxEmbedder, TokenVectors};
+pub use int8::{GraphCache, Precision};
 pub use model::{BUNDLED_MODEL, ModelFolder, bundled_model_dir};
 pub use pooling::Pooling;
 pub use runtime::Runtime;

@@ -6,8 +6,7 @@ use std::path::{Path, PathBuf};
 use ort::session::Session;
 use ort::session::builder::GraphOptimizationLevel;
 
-use super::embed::GraphCache;
-use super::int8::{self, Precision};
+use super::int8::{self, GraphCache, Precision};
 use super::model::ModelFolder;
 use super::runtime::Runtime;
 use super::tokenize::TextTokenizer;

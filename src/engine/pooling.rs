@@ -80,6 +80,29 @@ pub fn normalize(v: &mut [f32]) {
     }
 }
 
+/// Scales `v` to unit length whatever its finite scale: the sum of squares is taken in f64
+/// after dividing by the largest magnitude, so neither 1e20 (whose squares overflow f32)
+/// nor 1e-20 (whose squares underflow) changes the direction. Returns `false`, leaving
+/// `v` as it is, for a vector that is all zeros (it has no direction).
+///
+/// A vector already of unit length (within 1e-6, as every vector simlens writes is) is
+/// left byte for byte as it is, so vectors read back from a file equal the ones the model
+/// gave, and every analysis of them (UMAP's included) gives the same bytes by either path.
+pub fn normalize_any_scale(v: &mut [f32]) -> bool {
+    let max = v.iter().fold(0.0f64, |m, &x| m.max(f64::from(x).abs()));
+    if max == 0.0 || !max.is_finite() {
+        return false;
+    }
+    let norm = v.iter().map(|&x| (f64::from(x) / max).powi(2)).sum::<f64>().sqrt() * max;
+    if (norm - 1.0).abs() <= 1e-6 {
+        return true;
+    }
+    for x in v.iter_mut() {
+        *x = (f64::from(*x) / norm) as f32;
+    }
+    true
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {

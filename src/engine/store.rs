@@ -90,7 +90,8 @@ impl VectorStore {
 
     /// Vectors of `texts` for `embedder` and `pooling`: from memory, then the disk cache,
     /// then the model for the misses (each distinct text once), which are stored in both.
-    /// `progress` gets (done, total) over the misses; returning `false` cancels.
+    /// `progress` gets (done, total) over the misses; returning `false` cancels. An embedder
+    /// that is not [`Embedder::is_cacheable`] is asked directly.
     pub fn embed(
         &mut self,
         embedder: &mut dyn Embedder,
@@ -98,6 +99,10 @@ impl VectorStore {
         pooling: Pooling,
         progress: Progress<'_>,
     ) -> Result<Stored> {
+        if !embedder.is_cacheable() {
+            // Looked up, not computed: neither memory nor the disk cache would save work.
+            return Ok(Stored { embeddings: embedder.embed(texts, pooling, progress)?, embedded: 0 });
+        }
         let context = Context { fingerprint: embedder.info().fingerprint.clone(), pooling };
         self.open_disk(&context);
         let limit = self.memory_limit;

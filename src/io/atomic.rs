@@ -211,7 +211,8 @@ fn replace(
         );
     }
     let name = real.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "out".to_owned());
-    let tmp = dir.join(format!(".{name}.{}.{}.tmp", std::process::id(), unique()));
+    let guard = TempFile::new(dir.join(format!(".{name}.{}.{}.tmp", std::process::id(), unique())));
+    let tmp = guard.path.clone();
     let result = (|| -> std::io::Result<()> {
         let file = File::create(&tmp)?;
         if let Some(m) = &old {
@@ -229,17 +230,74 @@ fn replace(
         let file = w.into_inner().map_err(|e| e.into_error())?;
         file.sync_all()?;
         drop(file);
-        std::fs::rename(&tmp, real)?;
+        guard.rename_to(real)?;
         // The rename itself is durable only once the folder is synced.
         if let Ok(d) = File::open(&dir) {
             d.sync_all().ok();
         }
         Ok(())
     })();
-    if let Err(e) = result {
-        std::fs::remove_file(&tmp).ok();
-        return Err(Error::io("cannot write", shown, e));
+    // On an error the guard, dropped here, removes the temporary file (as it does when
+    // `write` panics and unwinds through this frame).
+    result.map_err(|e| Error::io("cannot write", shown, e))
+}
+
+/// Temporary files being written now, so that a SIGINT or SIGTERM can remove them.
+static LIVE_TEMP_FILES: std::sync::Mutex<Vec<PathBuf>> = std::sync::Mutex::new(Vec::new());
+
+/// A temporary file beside its target: removed when dropped unless renamed into place,
+/// so an error or a panic inside the writer leaves nothing behind; listed meanwhile for
+/// [`remove_temp_files_on_signal`].
+struct TempFile {
+    path: PathBuf,
+    renamed: std::cell::Cell<bool>,
+}
+
+impl TempFile {
+    fn new(path: PathBuf) -> Self {
+        LIVE_TEMP_FILES.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(path.clone());
+        Self { path, renamed: std::cell::Cell::new(false) }
     }
+
+    /// Renames it into place. Under the list's lock, so a signal either comes first (and
+    /// this waits until the process has ended) or finds the write finished.
+    fn rename_to(&self, target: &Path) -> std::io::Result<()> {
+        let mut live = LIVE_TEMP_FILES.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        std::fs::rename(&self.path, target)?;
+        live.retain(|p| p != &self.path);
+        self.renamed.set(true);
+        Ok(())
+    }
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        if self.renamed.get() {
+            return;
+        }
+        let mut live = LIVE_TEMP_FILES.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        live.retain(|p| p != &self.path);
+        std::fs::remove_file(&self.path).ok();
+    }
+}
+
+/// From now on, SIGINT, SIGTERM and SIGHUP remove the temporary files of writes under way
+/// (the targets keep their old content) and end the process with the shell's status for
+/// the signal (128 + its number). For the command line; the app handles its own window.
+pub fn remove_temp_files_on_signal() -> std::io::Result<()> {
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+    let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP])?;
+    std::thread::Builder::new().name("simlens-signals".into()).spawn(move || {
+        if let Some(signal) = signals.forever().next() {
+            // Held until the process ends: a writer then waits at its rename (or its
+            // clean-up) instead of finding its temporary file gone and reporting an error.
+            let live = LIVE_TEMP_FILES.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            for p in live.iter() {
+                std::fs::remove_file(p).ok();
+            }
+            std::process::exit(128 + signal);
+        }
+    })?;
     Ok(())
 }
 

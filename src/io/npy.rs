@@ -36,7 +36,7 @@ pub fn write_values(w: &mut dyn Write, data: &[f32]) -> std::io::Result<()> {
 pub fn read_f32(bytes: &[u8]) -> Result<(usize, usize, Vec<f32>)> {
     let (rows, cols, start) = parse_header(bytes)?;
     let body = &bytes[start..];
-    if body.len() != rows * cols * 4 {
+    if Some(body.len()) != data_bytes(rows, cols) {
         return Err(not_f32("data length does not match the shape"));
     }
     let data = body.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
@@ -58,9 +58,10 @@ pub fn read_f32_file(path: &std::path::Path) -> Result<(usize, usize, Vec<f32>)>
     let mut head = vec![0u8; len.min(65_536)];
     f.read_exact(&mut head).map_err(|e| Error::io("cannot read", path, e))?;
     let (rows, cols, start) = parse_header(&head).map_err(at)?;
-    if len - start != rows * cols * 4 {
+    if Some(len.saturating_sub(start)) != data_bytes(rows, cols) {
         return Err(at(not_f32("data length does not match the shape")));
     }
+    // The shape times 4 is the data's length on disk (checked above), so this fits.
     let mut data = Vec::with_capacity(rows * cols);
     let mut pending: Vec<u8> = head[start..].to_vec();
     let mut buf = vec![0u8; 1 << 20];
@@ -80,6 +81,12 @@ pub fn read_f32_file(path: &std::path::Path) -> Result<(usize, usize, Vec<f32>)>
     Ok((rows, cols, data))
 }
 
+/// The bytes `rows × cols` float32 values take, or `None` when that overflows: a header
+/// can claim any shape, and its product must not wrap round to the bytes present.
+fn data_bytes(rows: usize, cols: usize) -> Option<usize> {
+    rows.checked_mul(cols)?.checked_mul(4)
+}
+
 fn not_f32(m: &str) -> Error {
     Error::input(None, format!("not a float32 .npy array: {m}"))
 }
@@ -97,10 +104,13 @@ fn parse_header(bytes: &[u8]) -> Result<(usize, usize, usize)> {
     };
     let header = bytes.get(start..start + hlen).ok_or_else(|| bad("truncated header"))?;
     let header = std::str::from_utf8(header).map_err(|_| bad("header is not text"))?;
-    if !header.contains("'descr': '<f4'") || !header.contains("'fortran_order': False") {
+    // The header is a Python dict literal; writers differ in spacing (numpy puts a space
+    // after each colon, others none), and no key or value here holds a space.
+    let header: String = header.chars().filter(|c| !c.is_whitespace()).collect::<String>().replace('"', "'");
+    if !header.contains("'descr':'<f4'") || !header.contains("'fortran_order':False") {
         return Err(bad("only C-order <f4 is read"));
     }
-    let shape = header.split("'shape': (").nth(1).and_then(|s| s.split(')').next()).ok_or_else(|| bad("no shape"))?;
+    let shape = header.split("'shape':(").nth(1).and_then(|s| s.split(')').next()).ok_or_else(|| bad("no shape"))?;
     let dims: Vec<usize> = shape
         .split(',')
         .map(str::trim)
@@ -109,9 +119,16 @@ fn parse_header(bytes: &[u8]) -> Result<(usize, usize, usize)> {
         .collect::<Result<_>>()?;
     let (rows, cols) = match dims[..] {
         [r, c] => (r, c),
-        [r] => (r, 1),
-        _ => return Err(bad("not 2-D")),
+        _ => {
+            return Err(bad(&format!(
+                "the shape has {} dimension(s); vectors are a 2-D array (rows × values per vector)",
+                dims.len()
+            )));
+        }
     };
+    if data_bytes(rows, cols).is_none() {
+        return Err(bad("bad shape: its size overflows"));
+    }
     Ok((rows, cols, start + hlen))
 }
 
@@ -142,5 +159,43 @@ mod tests {
         let hlen = u16::from_le_bytes([buf[8], buf[9]]) as usize;
         assert_eq!((10 + hlen) % 64, 0);
         assert_eq!(read_f32(&buf).unwrap(), (2, 3, vec![1.0, 2.0, 3.0, 4.0, 5.0, -0.5]));
+    }
+
+    /// A version-1 file with `header` (padded as numpy pads it) and `body`.
+    fn npy(header: &str, body: &[u8]) -> Vec<u8> {
+        let mut h = header.to_owned();
+        while (10 + h.len() + 1) % 64 != 0 {
+            h.push(' ');
+        }
+        h.push('\n');
+        let mut out = b"\x93NUMPY\x01\x00".to_vec();
+        out.extend_from_slice(&(h.len() as u16).to_le_bytes());
+        out.extend_from_slice(h.as_bytes());
+        out.extend_from_slice(body);
+        out
+    }
+
+    #[test]
+    fn sizes_from_the_header_are_checked_not_wrapped() {
+        let body = vec![0u8; 16 * 4];
+        for shape in ["(16, 1152921504606847072)", "(16, 4611686018427387904)", "(1152921504606846976, 4)"] {
+            let file = npy(&format!("{{'descr': '<f4', 'fortran_order': False, 'shape': {shape}, }}"), &body);
+            let e = read_f32(&file).unwrap_err().to_string();
+            assert!(e.contains("bad shape"), "{shape}: {e}");
+        }
+        let e = read_f32(&npy("{'descr': '<f4', 'fortran_order': False, 'shape': (16,), }", &body)).unwrap_err();
+        assert!(e.to_string().contains("1 dimension(s)"), "{e}");
+        let e = read_f32(&npy("{'descr': '<f4', 'fortran_order': False, 'shape': (2, 2, 4), }", &body)).unwrap_err();
+        assert!(e.to_string().contains("3 dimension(s)"), "{e}");
+    }
+
+    #[test]
+    fn headers_without_spaces_are_read() {
+        let body: Vec<u8> = (0..12).flat_map(|i| (i as f32).to_le_bytes()).collect();
+        let file = npy("{'descr':'<f4','fortran_order':False,'shape':(3,4)}", &body);
+        let (r, c, data) = read_f32(&file).unwrap();
+        assert_eq!((r, c, data[11]), (3, 4, 11.0));
+        let file = npy("{'descr':'<f8','fortran_order':False,'shape':(3,2)}", &body);
+        assert!(read_f32(&file).unwrap_err().to_string().contains("only C-order <f4"));
     }
 }

@@ -21,7 +21,7 @@ use parquet::basic::Compression;
 use parquet::file::metadata::KeyValue;
 use parquet::file::properties::WriterProperties;
 
-use super::sentences::{Group, SentenceSet};
+use super::sentences::SentenceSet;
 use crate::engine::Embeddings;
 use crate::{Error, Result};
 
@@ -196,24 +196,16 @@ fn strings(path: &Path, batch: &RecordBatch, name: &str) -> Result<Option<Vec<St
 /// Sentences from a Parquet file with a `text` column and an optional `group` column; groups
 /// keep the order they first appear in.
 pub fn read_sentences(path: &Path) -> Result<SentenceSet> {
-    let mut set = SentenceSet::default();
-    let mut index: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    let mut rows: Vec<(Option<String>, String)> = Vec::new();
     for batch in batches(path)? {
         let (path, batch) = batch?;
         let path = path.as_path();
         let texts = strings(path, &batch, "text")?
             .ok_or_else(|| bad(path, "has no `text` column (the sentences)".to_owned()))?;
         let groups = strings(path, &batch, "group")?;
-        for (k, t) in texts.into_iter().enumerate() {
-            let g = groups.as_ref().map_or("", |g| g[k].as_str());
-            let at = *index.entry(g.to_owned()).or_insert_with(|| {
-                set.groups.push(Group { name: g.to_owned(), sentences: Vec::new() });
-                set.groups.len() - 1
-            });
-            set.groups[at].sentences.push(t);
-        }
+        rows.extend(texts.into_iter().enumerate().map(|(k, t)| (groups.as_ref().map(|g| g[k].clone()), t)));
     }
-    Ok(set)
+    Ok(SentenceSet::from_rows(rows).0)
 }
 
 /// The float32 rows of an `embedding` column: list, large list or fixed-size list.
@@ -262,7 +254,7 @@ pub struct VectorsFile {
 /// present (then in the sentences' grouped order).
 pub fn read_vectors(path: &Path) -> Result<VectorsFile> {
     let (mut data, mut dim, mut n) = (Vec::new(), None, 0);
-    let mut texts: Option<Vec<(String, String)>> = None;
+    let mut texts: Option<Vec<(Option<String>, String)>> = None;
     for batch in batches(path)? {
         let (path, batch) = batch?;
         let path = path.as_path();
@@ -271,29 +263,17 @@ pub fn read_vectors(path: &Path) -> Result<VectorsFile> {
             .ok_or_else(|| bad(path, "has no `embedding` column (the vectors)".to_owned()))?;
         rows_of(path, col.as_ref(), n, &mut dim, &mut data)?;
         if let Some(t) = strings(path, &batch, "text")? {
-            let g = strings(path, &batch, "group")?.unwrap_or_else(|| vec![String::new(); t.len()]);
-            texts.get_or_insert_with(Vec::new).extend(t.into_iter().zip(g));
+            let g = strings(path, &batch, "group")?;
+            let rows = texts.get_or_insert_with(Vec::new);
+            rows.extend(t.into_iter().enumerate().map(|(k, t)| (g.as_ref().map(|g| g[k].clone()), t)));
         }
         n += batch.num_rows();
     }
     let d = dim.unwrap_or(0);
     let sentences = texts.map(|rows| {
-        // Sentences are grouped (groups in the order they first appear), as `read_sentences`
-        // and every other reader group them; the vectors follow, so row k of the result is
-        // sentence k of the set even when the file interleaves its groups.
-        let mut set = SentenceSet::default();
-        let mut members: Vec<Vec<usize>> = Vec::new();
-        let mut index: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
-        for (row, (t, g)) in rows.into_iter().enumerate() {
-            let at = *index.entry(g.clone()).or_insert_with(|| {
-                set.groups.push(Group { name: g.clone(), sentences: Vec::new() });
-                members.push(Vec::new());
-                set.groups.len() - 1
-            });
-            set.groups[at].sentences.push(t);
-            members[at].push(row);
-        }
-        let order: Vec<usize> = members.concat();
+        // Sentences are grouped as every other reader groups them; the vectors follow, so
+        // row k of the result is sentence k of the set even when the file interleaves its groups.
+        let (set, order) = SentenceSet::from_rows(rows);
         if order.iter().enumerate().any(|(k, &r)| k != r) {
             data = order.iter().flat_map(|&r| data[r * d..(r + 1) * d].iter().copied()).collect();
         }

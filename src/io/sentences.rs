@@ -4,8 +4,9 @@
 //! `Name`; blank lines are ignored; sentences before any header go to `Ungrouped`.
 //! CSV/TSV: a header row with a `text` column and an optional `group` column.
 
-use std::io::{Read, Write};
-use std::path::{Path, PathBuf};
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
@@ -95,39 +96,30 @@ impl SentenceSet {
         self.groups.iter().map(|g| g.name.clone()).collect()
     }
 
-    /// Appends `text` to the group called `name`, creating the group at the end if needed.
-    pub fn push(&mut self, name: &str, text: String) {
-        match self.groups.iter_mut().find(|g| g.name == name) {
-            Some(g) => g.sentences.push(text),
-            None => self.groups.push(Group { name: name.to_owned(), sentences: vec![text] }),
+    /// Sentences from table rows of (group, text), grouped: the groups in the order they
+    /// first appear, each group's sentences in row order, a missing or blank group as
+    /// [`UNGROUPED`]. Also gives, for each sentence of the set in flattened order, the row
+    /// it came from, so per-row values (vectors) can follow. Every table reader groups
+    /// through this one function.
+    pub fn from_rows<G: AsRef<str>>(rows: impl IntoIterator<Item = (Option<G>, String)>) -> (Self, Vec<usize>) {
+        let mut set = SentenceSet::default();
+        let mut members: Vec<Vec<usize>> = Vec::new();
+        let mut index: HashMap<String, usize> = HashMap::new();
+        for (row, (group, text)) in rows.into_iter().enumerate() {
+            let name = group.as_ref().map(|g| g.as_ref().trim()).filter(|g| !g.is_empty()).unwrap_or(UNGROUPED);
+            let at = match index.get(name) {
+                Some(&at) => at,
+                None => {
+                    index.insert(name.to_owned(), set.groups.len());
+                    set.groups.push(Group { name: name.to_owned(), sentences: Vec::new() });
+                    members.push(Vec::new());
+                    set.groups.len() - 1
+                }
+            };
+            set.groups[at].sentences.push(text);
+            members[at].push(row);
         }
-    }
-
-    /// Reads a file, choosing the format from its extension; `-` reads standard input as text.
-    pub fn read_path(path: &Path) -> Result<Self> {
-        if super::parquet::is_parquet(path) {
-            let set = super::parquet::read_sentences(path)?;
-            if set.is_empty() {
-                return Err(Error::Input {
-                    path: Some(path.into()),
-                    line: None,
-                    message: "the `text` column has no sentences".into(),
-                });
-            }
-            return Ok(set);
-        }
-        let (bytes, format, shown) = if path.as_os_str() == "-" {
-            let mut buf = Vec::new();
-            std::io::stdin().read_to_end(&mut buf).map_err(|e| Error::io("cannot read", "<stdin>", e))?;
-            (buf, SetFormat::Text, PathBuf::from("<stdin>"))
-        } else {
-            let bytes = std::fs::read(path).map_err(|e| Error::io("cannot read", path, e))?;
-            (bytes, SetFormat::from_path(path), path.to_path_buf())
-        };
-        Self::parse(&bytes, format).map_err(|e| match e {
-            Error::Input { path: None, line, message } => Error::Input { path: Some(shown), line, message },
-            other => other,
-        })
+        (set, members.concat())
     }
 
     /// Parses file content in `format`. Errors name the line where they apply.
@@ -299,17 +291,17 @@ fn parse_delimited(text: &str, delim: u8) -> Result<SentenceSet> {
         return Err(Error::input(Some(1), "the header row has more than one `text` column"));
     }
     let group_col = find("group");
-    let mut set = SentenceSet::default();
+    let mut rows = Vec::new();
     for record in reader.records() {
         let record = record.map_err(|e| csv_error(&e))?;
         let text = record.get(text_col).unwrap_or("").trim();
         if text.is_empty() {
             continue;
         }
-        let group = group_col.and_then(|c| record.get(c)).map(str::trim).filter(|g| !g.is_empty()).unwrap_or(UNGROUPED);
-        set.push(group, text.to_owned());
+        let group = group_col.and_then(|c| record.get(c)).map(str::to_owned);
+        rows.push((group, text.to_owned()));
     }
-    Ok(set)
+    Ok(SentenceSet::from_rows(rows).0)
 }
 
 fn csv_error(e: &csv::Error) -> Error {

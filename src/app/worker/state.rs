@@ -98,7 +98,9 @@ impl WorkerState {
         self.last = None;
         // Nothing to reload after a crash: the file is read again only when asked.
         self.choice = None;
-        let result = crate::io::read_vectors_file(path, texts.len())
+        let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+        let result = crate::io::VectorsFile::read(path)
+            .and_then(|file| file.into_vectors_for(&refs))
             .and_then(|emb| crate::engine::file_vectors::FileVectors::new(path, texts, emb));
         match result {
             Ok(e) => {

@@ -349,6 +349,10 @@ impl CachedGraph {
 }
 
 /// Writes through a temporary file in the same folder and renames it into place.
+///
+/// Not `io::atomic_write`: the engine does not depend on `io`, and this file lives in
+/// simlens's own cache folder (a regular file simlens made, never a user's link, device or
+/// `-`), so the plain rename is all the care it needs.
 fn write_replacing(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     use std::io::Write as _;
     let dir = path.parent().unwrap_or(Path::new("."));
@@ -362,6 +366,30 @@ fn write_replacing(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 /// The file the int8 graph of a model with this (fp32) fingerprint is kept in, in `dir`.
 pub fn cached_graph_path(dir: &Path, fingerprint: &str) -> PathBuf {
     CachedGraph::new(dir, fingerprint).graph
+}
+
+/// Where simlens keeps the int8 graphs it makes.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum GraphCache {
+    /// `graphs/` in the embedding cache's folder ([`crate::engine::cache::default_root`]); none
+    /// when that is off.
+    #[default]
+    Default,
+    /// This folder.
+    At(PathBuf),
+    /// Made in memory at every load.
+    Off,
+}
+
+impl GraphCache {
+    /// The folder, if graphs are kept.
+    pub fn dir(&self) -> Option<PathBuf> {
+        match self {
+            GraphCache::Default => super::cache::default_root().map(|r| r.join("graphs")),
+            GraphCache::At(dir) => Some(dir.clone()),
+            GraphCache::Off => None,
+        }
+    }
 }
 
 #[cfg(test)]

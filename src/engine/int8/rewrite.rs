@@ -158,20 +158,7 @@ pub fn rewrite(model: &mut ModelProto, ranges: &HashMap<String, Vec<f32>>) -> Re
     if opset < 13 {
         return Err(format!("the graph uses opset {opset}; int8 needs opset 13 or newer (re-export the model)"));
     }
-    let weights: HashMap<String, (Vec<f32>, usize, usize)> = {
-        let mut map = HashMap::new();
-        for t in &model.graph.initializer {
-            if targets.iter().any(|x| x.weight == t.name) {
-                let values = floats(t).ok_or_else(|| format!("weight `{}` is not fp32", t.name))?;
-                let (k, n) = (t.dims[0] as usize, t.dims[1] as usize);
-                if values.len() != k * n {
-                    return Err(format!("weight `{}` holds {} values for shape {k}×{n}", t.name, values.len()));
-                }
-                map.insert(t.name.clone(), (values, k, n));
-            }
-        }
-        map
-    };
+    let weights = target_weights(model, &targets)?;
 
     let mut b = Builder { nodes: Vec::new(), inits: Vec::new(), opset };
     b.init_f32("simlens_q/inv127", &[], &[1.0 / 127.0]);
@@ -196,23 +183,7 @@ pub fn rewrite(model: &mut ModelProto, ranges: &HashMap<String, Vec<f32>>) -> Re
             let p = format!("simlens_q/a{}", quantized.len());
             let skip = ranges.get(x).filter(|r| r.len() == *k).map(|r| outliers(r)).unwrap_or_default();
             summary.outlier_channels += skip.len();
-            let mut xm = x.to_owned();
-            if !skip.is_empty() {
-                let mut mask = vec![1.0f32; *k];
-                for &j in &skip {
-                    mask[j] = 0.0;
-                }
-                b.init_f32(&format!("{p}/mask"), &[*k as i64], &mask);
-                let idx: Vec<i64> = skip.iter().map(|&j| j as i64).collect();
-                b.init_i64(&format!("{p}/outliers"), &[idx.len() as i64], &idx);
-                xm = b.node("Mul", &[x, &format!("{p}/mask")], &format!("{p}/masked"), vec![]);
-                b.node("Gather", &[x, &format!("{p}/outliers")], &format!("{p}/fp32_in"), vec![int("axis", -1)]);
-            }
-            let abs = b.node("Abs", &[&xm], &format!("{p}/abs"), vec![]);
-            let max = b.reduce_max_last(&abs, &format!("{p}/max"));
-            let scale = b.node("Max", &[&max, "simlens_q/eps"], &format!("{p}/scale"), vec![]);
-            let unit = b.node("Div", &[&xm, &scale], &format!("{p}/unit"), vec![]);
-            b.node("QuantizeLinear", &[&unit, "simlens_q/inv127", "simlens_q/zp"], &format!("{p}/q"), vec![]);
+            quantize_activation(&mut b, x, *k, &p, &skip);
             quantized.insert(x.to_owned(), (p, skip));
             summary.activations += 1;
         }
@@ -222,16 +193,7 @@ pub fn rewrite(model: &mut ModelProto, ranges: &HashMap<String, Vec<f32>>) -> Re
             Some(w) => w.clone(),
             None => {
                 let wn = format!("simlens_q/w{}", weight_names.len());
-                let (q, scale) = quantize_weight(values, *k, *n, &skip);
-                b.init_i8(&format!("{wn}/q"), &[*k as i64, *n as i64], &q);
-                // The activation's 1/127 is folded into the column scale.
-                let folded: Vec<f32> = scale.iter().map(|s| s / 127.0).collect();
-                b.init_f32(&format!("{wn}/scale"), &[*n as i64], &folded);
-                if !skip.is_empty() {
-                    let rows: Vec<f32> =
-                        skip.iter().flat_map(|&r| values[r * n..(r + 1) * n].iter().copied()).collect();
-                    b.init_f32(&format!("{wn}/fp32"), &[skip.len() as i64, *n as i64], &rows);
-                }
+                quantized_weight(&mut b, &wn, values, (*k, *n), &skip);
                 weight_names.insert(key, wn.clone());
                 wn
             }
@@ -262,6 +224,59 @@ pub fn rewrite(model: &mut ModelProto, ranges: &HashMap<String, Vec<f32>>) -> Re
     }
     prune(model);
     Ok(summary)
+}
+
+/// The fp32 values and shape (k × n) of every weight a target multiplies by.
+fn target_weights(model: &ModelProto, targets: &[Target]) -> Result<HashMap<String, (Vec<f32>, usize, usize)>, String> {
+    let mut map = HashMap::new();
+    for t in &model.graph.initializer {
+        if targets.iter().any(|x| x.weight == t.name) {
+            let values = floats(t).ok_or_else(|| format!("weight `{}` is not fp32", t.name))?;
+            let (k, n) = (t.dims[0] as usize, t.dims[1] as usize);
+            if values.len() != k * n {
+                return Err(format!("weight `{}` holds {} values for shape {k}×{n}", t.name, values.len()));
+            }
+            map.insert(t.name.clone(), (values, k, n));
+        }
+    }
+    Ok(map)
+}
+
+/// The nodes that quantize activation `x` (k channels) per row under the prefix `p`:
+/// `{p}/q` (uint8) and `{p}/scale` (the row's absmax); the `skip` channels are masked out
+/// of it and gathered into `{p}/fp32_in` for the fp32 product.
+fn quantize_activation(b: &mut Builder, x: &str, k: usize, p: &str, skip: &[usize]) {
+    let mut xm = x.to_owned();
+    if !skip.is_empty() {
+        let mut mask = vec![1.0f32; k];
+        for &j in skip {
+            mask[j] = 0.0;
+        }
+        b.init_f32(&format!("{p}/mask"), &[k as i64], &mask);
+        let idx: Vec<i64> = skip.iter().map(|&j| j as i64).collect();
+        b.init_i64(&format!("{p}/outliers"), &[idx.len() as i64], &idx);
+        xm = b.node("Mul", &[x, &format!("{p}/mask")], &format!("{p}/masked"), vec![]);
+        b.node("Gather", &[x, &format!("{p}/outliers")], &format!("{p}/fp32_in"), vec![int("axis", -1)]);
+    }
+    let abs = b.node("Abs", &[&xm], &format!("{p}/abs"), vec![]);
+    let max = b.reduce_max_last(&abs, &format!("{p}/max"));
+    let scale = b.node("Max", &[&max, "simlens_q/eps"], &format!("{p}/scale"), vec![]);
+    let unit = b.node("Div", &[&xm, &scale], &format!("{p}/unit"), vec![]);
+    b.node("QuantizeLinear", &[&unit, "simlens_q/inv127", "simlens_q/zp"], &format!("{p}/q"), vec![]);
+}
+
+/// The initializers of a weight quantized per column under the name `wn`: `{wn}/q`
+/// (int8), `{wn}/scale` and, for the `skip` rows, `{wn}/fp32`.
+fn quantized_weight(b: &mut Builder, wn: &str, values: &[f32], (k, n): (usize, usize), skip: &[usize]) {
+    let (q, scale) = quantize_weight(values, k, n, skip);
+    b.init_i8(&format!("{wn}/q"), &[k as i64, n as i64], &q);
+    // The activation's 1/127 is folded into the column scale.
+    let folded: Vec<f32> = scale.iter().map(|s| s / 127.0).collect();
+    b.init_f32(&format!("{wn}/scale"), &[n as i64], &folded);
+    if !skip.is_empty() {
+        let rows: Vec<f32> = skip.iter().flat_map(|&r| values[r * n..(r + 1) * n].iter().copied()).collect();
+        b.init_f32(&format!("{wn}/fp32"), &[skip.len() as i64, n as i64], &rows);
+    }
 }
 
 /// Removes nodes whose outputs nobody reads (the `Identity` of a replaced weight), then
