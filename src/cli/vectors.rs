@@ -1,8 +1,15 @@
 //! Where a command's vectors come from: a model, or a file of vectors (NPY or Parquet).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use super::*;
+use clap::Args;
+
+use super::args::ModelArgs;
+use super::common::{load, read_set};
+use super::embed::embed_set;
+use crate::engine::{self, Embedder as _, Pooling};
+use crate::io::SentenceSet;
+use crate::{Error, Result};
 
 /// Vectors computed elsewhere, instead of running a model.
 #[derive(Debug, Args)]

@@ -6,6 +6,7 @@ pub mod npy;
 pub mod pairs;
 pub mod parquet;
 pub mod sentences;
+pub mod tables;
 
 pub use atomic::atomic_write;
 pub use sentences::{Group, SentenceSet};
