@@ -14,7 +14,7 @@ use crate::{Error, Result};
 
 /// Arguments of `simlens embed`.
 #[derive(Debug, Args)]
-#[command(mut_arg("output", |a| a.help("Output file (a folder for tsv). csv/json go to stdout without it.")))]
+#[command(mut_arg("output", |a| a.help("Output file (a folder for tsv). csv/json go to stdout without it")))]
 pub struct EmbedArgs {
     /// Sentence file or `-` for stdin.
     input: PathBuf,

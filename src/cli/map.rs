@@ -15,7 +15,7 @@ use crate::io::tables::{MapTable, TableFormat, group_names_per_row};
 /// Arguments of `simlens map`.
 #[derive(Debug, Args)]
 #[command(mut_arg("format", |a| a.help(
-    "Output format: csv (text,group,x,y), json, or parquet (text, group, embedding, x, y; needs -o)."
+    "Output format: csv (text,group,x,y), json, or parquet (text, group, embedding, x, y; needs -o)"
 )))]
 pub struct MapArgs {
     /// Sentence file or `-` for stdin; may be left out with `--vectors FILE.parquet` that has

@@ -13,7 +13,7 @@ use crate::io::export::{MatrixFormat, SimilarityReport};
 
 /// Arguments of `simlens similarity`.
 #[derive(Debug, Args)]
-#[command(mut_arg("output", |a| a.help("Output file (csv/json go to stdout without it; npy needs it).")))]
+#[command(mut_arg("output", |a| a.help("Output file (csv/json go to stdout without it; npy needs it)")))]
 pub struct SimilarityArgs {
     /// Sentence file (.txt with `# Group` headers, .csv/.tsv/.parquet with a `text` column) or
     /// `-` for stdin; may be left out with `--vectors FILE.parquet` that has a `text` column.
