@@ -6,7 +6,8 @@ use std::sync::Arc;
 use super::result::Computed;
 use crate::io::SentenceSet;
 use crate::io::export::{EmbeddingExport, EmbeddingFormat, MatrixFormat, SimilarityReport};
-use crate::render::{HeatmapPicture, save_heatmap_png};
+use crate::io::tables::{MapTable, group_names_per_row};
+use crate::render::{Colormap, HeatmapPicture, save_heatmap_png};
 use crate::session::State;
 
 /// What can be exported.
@@ -99,84 +100,92 @@ pub fn prepare(kind: ExportKind, path: &Path, result: Option<Arc<Computed>>, sta
             ))
         }));
     }
-    let range = super::paint::range_of(&r, state.view.range);
-    let colormap = state.view.colormap;
+    // Read now: the job runs on another thread, after the state may have changed.
+    let picture = Picture { range: super::paint::range_of(&r, state.view.range), colormap: state.view.colormap };
     Some(Box::new(move || {
-        let t = &r.table;
-        let labels: Vec<&str> = t.texts.iter().map(String::as_str).collect();
-        let sim = || r.sim.as_ref().ok_or_else(|| crate::Error::internal("a matrix export without a matrix"));
-        let matrix = |format| {
-            SimilarityReport::new(
-                &r.model.name,
-                Some(r.pooling),
-                &labels,
-                &t.groups,
-                &t.group_names,
-                sim()?,
-                &r.group_matrix,
-            )
-            .save(&path, format)
-        };
-        let embeddings = |format| {
-            EmbeddingExport {
-                model: &r.model.name,
-                fingerprint: &r.model.fingerprint,
-                pooling: r.pooling,
-                precision: &r.model.precision,
-                labels: &labels,
-                groups: t.groups.iter().map(|&g| t.group_names[g].as_str()).collect(),
-                embeddings: &r.embeddings,
-            }
-            .save(&path, format)
-        };
-        match kind {
-            ExportKind::MatrixCsv => matrix(MatrixFormat::Csv)?,
-            ExportKind::MatrixJson => matrix(MatrixFormat::Json)?,
-            ExportKind::MatrixNpy => matrix(MatrixFormat::Npy)?,
-            ExportKind::EmbeddingsNpy => embeddings(EmbeddingFormat::Npy)?,
-            ExportKind::EmbeddingsTsv => embeddings(EmbeddingFormat::Tsv)?,
-            ExportKind::EmbeddingsParquet => {
-                // With the map's x and y (PCA made now when the map was never shown), so
-                // Embedding Atlas opens it with the same layout (`--x x --y y`).
-                let made;
-                let map = match &r.map {
-                    Some(m) if m.points.len() == t.len() => m,
-                    _ => {
-                        made = crate::engine::project::pca_2d(&r.embeddings);
-                        &made
-                    }
-                };
-                let (x, y): (Vec<f32>, Vec<f32>) = map.points.iter().map(|p| (p[0], p[1])).unzip();
-                let groups: Vec<&str> = t.groups.iter().map(|&g| t.group_names[g].as_str()).collect();
-                let mut meta = crate::io::export::parquet_metadata(
-                    &r.model.name,
-                    &r.model.fingerprint,
-                    r.pooling,
-                    &r.model.precision,
-                );
-                meta.push(("simlens.map".to_owned(), "pca".to_owned()));
-                use crate::io::parquet::Column;
-                let columns = [
-                    ("text", Column::Text(&labels)),
-                    ("group", Column::Text(&groups)),
-                    ("embedding", Column::Vectors(&r.embeddings)),
-                    ("x", Column::Float(&x)),
-                    ("y", Column::Float(&y)),
-                ];
-                crate::io::atomic_write(&path, |w| crate::io::parquet::write_columns(w, &columns, &meta))?
-            }
-            ExportKind::HeatmapPng => {
-                let mut starts: Vec<(usize, String)> = Vec::new();
-                for (i, &g) in t.groups.iter().enumerate() {
-                    if i == 0 || t.groups[i - 1] != g {
-                        starts.push((i, t.group_names[g].clone()));
-                    }
-                }
-                let pic = HeatmapPicture { sim: sim()?, labels: &t.texts, group_starts: &starts, range, colormap };
-                save_heatmap_png(&pic, &path)?;
-            }
-            ExportKind::Sentences => return Err(crate::Error::internal("sentences are saved without a result")),
-        }
+        write_export(kind, &path, &r, picture)?;
         Ok(format!("Exported {} to {}.", kind.menu_label().trim_end_matches('…'), path.display()))
     }))
+}
+
+/// The heatmap picture's settings, as the view shows them.
+#[derive(Clone, Copy)]
+struct Picture {
+    range: (f32, f32),
+    colormap: Colormap,
+}
+
+/// Writes the export of `kind` (any but sentences) from the result `r`.
+fn write_export(kind: ExportKind, path: &Path, r: &Computed, picture: Picture) -> crate::Result<()> {
+    let t = &r.table;
+    let labels: Vec<&str> = t.texts.iter().map(String::as_str).collect();
+    let sim = || r.sim.as_ref().ok_or_else(|| crate::Error::internal("a matrix export without a matrix"));
+    let matrix = |format| {
+        SimilarityReport::new(
+            &r.model.name,
+            Some(r.pooling),
+            &labels,
+            &t.groups,
+            &t.group_names,
+            sim()?,
+            &r.group_matrix,
+        )
+        .save(path, format)
+    };
+    let embeddings = |format| {
+        EmbeddingExport {
+            model: &r.model.name,
+            fingerprint: &r.model.fingerprint,
+            pooling: r.pooling,
+            precision: &r.model.precision,
+            labels: &labels,
+            groups: group_names_per_row(&t.groups, &t.group_names),
+            embeddings: &r.embeddings,
+        }
+        .save(path, format)
+    };
+    match kind {
+        ExportKind::MatrixCsv => matrix(MatrixFormat::Csv),
+        ExportKind::MatrixJson => matrix(MatrixFormat::Json),
+        ExportKind::MatrixNpy => matrix(MatrixFormat::Npy),
+        ExportKind::EmbeddingsNpy => embeddings(EmbeddingFormat::Npy),
+        ExportKind::EmbeddingsTsv => embeddings(EmbeddingFormat::Tsv),
+        ExportKind::EmbeddingsParquet => save_map_table(path, r, &labels),
+        ExportKind::HeatmapPng => {
+            let mut starts: Vec<(usize, String)> = Vec::new();
+            for (i, &g) in t.groups.iter().enumerate() {
+                if i == 0 || t.groups[i - 1] != g {
+                    starts.push((i, t.group_names[g].clone()));
+                }
+            }
+            let pic = HeatmapPicture {
+                sim: sim()?,
+                labels: &t.texts,
+                group_starts: &starts,
+                range: picture.range,
+                colormap: picture.colormap,
+            };
+            save_heatmap_png(&pic, path)
+        }
+        ExportKind::Sentences => Err(crate::Error::internal("sentences are saved without a result")),
+    }
+}
+
+/// The embeddings as Parquet with the map's x and y (a PCA made now when the map was never
+/// shown), so Embedding Atlas opens it with the same layout (`--x x --y y`).
+fn save_map_table(path: &Path, r: &Computed, labels: &[&str]) -> crate::Result<()> {
+    let t = &r.table;
+    let made;
+    let map = match &r.map {
+        Some(m) if m.points.len() == t.len() => m,
+        _ => {
+            made = crate::engine::project::pca_2d(&r.embeddings);
+            &made
+        }
+    };
+    let mut table = MapTable::new(labels, group_names_per_row(&t.groups, &t.group_names), &r.embeddings, &map.points);
+    table.meta =
+        crate::io::export::parquet_metadata(&r.model.name, &r.model.fingerprint, r.pooling, &r.model.precision);
+    table.meta.push(("simlens.map".to_owned(), "pca".to_owned()));
+    crate::io::atomic_write(path, |w| table.write_parquet(w))
 }

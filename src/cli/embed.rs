@@ -1,13 +1,38 @@
 //! `simlens embed`, and embedding a sentence set chunk by chunk for the other commands.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
-use super::*;
+use clap::Args;
+
+use super::args::{EmbeddingFormatArg, ModelArgs, OutputArg};
+use super::common::{Progress, load, parquet_out, read_set, warn, write_out};
+use crate::engine::{self, Embedder as _, OnnxEmbedder, Pooling};
+use crate::io::export::{EmbeddingExport, EmbeddingFormat};
+use crate::io::tables::group_names_per_row;
+use crate::{Error, Result};
+
+/// Arguments of `simlens embed`.
+#[derive(Debug, Args)]
+#[command(mut_arg("output", |a| a.help("Output file (a folder for tsv). csv/json go to stdout without it")))]
+pub struct EmbedArgs {
+    /// Sentence file or `-` for stdin.
+    input: PathBuf,
+    #[command(flatten)]
+    model: ModelArgs,
+    /// Output format: npy, csv, json, parquet, or tsv (Embedding Projector vectors.tsv + metadata.tsv in the folder given by -o).
+    #[arg(long, default_value = "npy")]
+    format: EmbeddingFormatArg,
+    #[command(flatten)]
+    output: OutputArg,
+}
 
 /// Sentences tokenized and embedded at a time: bounds the memory of huge inputs
 /// while keeping batches well sorted by length.
 const EMBED_CHUNK: usize = 16_384;
 
+/// The vectors of `texts`, embedded a chunk at a time through the disk cache (unless
+/// `--no-cache`).
 pub(super) fn embed_set(
     embedder: &mut OnnxEmbedder,
     pooling: Pooling,
@@ -73,23 +98,22 @@ fn embed_chunks(
     Ok(())
 }
 
-pub(super) fn embed(input: &Path, args: &ModelArgs, format: EmbeddingFormat, output: Option<&Path>) -> Result<()> {
+/// Embeds the sentences and writes the vectors; NPY, CSV and Parquet a chunk at a time.
+pub(super) fn run(embed_args: &EmbedArgs) -> Result<()> {
+    let (args, format, output) =
+        (&embed_args.model, EmbeddingFormat::from(embed_args.format), embed_args.output.path());
     let t = Instant::now();
-    let set = read_set(input)?;
+    let set = read_set(&embed_args.input)?;
     let read = t.elapsed();
     let (mut embedder, pooling) = load(args)?;
     let loaded = t.elapsed();
     let (texts, groups) = set.flatten();
-    let group_names: Vec<&str> = groups.iter().map(|&g| set.groups[g].name.as_str()).collect();
+    let names = set.group_names();
+    let group_names = group_names_per_row(&groups, &names);
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
     log::debug!("read {:.0} ms, runtime and model {:.0} ms", ms(read), ms(loaded - read));
     if format == EmbeddingFormat::Parquet {
-        let Some(out) = output else {
-            return Err(Error::input(
-                None,
-                "parquet is binary: give an output file with -o FILE.parquet (or -o - for stdout)",
-            ));
-        };
+        let out = parquet_out(output)?;
         let meta = crate::io::export::parquet_metadata(
             &embedder.info().name,
             &embedder.info().fingerprint,

@@ -3,13 +3,38 @@
 use std::io::Write;
 use std::path::Path;
 
-use super::{ModelArgs, load, read_set, warn, write_out};
+use clap::Args;
+
+use super::args::ModelArgs;
+use super::common::{load, read_set, warn, write_out};
 use crate::engine::Embedder as _;
 use crate::engine::explain::{self, Explanation, GroupExplanation, Method};
 use crate::{Error, Result};
 
-/// Explains a pair of sentences, or (with `groups`) two groups of the file `texts[0]`.
-pub fn run(texts: &[String], groups: Option<&[String]>, top: usize, args: &ModelArgs, json: bool) -> Result<()> {
+/// Arguments of `simlens explain`.
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// Two sentences; or, with --groups, one sentence file.
+    #[arg(required = true, num_args = 1..=2)]
+    texts: Vec<String>,
+    /// Explain the mean similarity of these two groups of INPUT (the same name twice:
+    /// what holds one group together).
+    #[arg(long, num_args = 2, value_names = ["NAME_A", "NAME_B"])]
+    groups: Option<Vec<String>>,
+    /// How many tokens (token pairs) to list.
+    #[arg(long, default_value_t = 10)]
+    top: usize,
+    #[command(flatten)]
+    model: ModelArgs,
+    /// Print JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Explains a pair of sentences, or (with `--groups`) two groups of the file `texts[0]`.
+pub(super) fn run(cmd: &ExplainArgs) -> Result<()> {
+    let (texts, groups, top, json) = (cmd.texts.as_slice(), cmd.groups.as_deref(), cmd.top, cmd.json);
+    let args = &cmd.model;
     match (groups, texts) {
         (Some(names), [input]) => explain_groups(Path::new(input), names, top, args, json),
         (Some(_), _) => {

@@ -1,29 +1,61 @@
 //! `simlens export-job`: the pipeline as a self-contained folder for Ray Data or Spark, and
 //! `simlens verify`: a sample of what such a job wrote, re-embedded here.
 
-use super::*;
+use std::path::{Path, PathBuf};
 
-/// A distributed engine to hand the pipeline to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+use clap::{Args, ValueEnum};
+
+use super::args::ModelArgs;
+use super::common::{load, warn, write_out};
+use crate::engine::{self, Embedder as _, LoadOptions, Pooling, Precision};
+use crate::{Error, Result};
+
+/// Arguments of `simlens export-job`.
+#[derive(Debug, Args)]
+pub struct ExportJobArgs {
+    /// ray or spark.
+    #[arg(long)]
+    engine: JobEngine,
+    #[command(flatten)]
+    model: ModelArgs,
+    /// The folder to create (must be new or empty).
+    #[arg(short, long)]
+    output: PathBuf,
+}
+
+/// Arguments of `simlens verify`.
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// The table to check.
+    #[arg(long)]
+    vectors: PathBuf,
+    #[command(flatten)]
+    model: ModelArgs,
+    /// Rows to re-embed, evenly spaced.
+    #[arg(long, default_value_t = 1000)]
+    sample: usize,
+    /// Largest allowed difference of any vector component.
+    #[arg(long, default_value_t = 1e-5)]
+    tolerance: f32,
+}
+
+/// A distributed engine to hand the pipeline to: ray (Ray Data's `map_batches`) or spark
+/// (`predict_batch_udf`). (No doc comments on the variants: see `args`.)
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum JobEngine {
-    /// Ray Data (`map_batches`).
     Ray,
-    /// Spark (`predict_batch_udf`).
     Spark,
 }
 
-impl std::str::FromStr for JobEngine {
-    type Err = String;
-    fn from_str(s: &str) -> std::result::Result<Self, Self::Err> {
-        match s {
-            "ray" => Ok(JobEngine::Ray),
-            "spark" => Ok(JobEngine::Spark),
-            other => Err(format!("unknown engine `{other}` (expected ray or spark)")),
+impl JobEngine {
+    /// The name in `pipeline.json` and on the command line.
+    fn as_str(self) -> &'static str {
+        match self {
+            JobEngine::Ray => "ray",
+            JobEngine::Spark => "spark",
         }
     }
 }
-
-clap_value!(JobEngineArg, JobEngine, ["ray", "spark"]);
 
 const JOB_PY: &str = include_str!("job/simlens_job.py");
 
@@ -36,7 +68,9 @@ fn requirements() -> String {
     )
 }
 
-pub(super) fn export_job(engine_kind: JobEngine, args: &ModelArgs, out: &Path) -> Result<()> {
+/// Writes the job folder for the model, pooling and precision of `args`.
+pub(super) fn export_job(job: &ExportJobArgs) -> Result<()> {
+    let (engine_kind, args, out) = (job.engine, &job.model, job.output.as_path());
     if out.exists() && std::fs::read_dir(out).map(|mut d| d.next().is_some()).unwrap_or(true) {
         return Err(Error::Input {
             path: Some(out.to_path_buf()),
@@ -78,7 +112,7 @@ pub(super) fn export_job(engine_kind: JobEngine, args: &ModelArgs, out: &Path) -
     let find = |names: &[&str]| names.iter().find(|n| info.outputs.iter().any(|o| o == *n)).map(|n| (*n).to_owned());
     let pipeline = serde_json::json!({
         "simlens_version": env!("CARGO_PKG_VERSION"),
-        "engine": match engine_kind { JobEngine::Ray => "ray", JobEngine::Spark => "spark" },
+        "engine": engine_kind.as_str(),
         "model": info.name,
         "model_hash": info.fingerprint,
         "precision": info.precision.as_string(),
@@ -189,15 +223,13 @@ exits non-zero past 1e-5. Then explore it: `simlens pairs --vectors embedded/`,
         model = info.name,
         prec = info.precision,
         version = env!("CARGO_PKG_VERSION"),
-        engine = match engine_kind {
-            JobEngine::Ray => "ray",
-            JobEngine::Spark => "spark",
-        },
+        engine = engine_kind.as_str(),
     )
 }
 
 /// Re-embeds `sample` rows of a vectors table (evenly spaced) and compares.
-pub(super) fn verify(vectors: &Path, args: &ModelArgs, sample: usize, tolerance: f32) -> Result<()> {
+pub(super) fn verify(v: &VerifyArgs) -> Result<()> {
+    let (vectors, args, sample, tolerance) = (v.vectors.as_path(), &v.model, v.sample, v.tolerance);
     // Only the sampled rows are read (batch by batch), so tables of any size fit.
     let total = crate::io::parquet::row_count(vectors)?;
     if total == 0 {

@@ -1,6 +1,20 @@
 //! `simlens models`: what can be loaded, offline.
 
-use super::*;
+use std::path::Path;
+
+use clap::Args;
+
+use super::common::write_out;
+use crate::Result;
+use crate::engine;
+
+/// Arguments of `simlens models`.
+#[derive(Debug, Args)]
+pub struct ModelsArgs {
+    /// Print JSON.
+    #[arg(long)]
+    json: bool,
+}
 
 /// The precisions a folder offers: fp32, int8, and each quantized file it ships.
 fn precisions(dir: &Path) -> Vec<(String, Option<bool>)> {
@@ -34,7 +48,9 @@ fn precisions_json(dir: &Path) -> Vec<serde_json::Value> {
         .collect()
 }
 
-pub(super) fn models(json: bool) -> Result<()> {
+/// Lists the runtime found and the models: bundled, recent and in the Hugging Face cache.
+pub(super) fn run(args: &ModelsArgs) -> Result<()> {
+    let json = args.json;
     let bundled = engine::bundled_model_dir();
     let recent = crate::session::default_path()
         .filter(|p| p.is_file())

@@ -2,7 +2,21 @@
 //! ONNX Runtime (from the official `onnxruntime` wheel, fetched by package name with pip,
 //! as `scripts/fetch-onnxruntime` does for a checkout) and the bundled model.
 
-use super::*;
+use std::path::Path;
+
+use clap::Args;
+
+use super::common::warn;
+use crate::engine::{self, Embedder as _, LoadOptions};
+use crate::{Error, Result};
+
+/// Arguments of `simlens setup`.
+#[derive(Debug, Args)]
+pub struct SetupArgs {
+    /// The Python whose pip fetches the wheel.
+    #[arg(long, default_value = "python3")]
+    python: String,
+}
 
 /// Pulls the library out of a wheel (a zip file); Python's zipfile, as pip is there anyway.
 const EXTRACT: &str = r#"
@@ -16,7 +30,8 @@ with zipfile.ZipFile(wheel) as z:
         shutil.copyfileobj(src, dst)
 "#;
 
-fn run(cmd: &mut std::process::Command, what: &str) -> Result<()> {
+/// Runs a tool, its stderr the error when it fails.
+fn run_tool(cmd: &mut std::process::Command, what: &str) -> Result<()> {
     let o = cmd.output().map_err(|e| Error::Setup(format!("{what}: cannot start {:?}: {e}", cmd.get_program())))?;
     if o.status.success() {
         return Ok(());
@@ -24,7 +39,9 @@ fn run(cmd: &mut std::process::Command, what: &str) -> Result<()> {
     Err(Error::Setup(format!("{what} failed: {}", String::from_utf8_lossy(&o.stderr).trim())))
 }
 
-pub(super) fn setup(python: &str) -> Result<()> {
+/// Installs ONNX Runtime and the bundled model, then proves they work.
+pub(super) fn run(args: &SetupArgs) -> Result<()> {
+    let python = args.python.as_str();
     let data = engine::runtime::data_dir()
         .ok_or_else(|| Error::Setup("no user data folder: set HOME (or XDG_DATA_HOME)".into()))?;
     let lib = engine::runtime::user_library().unwrap_or_else(|| data.join("onnxruntime"));
@@ -36,7 +53,7 @@ pub(super) fn setup(python: &str) -> Result<()> {
         let tmp = tempfile::tempdir_in(&lib_dir).map_err(|e| Error::io("cannot create a folder in", &lib_dir, e))?;
         let wanted = format!("onnxruntime=={}", engine::runtime::ORT_VERSION);
         warn(&format!("fetching the {wanted} wheel with `{python} -m pip download` (once)…"));
-        run(
+        run_tool(
             std::process::Command::new(python)
                 .args(["-m", "pip", "download", "--quiet", "--no-deps", "--only-binary=:all:", "--dest"])
                 .arg(tmp.path())
@@ -49,7 +66,7 @@ pub(super) fn setup(python: &str) -> Result<()> {
             .find(|p| p.extension().is_some_and(|x| x == "whl"))
             .ok_or_else(|| Error::Setup(format!("pip downloaded no wheel for {wanted}")))?;
         let part = tmp.path().join(engine::runtime::library_file_name());
-        run(
+        run_tool(
             std::process::Command::new(python)
                 .args(["-c", EXTRACT])
                 .arg(&wheel)

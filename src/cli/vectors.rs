@@ -5,8 +5,9 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 
+use super::args::ModelArgs;
+use super::common::{load, read_set};
 use super::embed::embed_set;
-use super::{ModelArgs, load, read_set};
 use crate::engine::{self, Embedder as _, Pooling};
 use crate::io::{SentenceSet, VectorsFile};
 use crate::{Error, Result};

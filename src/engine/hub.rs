@@ -134,6 +134,9 @@ pub struct CachedModel {
     pub snapshot: PathBuf,
     /// Whether the snapshot has an ONNX graph simlens can load.
     pub has_onnx: bool,
+    /// Why it cannot be loaded although it may have a graph: a broken ref, or a graph that
+    /// links to a blob the cache lacks (an interrupted download). `None` when nothing is wrong.
+    pub problem: Option<String>,
 }
 
 impl CachedModel {
@@ -151,9 +154,20 @@ pub fn list_in(root: &Path) -> Vec<CachedModel> {
         .filter_map(|e| {
             let name = e.file_name().to_string_lossy().into_owned();
             let id = name.strip_prefix("models--")?.replacen("--", "/", 1);
-            let snapshot = resolve_in(root, &id).ok().or_else(|| newest_snapshot(&e.path()))?;
-            let has_onnx = ["model.onnx", "onnx/model.onnx"].iter().any(|f| snapshot.join(f).is_file());
-            Some(CachedModel { id, snapshot, has_onnx })
+            let (snapshot, problem) = match resolve_in(root, &id) {
+                Ok(s) => (s, None),
+                Err(err) => (newest_snapshot(&e.path())?, Some(err.to_string())),
+            };
+            let graphs = ["model.onnx", "onnx/model.onnx"].map(|f| snapshot.join(f));
+            let has_graph = graphs.iter().any(|g| g.is_file());
+            // A link into blobs/ whose blob is missing reads as no file at all.
+            let dangling = graphs.iter().find(|g| !g.exists() && g.symlink_metadata().is_ok());
+            let problem = problem.or_else(|| {
+                dangling.filter(|_| !has_graph).map(|g| {
+                    format!("{} links to a blob the cache does not have (an interrupted download); download the model again", g.display())
+                })
+            });
+            Some(CachedModel { id, has_onnx: has_graph && problem.is_none(), snapshot, problem })
         })
         .collect();
     found.sort_by(|a, b| a.id.cmp(&b.id));
@@ -205,6 +219,36 @@ mod tests {
         {
             std::os::unix::fs::symlink(&other, repo.join("snapshots/linked")).unwrap();
             assert!(refused("org/name@linked").contains("outside the cache's snapshots/"));
+        }
+    }
+
+    #[test]
+    fn a_broken_ref_or_a_missing_blob_is_listed_with_its_problem() {
+        let root = tempfile::tempdir().unwrap();
+        let make = |name: &str, reference: &str| {
+            let repo = root.path().join(format!("models--org--{name}"));
+            std::fs::create_dir_all(repo.join("refs")).unwrap();
+            std::fs::create_dir_all(repo.join("snapshots/abc")).unwrap();
+            std::fs::create_dir_all(repo.join("blobs")).unwrap();
+            std::fs::write(repo.join("refs/main"), reference).unwrap();
+            repo
+        };
+        let good = make("good", "abc");
+        std::fs::write(good.join("snapshots/abc/model.onnx"), b"graph").unwrap();
+        let broken = make("broken", "");
+        std::fs::write(broken.join("snapshots/abc/model.onnx"), b"graph").unwrap();
+        let missing = make("missing", "abc");
+        #[cfg(unix)]
+        std::os::unix::fs::symlink("../../blobs/deadbeef", missing.join("snapshots/abc/model.onnx")).unwrap();
+        let listed = list_in(root.path());
+        let by = |id: &str| listed.iter().find(|m| m.id == id).unwrap();
+        assert!(by("org/good").has_onnx && by("org/good").problem.is_none());
+        assert!(!by("org/broken").has_onnx);
+        assert!(by("org/broken").problem.as_deref().unwrap().contains("is empty"));
+        #[cfg(unix)]
+        {
+            assert!(!by("org/missing").has_onnx);
+            assert!(by("org/missing").problem.as_deref().unwrap().contains("blob the cache does not have"));
         }
     }
 

@@ -7,6 +7,7 @@ pub mod npy;
 pub mod pairs;
 pub mod parquet;
 pub mod sentences;
+pub mod tables;
 pub mod vectors;
 
 pub use atomic::atomic_write;

@@ -1,0 +1,188 @@
+//! The tables simlens writes as CSV, JSON or Parquet: the 2-D map and the paraphrase pairs.
+//! Each is laid out here once, so the CLI and the app write the same columns. (The
+//! embeddings' own table is [`crate::io::export::EmbeddingExport`], streamed by
+//! [`crate::io::export::EmbeddingStream`] and [`crate::io::parquet::ParquetStream`].)
+
+use std::io::Write;
+
+use serde_json::{Map, Value, json};
+
+use crate::engine::analysis::{Pair, PairScope};
+use crate::engine::{Embeddings, Pooling};
+use crate::io::parquet::{Column, write_columns};
+
+/// Formats for a table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TableFormat {
+    /// A header row, one row per record.
+    Csv,
+    /// An object with what made the table and its records.
+    Json,
+    /// Parquet with the metadata in the footer and schema.
+    Parquet,
+}
+
+/// The group name of each sentence, from per-sentence group indices and the group names.
+pub fn group_names_per_row<'a>(groups: &[usize], names: &'a [impl AsRef<str>]) -> Vec<&'a str> {
+    groups.iter().map(|&g| names[g].as_ref()).collect()
+}
+
+/// The 2-D map: one row per sentence with its text, group, vector and point.
+pub struct MapTable<'a> {
+    /// The sentences.
+    pub texts: &'a [&'a str],
+    /// Each sentence's group name.
+    pub groups: Vec<&'a str>,
+    /// The sentences' vectors; only Parquet writes them (CSV and JSON never read them).
+    pub embeddings: &'a Embeddings,
+    /// The points' first coordinates.
+    pub x: Vec<f32>,
+    /// The points' second coordinates.
+    pub y: Vec<f32>,
+    /// Parquet key-value metadata: what made the vectors and the layout.
+    pub meta: Vec<(String, String)>,
+    /// JSON: the fields beside `points` (method, source, parameters…).
+    pub about: Map<String, Value>,
+}
+
+impl<'a> MapTable<'a> {
+    /// A table of `points` (one per text), without metadata yet.
+    pub fn new(texts: &'a [&'a str], groups: Vec<&'a str>, embeddings: &'a Embeddings, points: &[[f32; 2]]) -> Self {
+        let (x, y) = points.iter().map(|p| (p[0], p[1])).unzip();
+        Self { texts, groups, embeddings, x, y, meta: Vec::new(), about: Map::new() }
+    }
+
+    /// Writes the table in `format`.
+    pub fn write(&self, w: &mut (dyn Write + Send), format: TableFormat) -> std::io::Result<()> {
+        match format {
+            TableFormat::Csv => self.write_csv(w),
+            TableFormat::Json => self.write_json(w),
+            TableFormat::Parquet => self.write_parquet(w),
+        }
+    }
+
+    /// `text, group, embedding, x, y` with [`MapTable::meta`]; Embedding Atlas opens it with
+    /// `--x x --y y`.
+    pub fn write_parquet(&self, w: &mut (dyn Write + Send)) -> std::io::Result<()> {
+        let columns = [
+            ("text", Column::Text(self.texts)),
+            ("group", Column::Text(&self.groups)),
+            ("embedding", Column::Vectors(self.embeddings)),
+            ("x", Column::Float(&self.x)),
+            ("y", Column::Float(&self.y)),
+        ];
+        write_columns(w, &columns, &self.meta)
+    }
+
+    /// `text,group,x,y`.
+    pub fn write_csv(&self, w: &mut dyn Write) -> std::io::Result<()> {
+        let mut cw = csv::Writer::from_writer(w);
+        cw.write_record(["text", "group", "x", "y"])?;
+        for k in 0..self.texts.len() {
+            cw.write_record([self.texts[k], self.groups[k], &self.x[k].to_string(), &self.y[k].to_string()])?;
+        }
+        cw.flush()
+    }
+
+    /// [`MapTable::about`] with `points`: `{text, group, x, y}` each.
+    pub fn write_json(&self, w: &mut dyn Write) -> std::io::Result<()> {
+        let points: Vec<_> = (0..self.texts.len())
+            .map(|k| json!({ "text": self.texts[k], "group": self.groups[k], "x": self.x[k], "y": self.y[k] }))
+            .collect();
+        let mut v = self.about.clone();
+        v.insert("points".to_owned(), Value::Array(points));
+        serde_json::to_writer_pretty(&mut *w, &v)?;
+        writeln!(w)
+    }
+}
+
+/// Paraphrase pairs: score, the two rows, their texts and groups.
+pub struct PairsTable<'a> {
+    /// The sentences the pairs index.
+    pub texts: &'a [&'a str],
+    /// Each sentence's group name.
+    pub groups: Vec<&'a str>,
+    /// The pairs, best first.
+    pub pairs: &'a [Pair],
+    /// The smallest score mined.
+    pub threshold: f32,
+    /// Which pairs were mined.
+    pub scope: PairScope,
+    /// What made the vectors: a model's name or the vectors file.
+    pub source: &'a str,
+    /// The pooling, when a model made the vectors.
+    pub pooling: Option<Pooling>,
+}
+
+impl PairsTable<'_> {
+    /// The column names, in order, for every format.
+    const COLUMNS: [&'static str; 7] = ["score", "i", "j", "text_i", "text_j", "group_i", "group_j"];
+
+    /// Writes the table in `format`.
+    pub fn write(&self, w: &mut (dyn Write + Send), format: TableFormat) -> std::io::Result<()> {
+        match format {
+            TableFormat::Csv => self.write_csv(w),
+            TableFormat::Json => self.write_json(w),
+            TableFormat::Parquet => self.write_parquet(w),
+        }
+    }
+
+    /// The columns with the source, threshold and pooling as metadata.
+    pub fn write_parquet(&self, w: &mut (dyn Write + Send)) -> std::io::Result<()> {
+        let score: Vec<f32> = self.pairs.iter().map(|p| p.score).collect();
+        let (i, j): (Vec<u64>, Vec<u64>) = self.pairs.iter().map(|p| (p.i as u64, p.j as u64)).unzip();
+        let text = |f: fn(&Pair) -> usize| -> Vec<&str> { self.pairs.iter().map(|p| self.texts[f(p)]).collect() };
+        let group = |f: fn(&Pair) -> usize| -> Vec<&str> { self.pairs.iter().map(|p| self.groups[f(p)]).collect() };
+        let (ti, tj, gi, gj) = (text(|p| p.i), text(|p| p.j), group(|p| p.i), group(|p| p.j));
+        let [c_score, c_i, c_j, c_ti, c_tj, c_gi, c_gj] = Self::COLUMNS;
+        let columns = [
+            (c_score, Column::Float(&score)),
+            (c_i, Column::Index(&i)),
+            (c_j, Column::Index(&j)),
+            (c_ti, Column::Text(&ti)),
+            (c_tj, Column::Text(&tj)),
+            (c_gi, Column::Text(&gi)),
+            (c_gj, Column::Text(&gj)),
+        ];
+        let mut meta = vec![
+            ("simlens.source".to_owned(), self.source.to_owned()),
+            ("simlens.threshold".to_owned(), self.threshold.to_string()),
+        ];
+        meta.extend(self.pooling.map(|p| ("simlens.pooling".to_owned(), p.to_string())));
+        write_columns(w, &columns, &meta)
+    }
+
+    /// One row per pair under the column names.
+    pub fn write_csv(&self, w: &mut dyn Write) -> std::io::Result<()> {
+        let mut cw = csv::Writer::from_writer(w);
+        cw.write_record(Self::COLUMNS)?;
+        for p in self.pairs {
+            cw.write_record([
+                p.score.to_string(),
+                p.i.to_string(),
+                p.j.to_string(),
+                self.texts[p.i].to_owned(),
+                self.texts[p.j].to_owned(),
+                self.groups[p.i].to_owned(),
+                self.groups[p.j].to_owned(),
+            ])?;
+        }
+        cw.flush()
+    }
+
+    /// `{threshold, scope, pairs}`, each pair an object of the columns.
+    pub fn write_json(&self, w: &mut dyn Write) -> std::io::Result<()> {
+        let rows: Vec<_> = self
+            .pairs
+            .iter()
+            .map(|p| {
+                json!({ "score": p.score, "i": p.i, "j": p.j, "text_i": self.texts[p.i], "text_j": self.texts[p.j], "group_i": self.groups[p.i], "group_j": self.groups[p.j] })
+            })
+            .collect();
+        serde_json::to_writer_pretty(
+            &mut *w,
+            &json!({ "threshold": self.threshold, "scope": self.scope, "pairs": rows }),
+        )?;
+        writeln!(w)
+    }
+}
