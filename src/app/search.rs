@@ -28,11 +28,13 @@ impl Search {
     /// Searches for `text` in `r`; an empty text clears the search. A search the user asks
     /// for again is embedded again.
     pub fn search_for(&mut self, text: &str, r: Option<&Computed>, send: impl FnOnce(Query)) {
-        *self = Self::default();
-        if !text.trim().is_empty() {
-            self.query = text.trim().to_owned();
-            self.rank(r, send);
+        if text.trim().is_empty() {
+            *self = Self::default();
+            return;
         }
+        // The hits shown stay until the new query's vector ranks the sentences.
+        *self = Self { query: text.trim().to_owned(), vector: Asked::default(), hits: self.hits.take() };
+        self.rank(r, send);
     }
 
     /// Ranks `r`'s sentences against the query's vector when it was made with `r`'s model
