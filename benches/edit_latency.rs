@@ -77,7 +77,7 @@ fn main() {
             let r = app.result().unwrap();
             if r.job != before {
                 assert!(partial, "the edit redrew the whole texture");
-                worker.push(r.elapsed);
+                worker.push(r.cost.elapsed);
                 break;
             }
             std::thread::sleep(Duration::from_micros(200));

@@ -85,7 +85,7 @@ fn typing_a_sentence_adds_a_row_and_column() {
     assert_eq!(r.table.texts[2], "My new phone is great");
     assert_eq!(r.table.groups[2], 0);
     // Only the new sentence was embedded; the six others came from the cache.
-    assert_eq!(r.embedded, 1);
+    assert_eq!(r.cost.embedded, 1);
 }
 
 #[test]
@@ -147,7 +147,7 @@ fn changing_pooling_re_embeds() {
     settle(&mut h, Duration::from_secs(10));
     let after = h.state().result().cloned().unwrap();
     assert_eq!(after.pooling, Pooling::Cls);
-    assert_eq!(after.embedded, 6, "a new pooling is a new cache key");
+    assert_eq!(after.cost.embedded, 6, "a new pooling is a new cache key");
     assert_ne!(after.matrix().unwrap().data, before.matrix().unwrap().data);
 }
 
@@ -498,7 +498,7 @@ fn map_and_clustered_order_are_computed_when_shown() {
     wait_until(&mut h, "the map's caption", Duration::from_secs(10), |h| {
         h.query_by_label_contains("PCA of 5 vectors").is_some()
     });
-    assert_eq!(r.embedded, 0, "vectors came from the cache");
+    assert_eq!(r.cost.embedded, 0, "vectors came from the cache");
 
     h.state_mut().state.view.tab = Tab::Heatmap;
     h.state_mut().state.view.order = simlens::session::Order::Clustered;
@@ -605,7 +605,7 @@ fn an_edit_is_answered_with_a_patch_equal_to_a_full_recomputation() {
             h.state().result().is_some_and(|r| r.job != before)
         });
         let r = h.state().result().cloned().unwrap();
-        assert_eq!(r.embedded, 1, "only the edited sentence is embedded");
+        assert_eq!(r.cost.embedded, 1, "only the edited sentence is embedded");
         assert_eq!(h.state().patches(), k as u64 + 1, "answered with a patch");
         assert!(r.table.texts.iter().any(|t| t.ends_with(" edited")));
         // The patched answer equals what a full job computes from the same vectors.
@@ -647,9 +647,9 @@ fn a_reopened_session_reads_its_vectors_from_the_disk_cache() {
         h.state().result().cloned().unwrap()
     };
     let first = open();
-    assert_eq!(first.embedded, 300);
+    assert_eq!(first.cost.embedded, 300);
     let second = open();
-    assert_eq!(second.embedded, 0, "nothing is embedded again");
+    assert_eq!(second.cost.embedded, 0, "nothing is embedded again");
     assert_eq!(first.embeddings, second.embeddings);
     assert_eq!(first.sim, second.sim);
 }
@@ -696,7 +696,7 @@ fn deleting_a_group_asks_nothing_and_ctrl_z_brings_it_back_without_inference() {
     assert_eq!(h.state().state.set.groups[1], weather);
     let r = h.state().result().cloned().unwrap();
     assert_eq!(r.matrix_len(), 6);
-    assert_eq!(r.embedded, 0, "undo takes the vectors from the cache");
+    assert_eq!(r.cost.embedded, 0, "undo takes the vectors from the cache");
     // Redo, both ways.
     h.key_press_modifiers(egui::Modifiers::COMMAND | egui::Modifiers::SHIFT, egui::Key::Z);
     settle(&mut h, Duration::from_secs(10));

@@ -11,7 +11,8 @@
 
 use std::time::{Duration, Instant};
 
-use super::Command;
+use super::command::Command;
+pub use super::refs::{SentenceRef, StepId};
 use crate::io::{Group, SentenceSet};
 use crate::session::State;
 
@@ -21,19 +22,6 @@ pub const MAX_STEPS: usize = 100;
 pub const MAX_SENTENCES: usize = 1_000_000;
 /// Typing into one field within this pause of the last keystroke is one step.
 const PAUSE: Duration = Duration::from_secs(1);
-
-/// A sentence, by group and position within it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct SentenceRef {
-    /// The group.
-    pub group: usize,
-    /// The sentence within the group.
-    pub index: usize,
-}
-
-/// Identifies an undo step, so a notification's Undo undoes that step and no other.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct StepId(u64);
 
 /// What an applied edit did.
 #[derive(Debug, Clone, PartialEq)]

@@ -5,32 +5,43 @@
 //! turns its answers into commands; [`chrome`] is the menu, status line, notifications
 //! and prompts around the views; [`result`] is what the views read.
 
+mod asks;
 mod autosave;
 mod chrome;
 mod command;
 pub mod edit;
+mod explanations;
 mod export;
 mod jobs;
+mod notice;
+mod options;
 mod paint;
+mod quality;
+mod reduce;
+mod refs;
 pub mod result;
+mod search;
+mod selection;
 mod startup;
+mod task;
 mod views;
 pub mod worker;
 
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-pub use chrome::Notification;
 pub use command::Command;
 pub use export::ExportKind;
+pub use notice::Notification;
+pub use options::{AppOptions, ModelStatus};
 pub use result::Computed;
+pub use selection::Selection;
 
 /// The persisted state's types, under their app-facing name.
 pub use crate::session as state;
 pub use crate::session::{self, State};
 
-use crate::engine::{self, ModelInfo, Pooling};
+use crate::engine::Pooling;
 use autosave::Autosave;
 use chrome::Chrome;
 use jobs::JobScheduler;
@@ -55,57 +66,6 @@ pub fn run_native() -> anyhow::Result<()> {
     let opts = AppOptions::default();
     eframe::run_native("simlens", options, Box::new(move |_cc| Ok(Box::new(SimlensApp::new(opts)))))
         .map_err(|e| anyhow::anyhow!("cannot open the window: {e}"))
-}
-
-/// Starts a named background thread. The error is the system's reason it could not.
-pub(crate) fn spawn(name: &str, f: impl FnOnce() + Send + 'static) -> std::io::Result<std::thread::JoinHandle<()>> {
-    std::thread::Builder::new().name(name.to_owned()).spawn(f)
-}
-
-/// How the app is set up; tests swap the loader for a fake and keep the session in memory.
-pub struct AppOptions {
-    /// Makes an embedder from a model folder.
-    pub loader: worker::Loader,
-    /// Where the session is autosaved; `None` keeps it in memory only.
-    pub session_path: Option<PathBuf>,
-    /// Quiet time after an edit before re-embedding.
-    pub debounce: Duration,
-    /// The folder of the bundled model.
-    pub bundled_model: PathBuf,
-    /// The on-disk embedding cache; `None` embeds without one.
-    pub cache_dir: Option<PathBuf>,
-}
-
-impl Default for AppOptions {
-    fn default() -> Self {
-        Self {
-            loader: worker::onnx_loader(),
-            session_path: std::env::var_os("SIMLENS_SESSION").map(PathBuf::from).or_else(session::default_path),
-            debounce: Duration::from_millis(300),
-            bundled_model: engine::bundled_model_dir(),
-            cache_dir: engine::cache::default_root(),
-        }
-    }
-}
-
-/// The state of the model.
-#[derive(Debug, Clone)]
-pub enum ModelStatus {
-    /// Being loaded from this folder.
-    Loading(PathBuf),
-    /// Ready.
-    Ready(Box<ModelInfo>),
-    /// Failed to load; the message says why and what to do.
-    Failed(String),
-}
-
-/// A selected cell of the matrix, in matrix order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Selection {
-    /// The row's sentence.
-    pub row: usize,
-    /// The column's sentence.
-    pub col: usize,
 }
 
 /// The app: persisted [`State`] plus the rooms' runtime state.
@@ -191,7 +151,7 @@ impl SimlensApp {
 
     /// The selected cell.
     pub fn selection(&self) -> Option<Selection> {
-        self.jobs.selection
+        self.jobs.asks.selected.cell
     }
 
     /// Messages shown in the window, newest last.
@@ -201,7 +161,7 @@ impl SimlensApp {
 
     /// Search results: (sentence, score), best first.
     pub fn search_hits(&self) -> Option<&[(usize, f32)]> {
-        self.jobs.search.hits.as_deref()
+        self.jobs.asks.search.hits.as_deref()
     }
 
     /// Whether the heatmap texture is complete (a large one is refined in the background).
@@ -219,14 +179,14 @@ impl SimlensApp {
         self.history.undo_label()
     }
 
-    /// The selected pair's explanation, once it arrived: (score, method, time it took).
+    /// The last pair explanation that arrived well (it may be of a pair selected before).
     pub fn explanation(&self) -> Option<&crate::engine::explain::Explanation> {
-        self.jobs.explanation.as_ref().and_then(|e| e.result.as_ref().ok())
+        self.jobs.asks.explanations.pair.last().and_then(|e| e.result.as_ref().ok())
     }
 
     /// The pair the last explanation answers, and how long it took from the request.
     pub fn explanation_asked(&self) -> Option<(&str, &str, Duration)> {
-        self.jobs.explanation.as_ref().map(|e| (e.asked.a.as_str(), e.asked.b.as_str(), e.took))
+        self.jobs.asks.explanations.pair.last().map(|e| (e.asked.a.as_str(), e.asked.b.as_str(), e.took))
     }
 
     /// Queues a command, as a click would.
@@ -268,15 +228,12 @@ impl SimlensApp {
             model: &self.jobs.model,
             pooling: self.jobs.pooling(self.state.pooling),
             result: self.jobs.result.as_ref(),
-            selection: self.jobs.selection,
-            search: &self.jobs.search,
-            tokens: self.jobs.tokens.as_ref(),
+            selected: &self.jobs.asks.selected,
+            search: &self.jobs.asks.search,
+            explanations: &self.jobs.asks.explanations,
             history: &self.history,
             set_version: self.set_version,
             hub_models: &self.hub_models,
-            explanation: self.jobs.explanation.as_ref(),
-            group_selection: self.jobs.group_selection,
-            group_explanation: self.jobs.group_explanation.as_ref(),
         };
         let (views, chrome, jobs) = (&mut self.views, &mut self.chrome, &self.jobs);
         egui::Panel::top("menu").show(ui, |ui| chrome::menu::menu_ui(ui, &view, out));

@@ -66,6 +66,15 @@ impl SentenceTable {
     }
 }
 
+/// What a job cost: the model's work and the time, for the status line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct JobCost {
+    /// Sentences that had to be embedded (not found in the cache).
+    pub embedded: usize,
+    /// Time the job took.
+    pub elapsed: Duration,
+}
+
 /// A finished comparison.
 #[derive(Debug, Clone)]
 pub struct Computed {
@@ -91,10 +100,8 @@ pub struct Computed {
     /// [`crate::engine::project::MAX_CLUSTER`] sentences, k-means past it (see
     /// [`Computed::order_name`]).
     pub cluster_order: Option<Vec<usize>>,
-    /// Sentences that had to be embedded (not found in the cache).
-    pub embedded: usize,
-    /// Time the job took.
-    pub elapsed: Duration,
+    /// What the job cost.
+    pub cost: JobCost,
     /// The off-diagonal value range, found once on first use (an N² scan).
     pub auto_range: std::sync::OnceLock<Option<(f32, f32)>>,
 }
@@ -150,8 +157,7 @@ impl Computed {
         self.group_matrix.clone_from(&patch.group_matrix);
         self.misfits.clone_from(&patch.misfits);
         self.job = patch.job;
-        self.embedded = patch.embedded;
-        self.elapsed = patch.elapsed;
+        self.cost = JobCost { embedded: patch.embedded, elapsed: patch.elapsed };
         // The map and the clustering describe the old vectors; they are asked for again.
         self.map = None;
         self.cluster_order = None;

@@ -1,8 +1,9 @@
 //! The menu bar: File and Model menus, then the model, pooling and colour settings.
 
+use crate::app::command::Command;
 use crate::app::export::ExportKind;
-use crate::app::views::{ViewCtx, edit_view};
-use crate::app::{Command, ModelStatus};
+use crate::app::options::ModelStatus;
+use crate::app::views::ctx::{ViewCtx, edit_view};
 use crate::engine::int8::ShippedGraph;
 use crate::engine::{self, Pooling, Precision};
 use crate::session::ColorRange;

@@ -8,11 +8,11 @@ pub mod status;
 
 use std::sync::mpsc::{Receiver, Sender, channel};
 
+pub use super::notice::Notification;
 pub use menu::precision_choice;
-pub use notifications::Notification;
 use prompt::Prompts;
 
-use super::Command;
+use super::command::Command;
 
 /// Commands from other threads (native dialogs, exports), applied with the frame's own.
 pub struct Inbox {

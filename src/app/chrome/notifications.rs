@@ -2,33 +2,9 @@
 
 use std::time::{Duration, Instant};
 
-use crate::app::edit::StepId;
-use crate::app::{Command, ModelStatus};
-
-/// A message shown in the window.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Notification {
-    /// The text.
-    pub text: String,
-    /// Errors are shown in the error colour and stay until dismissed.
-    pub is_error: bool,
-    /// When it was raised.
-    pub at: Instant,
-    /// The step its Undo button undoes, when it offers one.
-    pub undo: Option<StepId>,
-}
-
-impl Notification {
-    /// A message that fades after a while.
-    pub fn info(text: impl Into<String>) -> Self {
-        Self { text: text.into(), is_error: false, at: Instant::now(), undo: None }
-    }
-
-    /// An error, shown until dismissed.
-    pub fn error(text: impl Into<String>) -> Self {
-        Self { text: text.into(), is_error: true, at: Instant::now(), undo: None }
-    }
-}
+use crate::app::command::Command;
+use crate::app::notice::Notification;
+use crate::app::options::ModelStatus;
 
 /// How long a success message stays.
 const FADE: Duration = Duration::from_secs(8);

@@ -4,8 +4,9 @@
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::Sender;
 
+use crate::app::command::Command;
 use crate::app::export::ExportKind;
-use crate::app::{AppOptions, Command};
+use crate::app::options::AppOptions;
 use crate::session::State;
 
 /// What a path prompt asks for.
@@ -151,7 +152,7 @@ impl Prompts {
                 if ui.button("Browse…").on_hover_text("Use the system's file dialog").clicked()
                     && let Err(e) = browse(prompt.purpose, PathBuf::from(&prompt.path), inbox.clone(), ctx.clone())
                 {
-                    out.push(Command::Notify(crate::app::Notification::error(format!(
+                    out.push(Command::Notify(crate::app::notice::Notification::error(format!(
                         "The system's file dialog could not be opened ({e}); type or paste the path instead."
                     ))));
                 }
@@ -171,7 +172,7 @@ impl Prompts {
 /// Opens the native dialog on its own thread, so the window keeps drawing; its answer
 /// fills the prompt.
 fn browse(purpose: PromptPurpose, start: PathBuf, tx: Sender<Command>, ctx: egui::Context) -> std::io::Result<()> {
-    crate::app::spawn("simlens-dialog", move || {
+    crate::app::task::spawn("simlens-dialog", move || {
         let dir = if start.is_dir() { Some(start.clone()) } else { start.parent().map(Path::to_path_buf) };
         let mut dialog = rfd::FileDialog::new().set_title(purpose.title());
         if let Some(d) = dir.filter(|d| d.is_dir()) {

@@ -2,8 +2,8 @@
 
 use std::time::Duration;
 
-use crate::app::ModelStatus;
 use crate::app::jobs::JobScheduler;
+use crate::app::options::ModelStatus;
 use crate::app::paint::progress_ui;
 use crate::session::State;
 
@@ -24,9 +24,9 @@ pub fn status_ui(ui: &mut egui::Ui, jobs: &JobScheduler, state: &State) {
                 r.model.name,
                 r.pooling,
                 r.model.precision,
-                r.embedded,
-                r.table.len() - r.embedded.min(r.table.len()),
-                r.elapsed.as_secs_f64() * 1000.0
+                r.cost.embedded,
+                r.table.len() - r.cost.embedded.min(r.table.len()),
+                r.cost.elapsed.as_secs_f64() * 1000.0
             ));
         }
     });

@@ -3,14 +3,14 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::mpsc::{Receiver, channel};
 
 use egui::{Color32, Rect, Sense, Stroke, TextureHandle, Vec2, vec2};
 
-use super::ViewCtx;
-use crate::app::Command;
+use super::ctx::ViewCtx;
+use crate::app::command::Command;
 use crate::app::paint::{matrix_image, max_texture_side, pointer_tooltip, range_of, truncate, upload, waiting_ui};
 use crate::app::result::{Computed, JobId};
+use crate::app::task::{Task, TaskPoll};
 use crate::app::worker::{EmbedJob, ModelChoice, Request, Response, Worker};
 use crate::engine::analysis::{Comparison, compare};
 use crate::engine::{BUNDLED_MODEL, ModelInfo, Pooling, SimMatrix};
@@ -35,7 +35,7 @@ pub struct CompareView {
     pending_for: Option<JobId>,
     next_job: JobId,
     comparison: Option<(Pairing, Arc<Comparison>)>,
-    computing: Option<(Pairing, Receiver<Option<Comparison>>)>,
+    computing: Option<(Pairing, Task<Option<Comparison>>)>,
     thumbs: [Thumb; 3],
     error: Option<String>,
 }
@@ -144,12 +144,7 @@ impl CompareView {
 
     /// The comparison (a sort of N²/2 values) runs off the UI thread.
     fn update_comparison(&mut self, ctx: &egui::Context, a: &Arc<Computed>) {
-        if let Some((key, rx)) = &self.computing
-            && let Ok(c) = rx.try_recv()
-        {
-            self.comparison = c.map(|c| (*key, Arc::new(c)));
-            self.computing = None;
-        }
+        self.collect();
         let Some(b) = self.result.clone().filter(|b| b.table.texts == a.table.texts) else { return };
         let (Some(sa), Some(sb)) = (&a.sim, &b.sim) else { return };
         if sa.n < 3 || sb.n != sa.n {
@@ -161,19 +156,26 @@ impl CompareView {
         if have || running {
             return;
         }
-        let (tx, rx) = channel();
-        let (a2, ctx2) = (a.clone(), ctx.clone());
-        let spawned = crate::app::spawn("simlens-compare", move || {
-            if let (Some(sa), Some(sb)) = (&a2.sim, &b.sim) {
-                // A closed receiver means the view moved on to other answers.
-                tx.send(compare(sa, sb)).ok();
-            }
-            ctx2.request_repaint();
+        let a2 = a.clone();
+        let task = Task::spawn("simlens-compare", ctx, move |_| match (&a2.sim, &b.sim) {
+            (Some(sa), Some(sb)) => Ok(compare(sa, sb)),
+            _ => Err("a matrix is missing"),
         });
-        match spawned {
-            Ok(_) => self.computing = Some((key, rx)),
-            Err(e) => self.error = Some(format!("The comparison could not start: {e}")),
+        self.computing = Some((key, task));
+        // A thread that could not start is said at once.
+        self.collect();
+    }
+
+    /// Takes a finished comparison, or its failure.
+    fn collect(&mut self) {
+        let Some((key, task)) = &mut self.computing else { return };
+        match task.poll() {
+            TaskPoll::Running(_) => return,
+            TaskPoll::Done(c) => self.comparison = c.map(|c| (*key, Arc::new(c))),
+            TaskPoll::Failed(e) => self.error = Some(format!("The comparison could not start: {e}")),
+            TaskPoll::Idle => {}
         }
+        self.computing = None;
     }
 
     /// Draws the comparison tab.

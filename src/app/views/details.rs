@@ -1,9 +1,9 @@
 //! The details panel: the selected pair, the sentence's tokens and its nearest neighbours.
 
-use super::ViewCtx;
-use crate::app::Command;
-use crate::app::jobs::TokensOf;
+use super::ctx::ViewCtx;
+use crate::app::command::Command;
 use crate::app::result::Computed;
+use crate::app::selection::TokensOf;
 use crate::engine::similarity::dot;
 use crate::engine::{TokenInfo, top_k};
 use crate::render::truncate;
@@ -21,7 +21,7 @@ impl DetailsView {
         ui.separator();
         let result = ctx.result.map(|r| r.as_ref());
         if ctx.state.view.tab == crate::session::Tab::Groups
-            && let (Some(r), Some(sel)) = (result, ctx.group_selection)
+            && let (Some(r), Some(sel)) = (result, ctx.selected.groups)
         {
             groups_explained(ui, ctx, r, sel);
             return;
@@ -33,7 +33,7 @@ impl DetailsView {
             }
             ui.separator();
         }
-        let (Some(r), Some(sel)) = (result, ctx.selection) else {
+        let (Some(r), Some(sel)) = (result, ctx.selected.cell) else {
             ui.label(
                 "Click a cell of the heatmap to see the pair, the tokens the model read, and the nearest sentences.",
             );
@@ -46,7 +46,12 @@ impl DetailsView {
         egui::ScrollArea::vertical().auto_shrink([false, false]).show(ui, |ui| {
             pair_ui(ui, r, i, j);
             ui.separator();
-            match ctx.explanation.filter(|e| e.asked.a == r.table.texts[i] && e.asked.b == r.table.texts[j]) {
+            match ctx
+                .explanations
+                .pair
+                .last()
+                .filter(|e| e.asked.a == r.table.texts[i] && e.asked.b == r.table.texts[j])
+            {
                 Some(e) => match &e.result {
                     Ok(x) => super::explain::pair_ui(ui, x, e.took, &mut self.hide_special),
                     Err(why) => {
@@ -63,7 +68,7 @@ impl DetailsView {
             }
             ui.separator();
             ui.strong("What the model reads");
-            match ctx.tokens {
+            match &ctx.selected.tokens {
                 Some(TokensOf { text, result: Ok(t) }) if *text == r.table.texts[i] => tokens_ui(ui, t),
                 Some(TokensOf { text, result: Err(e) }) if *text == r.table.texts[i] => {
                     ui.colored_label(ui.visuals().error_fg_color, e);
@@ -90,10 +95,10 @@ fn pair_ui(ui: &mut egui::Ui, r: &Computed, i: usize, j: usize) {
 }
 
 /// The selected group cell and which tokens make it.
-fn groups_explained(ui: &mut egui::Ui, ctx: &ViewCtx<'_>, r: &Computed, sel: crate::app::jobs::GroupSelection) {
+fn groups_explained(ui: &mut egui::Ui, ctx: &ViewCtx<'_>, r: &Computed, sel: crate::app::selection::GroupSelection) {
     let names = &r.table.group_names;
     let (Some(a), Some(b)) = (names.get(sel.g), names.get(sel.h)) else { return };
-    match ctx.group_explanation.filter(|e| (e.asked.g, e.asked.h) == (sel.g, sel.h)) {
+    match ctx.explanations.groups.last().filter(|e| (e.asked.g, e.asked.h) == (sel.g, sel.h)) {
         Some(e) => match &e.result {
             Ok(x) => super::explain::group_ui(ui, x, (a, b)),
             Err(why) => {

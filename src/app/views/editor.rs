@@ -6,8 +6,8 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use super::ViewCtx;
-use crate::app::Command;
+use super::ctx::ViewCtx;
+use crate::app::command::Command;
 use crate::app::edit::SentenceRef;
 use crate::app::result::Computed;
 use crate::io::Group;

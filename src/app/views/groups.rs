@@ -2,8 +2,8 @@
 
 use egui::{Align2, Color32, FontId, Rect, Sense, Stroke, Vec2, pos2, vec2};
 
-use super::ViewCtx;
-use crate::app::Command;
+use super::ctx::ViewCtx;
+use crate::app::command::Command;
 use crate::app::paint::{color_of, contrast, range_of, truncate};
 use crate::app::result::Computed;
 use crate::engine::separation;
@@ -17,7 +17,7 @@ impl GroupsView {
     /// Draws the group matrix, the separation table and the misfits. A click on a cell
     /// selects it; the details panel explains it.
     pub fn ui(&mut self, ui: &mut egui::Ui, ctx: &ViewCtx<'_>, r: &Computed, out: &mut Vec<Command>) {
-        let selected = ctx.group_selection.map(|s| (s.g, s.h));
+        let selected = ctx.selected.groups.map(|s| (s.g, s.h));
         if let Some((a, b)) = groups_ui(ui, r, &ctx.state.view, selected) {
             out.push(Command::SelectGroups(a, b));
         }

@@ -2,6 +2,7 @@
 //! [`ViewCtx`] and emits [`Command`]s; none writes the app's state.
 
 pub mod compare;
+pub mod ctx;
 pub mod details;
 pub mod editor;
 pub mod explain;
@@ -10,64 +11,11 @@ pub mod heatmap;
 pub mod map;
 pub mod pairs;
 
-use std::sync::Arc;
+pub use ctx::{ViewCtx, edit_view};
 
-use super::command::ResultChange;
-use super::jobs::{Search, TokensOf};
-use super::result::Computed;
-use super::{AppOptions, Command, ModelStatus, Selection};
-use crate::engine::Pooling;
-use crate::session::{Order, State, Tab, ViewSettings};
-
-/// What every view may read this frame.
-pub struct ViewCtx<'a> {
-    /// The saved state.
-    pub state: &'a State,
-    /// How the app was set up.
-    pub options: &'a AppOptions,
-    /// The model's state.
-    pub model: &'a ModelStatus,
-    /// The pooling in effect.
-    pub pooling: Pooling,
-    /// The latest finished comparison.
-    pub result: Option<&'a Arc<Computed>>,
-    /// The selected cell.
-    pub selection: Option<Selection>,
-    /// The search and its results.
-    pub search: &'a Search,
-    /// Tokens of the selected row's sentence, as far as they arrived.
-    pub tokens: Option<&'a TokensOf>,
-    /// The undo history, for the Edit menu.
-    pub history: &'a super::edit::History,
-    /// Changes whenever the sentences change (edits, undo, files).
-    pub set_version: u64,
-    /// Models in the Hugging Face cache.
-    pub hub_models: &'a [crate::engine::hub::CachedModel],
-    /// The selected pair's explanation, as far as it arrived.
-    pub explanation:
-        Option<&'a super::jobs::Explained<super::worker::ExplainPair, crate::engine::explain::Explanation>>,
-    /// The selected cell of the group matrix.
-    pub group_selection: Option<super::jobs::GroupSelection>,
-    /// Its explanation, as far as it arrived.
-    pub group_explanation:
-        Option<&'a super::jobs::Explained<super::worker::ExplainGroups, crate::engine::explain::GroupExplanation>>,
-}
-
-impl ViewCtx<'_> {
-    /// Sentences found by the search, best first.
-    pub fn hits(&self) -> Vec<usize> {
-        self.search.hits.as_ref().map(|h| h.iter().map(|&(i, _)| i).collect()).unwrap_or_default()
-    }
-}
-
-/// Lets `edit` change a copy of the view settings; a change becomes one command.
-pub fn edit_view(ctx: &ViewCtx<'_>, out: &mut Vec<Command>, edit: impl FnOnce(&mut ViewSettings)) {
-    let mut view = ctx.state.view.clone();
-    edit(&mut view);
-    if view != ctx.state.view {
-        out.push(Command::SetView(Box::new(view)));
-    }
-}
+use super::command::{Command, ResultChange};
+use super::options::ModelStatus;
+use crate::session::{Order, Tab};
 
 /// Every view's runtime state.
 #[derive(Default)]

@@ -1,12 +1,12 @@
 //! The paraphrase-pairs view: every pair above a threshold, most similar first.
 
 use std::sync::Arc;
-use std::sync::mpsc::{Receiver, channel};
 
-use super::{ViewCtx, edit_view};
-use crate::app::Command;
+use super::ctx::{ViewCtx, edit_view};
+use crate::app::command::Command;
 use crate::app::paint::waiting_ui;
 use crate::app::result::{Computed, JobId};
+use crate::app::task::{Task, TaskPoll};
 use crate::engine::analysis::{Pair, PairScope, mine_pairs};
 use crate::session::Tab;
 
@@ -27,8 +27,8 @@ struct MinedFor {
 #[derive(Default)]
 pub struct PairsView {
     mined: Option<(MinedFor, Vec<Pair>)>,
-    pending: Option<(MinedFor, Receiver<Vec<Pair>>)>,
-    /// The mining thread could not start, for this result and scope.
+    mining: Option<(MinedFor, Task<Vec<Pair>>)>,
+    /// The mining failed (or could not start), for this result and scope.
     failed: Option<(MinedFor, String)>,
 }
 
@@ -37,30 +37,33 @@ impl PairsView {
     /// finished work. Returns the pairs when they are ready.
     fn pairs(&mut self, r: &Arc<Computed>, scope: PairScope, ctx: &egui::Context) -> Option<&[Pair]> {
         let want = MinedFor { job: r.job, scope };
-        if let Some((of, rx)) = &self.pending
-            && let Ok(found) = rx.try_recv()
-        {
-            self.mined = Some((*of, found));
-            self.pending = None;
-        }
+        self.collect();
         let have = self.mined.as_ref().is_some_and(|(of, _)| *of == want);
-        let running = self.pending.as_ref().is_some_and(|(of, _)| *of == want);
+        let running = self.mining.as_ref().is_some_and(|(of, _)| *of == want);
         let failed = self.failed.as_ref().is_some_and(|(of, _)| *of == want);
         if !have && !running && !failed {
-            let (tx, rx) = channel();
-            let (r2, ctx) = (r.clone(), ctx.clone());
-            let spawned = crate::app::spawn("simlens-pairs", move || {
-                // Chunked: never the full matrix, so this works past the heatmap's limit.
-                // A closed receiver means the view moved on; the pairs are not needed.
-                tx.send(mine_pairs(&r2.embeddings, &r2.table.groups, FLOOR, scope, MAX_PAIRS)).ok();
-                ctx.request_repaint();
+            let r2 = r.clone();
+            // Chunked: never the full matrix, so this works past the heatmap's limit.
+            let task = Task::spawn("simlens-pairs", ctx, move |_| {
+                Ok::<_, String>(mine_pairs(&r2.embeddings, &r2.table.groups, FLOOR, scope, MAX_PAIRS))
             });
-            match spawned {
-                Ok(_) => self.pending = Some((want, rx)),
-                Err(e) => self.failed = Some((want, format!("Pairs could not be mined: {e}"))),
-            }
+            self.mining = Some((want, task));
+            // A thread that could not start is said at once.
+            self.collect();
         }
         self.mined.as_ref().filter(|(of, _)| *of == want).map(|(_, p)| p.as_slice())
+    }
+
+    /// Takes a finished mining run, or its failure.
+    fn collect(&mut self) {
+        let Some((of, task)) = &mut self.mining else { return };
+        match task.poll() {
+            TaskPoll::Running(_) => return,
+            TaskPoll::Done(found) => self.mined = Some((*of, found)),
+            TaskPoll::Failed(e) => self.failed = Some((*of, format!("Pairs could not be mined: {e}"))),
+            TaskPoll::Idle => {}
+        }
+        self.mining = None;
     }
 
     /// Draws the pairs list with its threshold slider and scope switch.

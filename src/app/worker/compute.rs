@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use super::{EmbedJob, MAX_APP_MATRIX};
 use crate::Result;
-use crate::app::result::{Computed, JobId, Patch, SentenceTable};
+use crate::app::result::{Computed, JobCost, JobId, Patch, SentenceTable};
 use crate::engine::embed::Progress;
 use crate::engine::store::VectorStore;
 use crate::engine::{self, Embedder, Embeddings, Pooling};
@@ -172,8 +172,7 @@ pub(super) fn embed_job(
         embeddings,
         sim,
         group_matrix,
-        embedded: stored.embedded,
-        elapsed: start.elapsed(),
+        cost: JobCost { embedded: stored.embedded, elapsed: start.elapsed() },
         auto_range: std::sync::OnceLock::new(),
     })
 }

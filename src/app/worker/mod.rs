@@ -89,14 +89,27 @@ pub enum Request {
     Embed(EmbedJob),
     /// Tokenize one sentence for inspection.
     Tokens(String),
-    /// Embed a search query.
-    Query(String),
+    /// Embed a search query with its pooling.
+    Query(Query),
     /// Score the model on a scored-pairs file with this pooling.
     Score(PathBuf, Pooling),
     /// Explain a pair's score.
     Explain(ExplainPair),
     /// Explain the mean similarity of two groups (mean pooling).
     ExplainGroups(ExplainGroups),
+}
+
+/// A search query to embed, made as the result it ranks was made.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Query {
+    /// The query text.
+    pub text: String,
+    /// The pooling to embed it with (the result's).
+    pub pooling: Pooling,
+    /// The graph the result was embedded with.
+    pub precision: Precision,
+    /// The model of the result: a query asked for another result is another question.
+    pub fingerprint: String,
 }
 
 /// Which pair to explain.
@@ -179,17 +192,29 @@ pub enum Response {
         /// The scores, or why not.
         result: Result<crate::engine::eval::PairScore>,
     },
-    /// A query's vector, with the model and pooling it was made with.
+    /// A query's vector, with the model it was made with (the pooling is the one asked).
     Query {
-        /// The query text.
-        text: String,
+        /// What was asked.
+        asked: Query,
         /// Its normalised vector.
         result: Result<Vec<f32>>,
-        /// The model's fingerprint.
+        /// The fingerprint of the model that embedded it.
         fingerprint: String,
-        /// The pooling.
-        pooling: Pooling,
+        /// The graph that embedded it.
+        precision: Precision,
     },
+}
+
+/// The worker thread, if it started: requests without one go nowhere.
+pub struct Link(pub Option<Worker>);
+
+impl Link {
+    /// Sends `request` to the worker, if there is one.
+    pub fn send(&self, request: Request) {
+        if let Some(w) = &self.0 {
+            w.send(request);
+        }
+    }
 }
 
 /// Handle to the worker thread; dropping it stops and joins the thread.

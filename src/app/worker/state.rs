@@ -8,7 +8,7 @@ use std::sync::mpsc::Sender;
 use std::time::{Duration, Instant};
 
 use super::compute::{self, Last};
-use super::{EmbedJob, ExplainGroups, ExplainPair, Loader, ModelChoice, Request, Response};
+use super::{EmbedJob, ExplainGroups, ExplainPair, Loader, ModelChoice, Query, Request, Response};
 use crate::engine::store::VectorStore;
 use crate::engine::{Embedder, Pooling};
 use crate::{Error, Result};
@@ -25,8 +25,6 @@ pub(super) struct WorkerState {
     /// The folder last asked for, to reload it after a crash.
     choice: Option<ModelChoice>,
     store: VectorStore,
-    /// The pooling of the last embed job; queries are embedded with it.
-    last_pooling: Option<Pooling>,
     /// The last full answer, so a small edit can be answered with a patch.
     last: Option<Last>,
     /// The highest job id sent; lower jobs stop at their next batch.
@@ -48,7 +46,6 @@ impl WorkerState {
             embedder: None,
             choice: None,
             store: VectorStore::new(cache_dir).with_memory(MEMORY_LIMIT).with_chunk(CHUNK),
-            last_pooling: None,
             last: None,
             latest,
             answers,
@@ -62,7 +59,7 @@ impl WorkerState {
             Request::LoadVectors { path, texts } => self.load_vectors(&path, &texts),
             Request::Tokens(text) => self.tokens(text),
             Request::Score(file, pooling) => self.score(file, pooling),
-            Request::Query(text) => self.query(text),
+            Request::Query(q) => self.query(q),
             Request::Embed(job) => self.embed(job),
             Request::Explain(pair) => self.explain(pair),
             Request::ExplainGroups(groups) => self.explain_groups(groups),
@@ -161,19 +158,19 @@ impl WorkerState {
         self.send(Response::GroupsExplained(groups, result));
     }
 
-    fn query(&mut self, text: String) {
+    /// Embeds a query with the pooling it carries, and says which model and graph made it:
+    /// the app ranks with it only when they are the result's.
+    fn query(&mut self, asked: Query) {
         let Some(e) = self.embedder.as_mut() else {
             self.send(Response::Failed { job: None, error: Error::NoModel });
             return;
         };
-        let pooling = self.last_pooling.unwrap_or(e.info().default_pooling);
-        let fingerprint = e.info().fingerprint.clone();
-        let result = guarded(|| e.embed(&[text.as_str()], pooling, &mut |_, _| true).map(|v| v.data));
-        self.send(Response::Query { text, result, fingerprint, pooling });
+        let (fingerprint, precision) = (e.info().fingerprint.clone(), e.info().precision.clone());
+        let result = guarded(|| e.embed(&[asked.text.as_str()], asked.pooling, &mut |_, _| true).map(|v| v.data));
+        self.send(Response::Query { asked, result, fingerprint, precision });
     }
 
     fn embed(&mut self, job: EmbedJob) {
-        self.last_pooling = Some(job.pooling);
         if job.id.0 < self.latest.load(Ordering::SeqCst) {
             return;
         }

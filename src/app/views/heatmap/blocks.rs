@@ -3,14 +3,14 @@
 //! background thread. Zooming in refines the blocks down to single cells.
 
 use std::sync::Arc;
-use std::sync::mpsc::Receiver;
 use std::time::{Duration, Instant};
 
 use egui::{Color32, Pos2, Rect, Sense, Stroke, pos2, vec2};
 
-use crate::app::Command;
+use crate::app::command::Command;
 use crate::app::paint::color_of;
 use crate::app::result::{Computed, JobId};
+use crate::app::task::{Task, TaskPoll};
 use crate::engine::blocks::{BlockMatrix, block_matrix, even_edges};
 use crate::render::Colormap;
 use crate::session::ColorRange;
@@ -77,7 +77,7 @@ pub struct BlockHeatmap {
     for_result: Option<(JobId, bool)>,
     picture: Option<Picture>,
     texture: Option<(egui::TextureHandle, (f32, f32, Colormap))>,
-    pending: Option<(BlockKey, Receiver<BlockMatrix>)>,
+    pending: Option<(BlockKey, Task<BlockMatrix>)>,
     wanted: Option<(BlockKey, Instant)>,
     /// Why the background computation could not start, until shown.
     note: Option<String>,
@@ -177,23 +177,11 @@ impl BlockHeatmap {
             group_lines(ui, &painter, plot, w, r);
         }
         super::labels::colour_bar_beside(ui, &painter, plot, cmap, lo, hi);
-        let (pr, pc) = w.ranges(n);
-        let per_pixel = (w.span / f64::from(plot.width() * ppp)).max(1.0);
-        let exact = self.picture.as_ref().is_some_and(|p| p.key == key) && per_pixel <= 1.0;
+        let exact = self.picture.as_ref().is_some_and(|p| p.key == key);
         if let Some(note) = self.note.take() {
-            out.push(Command::Notify(crate::app::Notification::error(note)));
+            out.push(Command::Notify(crate::app::notice::Notification::error(note)));
         }
-        ui.weak(format!(
-            "{} sentences: each pixel is the exact mean cosine of a block of about {:.0} × {:.0} pairs (the dot product of the blocks' mean vectors). Rows {}–{}, columns {}–{}{}. Scroll to zoom, drag to pan, double-click for the whole matrix.",
-            crate::render::count(n),
-            per_pixel,
-            per_pixel,
-            crate::render::count(pr[0] + 1),
-            crate::render::count(pr[1]),
-            crate::render::count(pc[0] + 1),
-            crate::render::count(pc[1]),
-            if exact { "; single cells now" } else { "" }
-        ));
+        caption_ui(ui, n, w, plot.width() * ppp, exact);
         if resp.double_clicked() {
             self.window = None;
         }
@@ -203,18 +191,7 @@ impl BlockHeatmap {
 impl BlockHeatmap {
     /// Takes a finished picture, and starts the one for `key` once the view settles.
     fn request(&mut self, ctx: &egui::Context, r: &Arc<Computed>, key: BlockKey) {
-        if let Some((k, rx)) = &self.pending
-            && let Ok(matrix) = rx.try_recv()
-        {
-            let k = *k;
-            let overview = k.rows == [0, r.table.len()] && k.cols == k.rows;
-            if overview {
-                self.overview_range = Some((k.job, k.clustered, off_diagonal_range(&matrix)));
-            }
-            self.picture = Some(Picture { key: k, matrix });
-            self.pending = None;
-            self.texture_stale = true;
-        }
+        self.collect(r);
         if self.picture.as_ref().is_some_and(|p| p.key == key) || self.pending.as_ref().is_some_and(|(k, _)| *k == key)
         {
             return;
@@ -232,9 +209,8 @@ impl BlockHeatmap {
             ctx.request_repaint_after(SETTLE);
             return;
         }
-        let (tx, rx) = std::sync::mpsc::channel();
-        let (r2, ctx2, k) = (Arc::clone(r), ctx.clone(), key);
-        let spawned = crate::app::spawn("simlens-blocks", move || {
+        let (r2, k) = (Arc::clone(r), key);
+        let task = Task::spawn("simlens-blocks", ctx, move |_| {
             let n = r2.table.len();
             let identity: Vec<usize>;
             let order: &[usize] = match r2.cluster_order.as_deref().filter(|_| k.clustered) {
@@ -246,15 +222,51 @@ impl BlockHeatmap {
             };
             let rows = even_edges(k.rows[0], k.rows[1], k.blocks);
             let cols = even_edges(k.cols[0], k.cols[1], k.blocks);
-            if tx.send(block_matrix(&r2.embeddings, order, rows, cols)).is_ok() {
-                ctx2.request_repaint();
-            }
+            Ok::<_, String>(block_matrix(&r2.embeddings, order, rows, cols))
         });
-        match spawned {
-            Ok(_) => self.pending = Some((key, rx)),
-            Err(e) => self.note = Some(format!("The block heatmap could not be computed ({e}).")),
-        }
+        self.pending = Some((key, task));
+        // A thread that could not start is said at once.
+        self.collect(r);
     }
+
+    /// Takes a finished picture, or its failure.
+    fn collect(&mut self, r: &Computed) {
+        let Some((k, task)) = &mut self.pending else { return };
+        let k = *k;
+        match task.poll() {
+            TaskPoll::Running(_) => return,
+            TaskPoll::Done(matrix) => {
+                let overview = k.rows == [0, r.table.len()] && k.cols == k.rows;
+                if overview {
+                    self.overview_range = Some((k.job, k.clustered, off_diagonal_range(&matrix)));
+                }
+                self.picture = Some(Picture { key: k, matrix });
+                self.texture_stale = true;
+            }
+            TaskPoll::Failed(e) => self.note = Some(format!("The block heatmap could not be computed ({e}).")),
+            TaskPoll::Idle => {}
+        }
+        self.pending = None;
+    }
+}
+
+/// What a pixel is and which part of the matrix is shown; `exact` when the picture on
+/// screen is of this very window.
+fn caption_ui(ui: &mut egui::Ui, n: usize, w: Window, pixels: f32, exact: bool) {
+    let (pr, pc) = w.ranges(n);
+    let per_pixel = (w.span / f64::from(pixels)).max(1.0);
+    let exact = exact && per_pixel <= 1.0;
+    ui.weak(format!(
+        "{} sentences: each pixel is the exact mean cosine of a block of about {:.0} × {:.0} pairs (the dot product of the blocks' mean vectors). Rows {}–{}, columns {}–{}{}. Scroll to zoom, drag to pan, double-click for the whole matrix.",
+        crate::render::count(n),
+        per_pixel,
+        per_pixel,
+        crate::render::count(pr[0] + 1),
+        crate::render::count(pr[1]),
+        crate::render::count(pc[0] + 1),
+        crate::render::count(pc[1]),
+        if exact { "; single cells now" } else { "" }
+    ));
 }
 
 /// Smallest and largest block mean off the diagonal (the diagonal blocks hold each

@@ -5,6 +5,8 @@ use std::ops::Range;
 
 use egui::{Pos2, Rect, Response, Vec2, pos2, vec2};
 
+use crate::engine::SimMatrix;
+
 /// Smallest cell, in points, that gets a text label.
 const LABEL_CELL: f32 = 11.0;
 /// Width of the colour bar and its values.
@@ -169,4 +171,17 @@ impl Geometry {
         let i = (row.or(col)? * self.n as f32) as usize;
         (i < self.n).then_some(i)
     }
+}
+
+/// What is drawn, in display order.
+pub(super) struct Shown<'a> {
+    pub(super) sim: &'a SimMatrix,
+    pub(super) texts: &'a [String],
+    pub(super) groups: &'a [usize],
+    /// Display position → sentence index.
+    pub(super) order: &'a [usize],
+    /// Sentence index → display position.
+    pub(super) inverse: Vec<usize>,
+    /// Whether `order` is a clustering (group runs are then not contiguous).
+    pub(super) clustered: bool,
 }

@@ -3,8 +3,8 @@
 
 use egui::{Align2, Color32, FontId, Painter, Rect, Shape, Stroke, pos2, vec2};
 
-use super::Shown;
 use super::geometry::Geometry;
+use super::geometry::Shown;
 use crate::app::paint::{color_of, contrast, truncate};
 use crate::render::Colormap;
 

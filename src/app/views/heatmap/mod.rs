@@ -10,15 +10,15 @@ use std::sync::Arc;
 
 use egui::{Color32, Rect, Sense, Shape, Stroke, pos2};
 
-use super::ViewCtx;
-use crate::app::Command;
+use crate::app::command::Command;
 use crate::app::paint::{pointer_tooltip, range_of};
 use crate::app::result::{Computed, JobId};
+use crate::app::views::ctx::ViewCtx;
 use crate::app::worker::MAX_APP_MATRIX;
 use crate::engine::SimMatrix;
 use crate::engine::project::MAX_CLUSTER;
 use crate::session::Order;
-use geometry::{Frame, Geometry, ZoomPan};
+use geometry::{Frame, Geometry, Shown, ZoomPan};
 use texture::{HeatmapTexture, TextureKey};
 
 /// The matrix, texts and groups rearranged in display order (only when not identity).
@@ -27,19 +27,6 @@ struct Permuted {
     sim: SimMatrix,
     texts: Vec<String>,
     groups: Vec<usize>,
-}
-
-/// What is drawn, in display order.
-struct Shown<'a> {
-    sim: &'a SimMatrix,
-    texts: &'a [String],
-    groups: &'a [usize],
-    /// Display position → sentence index.
-    order: &'a [usize],
-    /// Sentence index → display position.
-    inverse: Vec<usize>,
-    /// Whether `order` is a clustering (group runs are then not contiguous).
-    clustered: bool,
 }
 
 /// Runtime state of the heatmap: the texture, the zoom and the permuted matrix.
@@ -113,7 +100,7 @@ impl HeatmapView {
         let Some(texture) = self.texture.update(ui.ctx(), r, shown.sim, key) else { return };
         let texture_id = texture.id();
         if let Some(note) = self.texture.take_note() {
-            out.push(Command::Notify(crate::app::Notification::error(note)));
+            out.push(Command::Notify(crate::app::notice::Notification::error(note)));
         }
         let multi_group = r.table.group_names.len() > 1 && !shown.clustered;
         let frame = Frame::layout(ui, self.zoom.zoom, n, multi_group);
@@ -203,7 +190,7 @@ struct Scene<'a> {
 fn pointer_ui(ui: &egui::Ui, scene: &Scene<'_>, ctx: &ViewCtx<'_>, resp: egui::Response, out: &mut Vec<Command>) {
     let Scene { painter, g, shown, r } = *scene;
     let n = g.n;
-    let selected = ctx.selection.filter(|s| s.row < n && s.col < n);
+    let selected = ctx.selected.cell.filter(|s| s.row < n && s.col < n);
     if let Some(s) = selected {
         let rect = g.cell_rect(shown.inverse[s.row], shown.inverse[s.col]).intersect(g.plot());
         if rect.is_positive() {

@@ -2,12 +2,12 @@
 //! edits, and refined from a background thread past [`PREVIEW_SIDE`] rows.
 
 use std::sync::Arc;
-use std::sync::mpsc::Receiver;
 
 use egui::{Color32, TextureHandle, TextureOptions};
 
 use crate::app::paint::{matrix_image, max_texture_side, rgb, upload};
 use crate::app::result::{Computed, JobId};
+use crate::app::task::{Task, TaskPoll};
 use crate::engine::SimMatrix;
 use crate::render::Colormap;
 
@@ -48,7 +48,7 @@ struct PendingRows {
 struct Refining {
     /// What it was built for.
     key: TextureKey,
-    rx: Receiver<egui::ColorImage>,
+    task: Task<egui::ColorImage>,
     /// Rows patched since it started, to draw again once it lands.
     rows: Vec<usize>,
 }
@@ -129,19 +129,35 @@ impl HeatmapTexture {
         if let Some(refining) = &self.refining {
             if !refining.key.same_look(&key) || self.key != Some(key) {
                 self.refining = None;
-            } else if let Ok(image) = refining.rx.try_recv() {
-                if let Some(t) = &mut self.texture {
-                    // Built from the result as it was; rows patched since are drawn again.
-                    t.set(image, TextureOptions::NEAREST);
-                    paint_rows(t, &refining.rows);
-                }
-                self.refining = None;
+            } else {
+                self.take_refined(&paint_rows);
             }
         }
         if self.key != Some(key) || self.texture.is_none() {
             self.rebuild(ctx, r, sim, key);
         }
         self.texture.as_ref()
+    }
+
+    /// Takes the finished full-resolution texture, or says once why there is none.
+    fn take_refined(&mut self, paint_rows: &dyn Fn(&mut TextureHandle, &[usize])) {
+        let Some(refining) = self.refining.as_mut() else { return };
+        match refining.task.poll() {
+            TaskPoll::Running(_) => return,
+            TaskPoll::Done(image) => {
+                if let Some(t) = &mut self.texture {
+                    // Built from the result as it was; rows patched since are drawn again.
+                    t.set(image, TextureOptions::NEAREST);
+                    paint_rows(t, &refining.rows);
+                }
+            }
+            // The preview stays: a coarser picture, never a missing one.
+            TaskPoll::Failed(e) => {
+                self.note = Some(format!("The full-resolution heatmap could not be built ({e}); a preview is shown."))
+            }
+            TaskPoll::Idle => {}
+        }
+        self.refining = None;
     }
 
     /// Draws the texture anew. A large matrix shows a preview at once; its full
@@ -156,20 +172,13 @@ impl HeatmapTexture {
         if !refine {
             return;
         }
-        let (tx, rx) = std::sync::mpsc::channel();
-        let (r, ctx) = (Arc::clone(r), ctx.clone());
-        let spawned = crate::app::spawn("simlens-heatmap", move || {
-            let Some(sim) = &r.sim else { return };
-            if tx.send(matrix_image(sim, key.lo, key.hi, key.cmap, max_side)).is_ok() {
-                ctx.request_repaint();
-            }
+        let r = Arc::clone(r);
+        let task = Task::spawn("simlens-heatmap", ctx, move |_| {
+            let sim = r.sim.as_ref().ok_or("the result has no matrix")?;
+            Ok::<_, &str>(matrix_image(sim, key.lo, key.hi, key.cmap, max_side))
         });
-        match spawned {
-            Ok(_) => self.refining = Some(Refining { key, rx, rows: Vec::new() }),
-            // The preview stays: a coarser picture, never a missing one.
-            Err(e) => {
-                self.note = Some(format!("The full-resolution heatmap could not be built ({e}); a preview is shown."))
-            }
-        }
+        self.refining = Some(Refining { key, task, rows: Vec::new() });
+        // A thread that could not start is said at once.
+        self.take_refined(&|_, _| {});
     }
 }

@@ -1,12 +1,11 @@
 //! The layouts the map shows: PCA from the worker, UMAP from a background thread with
 //! its stage, elapsed time and a Cancel.
 
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{Receiver, TryRecvError};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 use std::time::Instant;
 
 use crate::app::result::{Computed, JobId};
+use crate::app::task::{Task, TaskPoll};
 use crate::engine::grid::PointGrid;
 use crate::engine::umap::{UmapParams, UmapProgress, UmapStage};
 use crate::session::MapMethod;
@@ -76,14 +75,12 @@ impl Layout {
 }
 
 /// A layout under way on a background thread: UMAP, or the spatial index of a PCA
-/// (a million points take most of a second to index).
+/// (a million points take most of a second to index). Dropping it cancels the thread at
+/// its next stage or epoch.
 pub struct Running {
     /// What it is making.
     pub key: LayoutKey,
-    rx: Receiver<Result<Layout>>,
-    /// How far it has got.
-    progress: Arc<Mutex<UmapProgress>>,
-    cancel: Arc<AtomicBool>,
+    task: Task<Layout, UmapProgress>,
     /// When it started.
     pub started: Instant,
 }
@@ -92,14 +89,14 @@ pub struct Running {
 pub enum Polled {
     /// Still working.
     Working,
-    /// Done.
-    Done(Result<Layout>),
+    /// Done, or why not.
+    Done(std::result::Result<Layout, String>),
 }
 
 impl Running {
     /// Starts UMAP on the vectors of `r`; the thread asks for a repaint at each stage (the
     /// view repaints through the epochs itself).
-    pub fn umap(ctx: &egui::Context, r: &Arc<Computed>, params: UmapParams) -> std::io::Result<Self> {
+    pub fn umap(ctx: &egui::Context, r: &Arc<Computed>, params: UmapParams) -> Self {
         let key = LayoutKey { job: r.job, method: Method::Umap(params) };
         Self::spawn(ctx, r, key, move |r, progress| {
             let start = Instant::now();
@@ -117,7 +114,7 @@ impl Running {
     }
 
     /// Indexes the PCA map of `r` (which must have one).
-    pub fn pca(ctx: &egui::Context, r: &Arc<Computed>) -> std::io::Result<Self> {
+    pub fn pca(ctx: &egui::Context, r: &Arc<Computed>) -> Self {
         let key = LayoutKey { job: r.job, method: Method::Pca };
         Self::spawn(ctx, r, key, move |r, _| {
             let map = r.map.as_ref().ok_or_else(|| Error::internal("no PCA map to index"))?;
@@ -136,46 +133,35 @@ impl Running {
         r: &Arc<Computed>,
         key: LayoutKey,
         make: impl FnOnce(&Computed, &mut dyn FnMut(UmapProgress) -> bool) -> Result<Layout> + Send + 'static,
-    ) -> std::io::Result<Self> {
-        let (tx, rx) = std::sync::mpsc::channel();
-        let progress = Arc::new(Mutex::new(UmapProgress::start(UmapStage::Neighbours)));
-        let cancel = Arc::new(AtomicBool::new(false));
-        let (r2, ctx2, progress2, cancel2) = (Arc::clone(r), ctx.clone(), Arc::clone(&progress), Arc::clone(&cancel));
-        crate::app::spawn("simlens-layout", move || {
-            let result = make(&r2, &mut |p| {
-                *progress2.lock().unwrap_or_else(PoisonError::into_inner) = p;
+    ) -> Self {
+        let r2 = Arc::clone(r);
+        let task = Task::spawn("simlens-layout", ctx, move |h| {
+            make(&r2, &mut |p| {
+                // Epochs come many a second and the view repaints on its own timer while a
+                // UMAP runs; a new stage asks for a frame.
                 if p.epochs.is_none() {
-                    ctx2.request_repaint();
+                    h.report(p)
+                } else {
+                    h.report_quietly(p)
                 }
-                !cancel2.load(Ordering::Relaxed)
-            });
-            // Nobody listening means the view moved on; nothing to tell.
-            let _ = tx.send(result);
-            ctx2.request_repaint();
-        })?;
-        Ok(Self { key, rx, progress, cancel, started: Instant::now() })
+                !h.is_cancelled()
+            })
+        });
+        Self { key, task, started: Instant::now() }
     }
 
     /// How far it has got.
     pub fn progress(&self) -> UmapProgress {
-        *self.progress.lock().unwrap_or_else(PoisonError::into_inner)
+        self.task.progress().unwrap_or(UmapProgress::start(UmapStage::Neighbours))
     }
 
-    /// Whether it finished.
-    pub fn poll(&self) -> Polled {
-        match self.rx.try_recv() {
-            Ok(r) => Polled::Done(r),
-            Err(TryRecvError::Empty) => Polled::Working,
-            Err(TryRecvError::Disconnected) => {
-                Polled::Done(Err(Error::internal("the UMAP thread stopped without an answer")))
-            }
+    /// Whether it finished. A thread that could not start is a failure here.
+    pub fn poll(&mut self) -> Polled {
+        match self.task.poll() {
+            TaskPoll::Running(_) => Polled::Working,
+            TaskPoll::Done(layout) => Polled::Done(Ok(layout)),
+            TaskPoll::Failed(e) => Polled::Done(Err(e)),
+            TaskPoll::Idle => Polled::Done(Err("the layout thread stopped without an answer".to_owned())),
         }
-    }
-}
-
-impl Drop for Running {
-    /// A layout no longer wanted stops at its next stage or epoch.
-    fn drop(&mut self) {
-        self.cancel.store(true, Ordering::Relaxed);
     }
 }

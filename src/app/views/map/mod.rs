@@ -9,11 +9,11 @@ use std::sync::Arc;
 
 use egui::{Color32, Pos2, Rect, Sense, Stroke, pos2, vec2};
 
-use super::ViewCtx;
-use crate::app::Command;
+use crate::app::command::Command;
 use crate::app::edit::SentenceRef;
 use crate::app::paint::group_color;
 use crate::app::result::{Computed, JobId};
+use crate::app::views::ctx::ViewCtx;
 use crate::engine::grid::in_polygon;
 use crate::session::{MapMethod, UmapSettings, ViewSettings};
 use layout::{Layout, LayoutKey, Method, Polled, Running};
@@ -97,7 +97,7 @@ pub struct MapView {
     stand_in_failed: Option<JobId>,
     /// The layout that failed, so it is not tried again every frame.
     failed: Option<LayoutKey>,
-    camera: Option<Camera>,
+    framing: Framing,
     splat: Splat,
     tool: Tool,
     /// The outline being drawn, in data coordinates.
@@ -105,9 +105,24 @@ pub struct MapView {
     chosen: Option<Chosen>,
     /// Group of each sentence and the group colours, shared with the splat thread.
     colours: Option<Colours>,
+}
+
+/// Where the map looks, and whether that is the user's doing or the fit to the canvas.
+#[derive(Default)]
+struct Framing {
+    camera: Option<Camera>,
+    /// The canvas of the last frame: a new size fits the map again, until the user moves it.
     last_canvas: Option<Rect>,
     /// The user zoomed or panned since the map was last fitted.
     moved: bool,
+}
+
+impl Framing {
+    /// Fits the whole map on the next frame.
+    fn refit(&mut self) {
+        self.camera = None;
+        self.moved = false;
+    }
 }
 
 impl MapView {
@@ -149,18 +164,18 @@ impl MapView {
             return;
         }
         self.stand_in(ctx, r, want, out);
-        if let Some(running) = self.running.as_ref().filter(|run| run.key == want) {
+        if let Some(running) = self.running.as_mut().filter(|run| run.key == want) {
+            // A cancelled layout is dropped, never polled: its answer is not waited for.
             match running.poll() {
                 Polled::Working => {}
                 Polled::Done(Ok(layout)) => {
                     self.running = None;
                     self.show(layout);
                 }
-                Polled::Done(Err(crate::Error::Cancelled)) => self.running = None,
                 Polled::Done(Err(e)) => {
                     self.running = None;
                     self.failed = Some(want);
-                    out.push(Command::Notify(crate::app::Notification::error(format!(
+                    out.push(Command::Notify(crate::app::notice::Notification::error(format!(
                         "The {} map could not be made: {e}",
                         if want.method.kind() == MapMethod::Umap { "UMAP" } else { "PCA" }
                     ))));
@@ -171,26 +186,19 @@ impl MapView {
         if self.failed == Some(want) {
             return;
         }
-        let started = match want.method {
+        self.running = Some(match want.method {
             // The worker sends the PCA with the result; it is indexed here.
             Method::Pca if r.map.is_none() => return,
             Method::Pca => Running::pca(ctx, r),
             Method::Umap(params) => {
                 if let Err(e) = params.check(r.table.len()) {
                     self.failed = Some(want);
-                    out.push(Command::Notify(crate::app::Notification::error(e.to_string())));
+                    out.push(Command::Notify(crate::app::notice::Notification::error(e.to_string())));
                     return;
                 }
                 Running::umap(ctx, r, params)
             }
-        };
-        match started {
-            Ok(running) => self.running = Some(running),
-            Err(e) => {
-                self.failed = Some(want);
-                out.push(Command::Notify(crate::app::Notification::error(format!("The map could not start: {e}"))));
-            }
-        }
+        });
     }
 
     /// While a UMAP runs and nothing of these points is on screen, shows the PCA that came
@@ -203,7 +211,7 @@ impl MapView {
             self.stand_in = None;
             return;
         }
-        if let Some(run) = self.stand_in.as_ref().filter(|run| run.key.job == r.job) {
+        if let Some(run) = self.stand_in.as_mut().filter(|run| run.key.job == r.job) {
             match run.poll() {
                 Polled::Working => {}
                 Polled::Done(Ok(layout)) => {
@@ -213,7 +221,7 @@ impl MapView {
                 Polled::Done(Err(e)) => {
                     self.stand_in = None;
                     self.stand_in_failed = Some(r.job);
-                    out.push(Command::Notify(crate::app::Notification::error(format!(
+                    out.push(Command::Notify(crate::app::notice::Notification::error(format!(
                         "The PCA map could not be made: {e}"
                     ))));
                 }
@@ -223,13 +231,8 @@ impl MapView {
         if self.stand_in_failed == Some(r.job) {
             return;
         }
-        match Running::pca(ctx, r) {
-            Ok(run) => self.stand_in = Some(run),
-            Err(e) => {
-                self.stand_in_failed = Some(r.job);
-                out.push(Command::Notify(crate::app::Notification::error(format!("The map could not start: {e}"))));
-            }
-        }
+        // A thread that cannot start fails at the next poll, as any failure of it.
+        self.stand_in = Some(Running::pca(ctx, r));
     }
 
     fn show(&mut self, layout: Layout) {
@@ -239,8 +242,7 @@ impl MapView {
             old.key.method.kind() != layout.key.method.kind() || old.points.len() != layout.points.len()
         });
         if reframe {
-            self.camera = None;
-            self.moved = false;
+            self.framing.refit();
         }
         self.splat.clear();
         self.shown = Some(layout);
@@ -271,8 +273,7 @@ impl MapView {
             ui.selectable_value(&mut self.tool, Tool::Box, "select a box");
             ui.selectable_value(&mut self.tool, Tool::Lasso, "lasso");
             if ui.button("Fit").on_hover_text("Show every point").clicked() {
-                self.camera = None;
-                self.moved = false;
+                self.framing.refit();
             }
         });
         let mut cancel = false;
@@ -326,16 +327,84 @@ impl MapView {
         resp: &egui::Response,
         out: &mut Vec<Command>,
     ) {
-        let Some(layout) = &self.shown else { return };
+        let Some(cam) = self.steer(ui, r, canvas, resp) else { return };
         let painter = ui.painter_at(canvas);
         painter.rect_filled(canvas, 2.0, ui.visuals().extreme_bg_color);
+        let (groups, colours) = self.colours_of(r);
+        let Some(layout) = &self.shown else { return };
+
+        // The points, splatted.
+        let ppp = ui.ctx().pixels_per_point();
+        let size =
+            [(canvas.width() * ppp).round().max(1.0) as usize, (canvas.height() * ppp).round().max(1.0) as usize];
+        let key = SplatKey { job: r.job, layout: Arc::as_ptr(&layout.points) as usize, view: cam.view(canvas), size };
+        let input = SplatInput { points: Arc::clone(&layout.points), groups, colors: colours };
+        if let Some((texture, covers)) = self.splat.update(ui.ctx(), key, &input) {
+            // The texture may be of an older view: drawn where its data now is.
+            let a = cam.to_screen(canvas, [covers.min[0], covers.max[1]]);
+            let b = cam.to_screen(canvas, [covers.max[0], covers.min[1]]);
+            let uv = Rect::from_min_max(pos2(0.0, 0.0), pos2(1.0, 1.0));
+            painter.image(texture.id(), Rect::from_two_pos(a, b), uv, Color32::WHITE);
+        }
+        let stroke = Stroke::new(1.5, Color32::from_rgb(255, 140, 0));
+        let outline_of = |pts: &[[f32; 2]], closed: bool| -> egui::Shape {
+            let screen: Vec<Pos2> = if self.tool == Tool::Box || pts.len() == 2 {
+                let (a, b) = (pts[0], pts[pts.len() - 1]);
+                [[a[0], a[1]], [b[0], a[1]], [b[0], b[1]], [a[0], b[1]]]
+                    .iter()
+                    .map(|d| cam.to_screen(canvas, *d))
+                    .collect()
+            } else {
+                pts.iter().map(|d| cam.to_screen(canvas, *d)).collect()
+            };
+            if closed { egui::Shape::closed_line(screen, stroke) } else { egui::Shape::line(screen, stroke) }
+        };
+        if self.drawing.len() >= 2 {
+            painter.add(outline_of(&self.drawing, self.tool == Tool::Box));
+        } else if let Some(c) = self.chosen.as_ref().filter(|c| c.job == r.job && c.outline.len() >= 2) {
+            painter.add(outline_of(&c.outline, true));
+        }
+        // Search hits and the selected cell's sentences: rings.
+        let mut marked = ctx.hits();
+        marked.extend(ctx.selected.cell.iter().flat_map(|s| [s.row, s.col]));
+        for &i in marked.iter().take(2_000) {
+            if let Some(&p) = layout.points.get(i) {
+                let s = cam.to_screen(canvas, p);
+                if canvas.contains(s) {
+                    painter.circle_stroke(s, 6.0, Stroke::new(2.0, Color32::from_rgb(255, 80, 80)));
+                }
+            }
+        }
+        // The hovered point, found through the grid.
+        if self.drawing.is_empty()
+            && let Some(p) = resp.hover_pos()
+            && let Some(i) = layout.grid.nearest_within(&layout.points, cam.to_data(canvas, p), HOVER_REACH * cam.scale)
+        {
+            let s = cam.to_screen(canvas, layout.points[i]);
+            painter.circle_stroke(s, 5.0, Stroke::new(1.5, ui.visuals().strong_text_color()));
+            if resp.clicked() && self.tool == Tool::Pan {
+                out.push(Command::Select(i, i));
+            }
+            resp.clone().on_hover_ui_at_pointer(|ui| {
+                ui.set_max_width(420.0);
+                ui.weak(format!("{} · sentence {}", r.table.group_of(i), i + 1));
+                ui.label(&r.table.texts[i]);
+            });
+        }
+    }
+
+    /// The camera after this frame's zoom and pan, and the box or lasso drawn with the
+    /// pointer; `None` without a layout.
+    fn steer(&mut self, ui: &egui::Ui, r: &Computed, canvas: Rect, resp: &egui::Response) -> Option<Camera> {
+        let layout = self.shown.as_ref()?;
+        let framing = &mut self.framing;
         // Until the user zooms or pans, the map follows the canvas's size.
-        let mut cam = match self.camera {
-            Some(c) if self.moved || self.last_canvas.is_some_and(|l| l.size() == canvas.size()) => c,
+        let mut cam = match framing.camera {
+            Some(c) if framing.moved || framing.last_canvas.is_some_and(|l| l.size() == canvas.size()) => c,
             _ => Camera::fit(layout.bounds, canvas),
         };
         let fitted = cam;
-        self.last_canvas = Some(canvas);
+        framing.last_canvas = Some(canvas);
         // Zoom about the pointer, pan by dragging.
         if let Some(p) = resp.hover_pos() {
             let (zoom, scroll) = ui.input(|i| (i.zoom_delta(), i.smooth_scroll_delta));
@@ -374,69 +443,9 @@ impl MapView {
             }
             Tool::Pan => {}
         }
-        self.moved |= cam != fitted;
-        self.camera = Some(cam);
-        let (groups, colours) = self.colours_of(r);
-        let Some(layout) = &self.shown else { return };
-
-        // The points, splatted.
-        let ppp = ui.ctx().pixels_per_point();
-        let size =
-            [(canvas.width() * ppp).round().max(1.0) as usize, (canvas.height() * ppp).round().max(1.0) as usize];
-        let key = SplatKey { job: r.job, layout: Arc::as_ptr(&layout.points) as usize, view: cam.view(canvas), size };
-        let input = SplatInput { points: Arc::clone(&layout.points), groups, colors: colours };
-        if let Some((texture, covers)) = self.splat.update(ui.ctx(), key, &input) {
-            // The texture may be of an older view: drawn where its data now is.
-            let a = cam.to_screen(canvas, [covers.min[0], covers.max[1]]);
-            let b = cam.to_screen(canvas, [covers.max[0], covers.min[1]]);
-            let uv = Rect::from_min_max(pos2(0.0, 0.0), pos2(1.0, 1.0));
-            painter.image(texture.id(), Rect::from_two_pos(a, b), uv, Color32::WHITE);
-        }
-        let stroke = Stroke::new(1.5, Color32::from_rgb(255, 140, 0));
-        let outline_of = |pts: &[[f32; 2]], closed: bool| -> egui::Shape {
-            let screen: Vec<Pos2> = if self.tool == Tool::Box || pts.len() == 2 {
-                let (a, b) = (pts[0], pts[pts.len() - 1]);
-                [[a[0], a[1]], [b[0], a[1]], [b[0], b[1]], [a[0], b[1]]]
-                    .iter()
-                    .map(|d| cam.to_screen(canvas, *d))
-                    .collect()
-            } else {
-                pts.iter().map(|d| cam.to_screen(canvas, *d)).collect()
-            };
-            if closed { egui::Shape::closed_line(screen, stroke) } else { egui::Shape::line(screen, stroke) }
-        };
-        if self.drawing.len() >= 2 {
-            painter.add(outline_of(&self.drawing, self.tool == Tool::Box));
-        } else if let Some(c) = self.chosen.as_ref().filter(|c| c.job == r.job && c.outline.len() >= 2) {
-            painter.add(outline_of(&c.outline, true));
-        }
-        // Search hits and the selected cell's sentences: rings.
-        let mut marked = ctx.hits();
-        marked.extend(ctx.selection.iter().flat_map(|s| [s.row, s.col]));
-        for &i in marked.iter().take(2_000) {
-            if let Some(&p) = layout.points.get(i) {
-                let s = cam.to_screen(canvas, p);
-                if canvas.contains(s) {
-                    painter.circle_stroke(s, 6.0, Stroke::new(2.0, Color32::from_rgb(255, 80, 80)));
-                }
-            }
-        }
-        // The hovered point, found through the grid.
-        if self.drawing.is_empty()
-            && let Some(p) = resp.hover_pos()
-            && let Some(i) = layout.grid.nearest_within(&layout.points, cam.to_data(canvas, p), HOVER_REACH * cam.scale)
-        {
-            let s = cam.to_screen(canvas, layout.points[i]);
-            painter.circle_stroke(s, 5.0, Stroke::new(1.5, ui.visuals().strong_text_color()));
-            if resp.clicked() && self.tool == Tool::Pan {
-                out.push(Command::Select(i, i));
-            }
-            resp.clone().on_hover_ui_at_pointer(|ui| {
-                ui.set_max_width(420.0);
-                ui.weak(format!("{} · sentence {}", r.table.group_of(i), i + 1));
-                ui.label(&r.table.texts[i]);
-            });
-        }
+        framing.moved |= cam != fitted;
+        framing.camera = Some(cam);
+        Some(cam)
     }
 
     /// Group of each sentence and the colours, made once per result.

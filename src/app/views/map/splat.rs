@@ -3,12 +3,12 @@
 //! texture, moved and scaled with the view, stays on screen.
 
 use std::sync::Arc;
-use std::sync::mpsc::Receiver;
 use std::time::{Duration, Instant};
 
 use egui::{Color32, ColorImage, TextureHandle, TextureOptions};
 
 use crate::app::result::JobId;
+use crate::app::task::{Task, TaskPoll};
 
 /// Up to this many points are splatted at once on the UI thread (well under a
 /// millisecond); more go to a background thread.
@@ -53,7 +53,7 @@ pub struct SplatInput {
 pub struct Splat {
     texture: Option<TextureHandle>,
     key: Option<SplatKey>,
-    pending: Option<(SplatKey, Receiver<ColorImage>)>,
+    pending: Option<(SplatKey, Task<ColorImage>)>,
     /// The key asked for last and since when, to wait for the view to settle.
     wanted: Option<(SplatKey, Instant)>,
 }
@@ -72,13 +72,7 @@ impl Splat {
         key: SplatKey,
         input: &SplatInput,
     ) -> Option<(&TextureHandle, DataRect)> {
-        if let Some((k, rx)) = &self.pending
-            && let Ok(image) = rx.try_recv()
-        {
-            let k = *k;
-            self.set(ctx, image, k);
-            self.pending = None;
-        }
+        self.collect(ctx, input);
         if self.key != Some(key) {
             let small = input.points.len() <= SYNC_POINTS;
             let settled = match self.wanted {
@@ -110,23 +104,35 @@ impl Splat {
     }
 
     fn start(&mut self, ctx: &egui::Context, key: SplatKey, input: &SplatInput) {
-        let (tx, rx) = std::sync::mpsc::channel();
-        let (points, groups, colors, ctx2) =
-            (Arc::clone(&input.points), Arc::clone(&input.groups), Arc::clone(&input.colors), ctx.clone());
-        let spawned = crate::app::spawn("simlens-splat", move || {
-            if tx.send(splat(&points, &groups, &colors, key.view, key.size)).is_ok() {
-                ctx2.request_repaint();
-            }
+        let (points, groups, colors) =
+            (Arc::clone(&input.points), Arc::clone(&input.groups), Arc::clone(&input.colors));
+        let task = Task::spawn("simlens-splat", ctx, move |_| {
+            Ok::<_, String>(splat(&points, &groups, &colors, key.view, key.size))
         });
-        match spawned {
-            Ok(_) => self.pending = Some((key, rx)),
-            // No thread: splat here, slower but never a missing map.
-            Err(e) => {
+        self.pending = Some((key, task));
+        // A thread that could not start is known at once.
+        self.collect(ctx, input);
+    }
+
+    /// Takes a finished splat. Without one (no thread, or it failed) the splat is made
+    /// here, slower but never a missing map.
+    fn collect(&mut self, ctx: &egui::Context, input: &SplatInput) {
+        let Some((k, task)) = &mut self.pending else { return };
+        let k = *k;
+        match task.poll() {
+            TaskPoll::Running(_) => return,
+            TaskPoll::Done(image) => self.set(ctx, image, k),
+            TaskPoll::Failed(e) => {
                 log::warn!("map splat thread: {e}; splatting on the UI thread");
-                let image = splat(&input.points, &input.groups, &input.colors, key.view, key.size);
-                self.set(ctx, image, key);
+                // Only if the points are still the ones it was for.
+                if k.layout == Arc::as_ptr(&input.points) as usize {
+                    let image = splat(&input.points, &input.groups, &input.colors, k.view, k.size);
+                    self.set(ctx, image, k);
+                }
             }
+            TaskPoll::Idle => {}
         }
+        self.pending = None;
     }
 }
 
