@@ -1,14 +1,11 @@
 //! UMAP (McInnes, Healy & Melville, 2018) to two dimensions, on cosine distance.
 //!
-//! The steps are umap-learn's: the k nearest neighbours (NN-descent), the fuzzy simplicial
-//! set (smooth kNN distances, fuzzy union), a spectral initialisation, then a layout that
-//! pulls neighbours together and pushes negative samples apart. The crates doing the work
-//! are `ann-search-rs` (seeded NN-descent) and `manifolds-rs` (graph, spectral layout and a
-//! seeded parallel optimiser). Both are pure Rust; the optimiser computes each point's
-//! gradient from a frozen copy of the layout with one seeded generator per point, so the
-//! result does not depend on the number of threads, and one seed gives one layout. The
-//! optimiser runs as [`super::umap_optim`], the crate's own loop with a stop between
-//! epochs.
+//! The steps are umap-learn's: the k nearest neighbours (NN-descent, `ann-search-rs`), the
+//! fuzzy simplicial set (smooth kNN distances, fuzzy union: [`graph`]), a spectral
+//! initialisation (`manifolds-rs`) scaled into `[0, 10]`, then umap-learn's SGD layout
+//! ([`super::umap_optim`]), which moves every point from a frozen copy of the layout with a
+//! generator per point and epoch, so the result does not depend on the number of threads,
+//! and one seed gives one layout, with a stop between epochs.
 
 use std::time::Instant;
 
