@@ -1,25 +1,24 @@
 //! UMAP (McInnes, Healy & Melville, 2018) to two dimensions, on cosine distance.
 //!
-//! The steps are umap-learn's: the k nearest neighbours (NN-descent), the fuzzy simplicial
-//! set (smooth kNN distances, fuzzy union), a spectral initialisation, then a layout that
-//! pulls neighbours together and pushes negative samples apart. The crates doing the work
-//! are `ann-search-rs` (seeded NN-descent) and `manifolds-rs` (graph, spectral layout and a
-//! seeded parallel optimiser). Both are pure Rust; the optimiser computes each point's
-//! gradient from a frozen copy of the layout with one seeded generator per point, so the
-//! result does not depend on the number of threads, and one seed gives one layout. The
-//! optimiser runs as [`super::umap_optim`], the crate's own loop with a stop between
-//! epochs.
+//! The steps are umap-learn's: the k nearest neighbours (NN-descent, `ann-search-rs`), the
+//! fuzzy simplicial set (smooth kNN distances, fuzzy union: [`graph`]), a spectral
+//! initialisation (`manifolds-rs`) scaled into `[0, 10]`, then umap-learn's SGD layout
+//! ([`super::umap_optim`]), which moves every point from a frozen copy of the layout with a
+//! generator per point and epoch, so the result does not depend on the number of threads,
+//! and one seed gives one layout, with a stop between epochs.
 
 use std::time::Instant;
 
-use manifolds_rs::data::graph::coo_to_adjacency_list;
 use manifolds_rs::data::init::spectral_layout;
 use manifolds_rs::data::nearest_neighbours::NearestNeighbourParams;
-use manifolds_rs::prelude::{UmapGraphParams, UmapOptimParams};
 
 use super::Embeddings;
 pub use super::umap_optim::Epochs;
+use super::umap_optim::LayoutParams;
+
+mod graph;
 use crate::{Error, Result};
+pub(crate) use graph::FuzzyGraph;
 
 /// UMAP's parameters, with umap-learn's defaults.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -162,6 +161,9 @@ pub fn umap_2d_owned(
 ) -> Result<Vec<[f32; 2]>> {
     let n = emb.len();
     params.check(n)?;
+    // -0 and 0 are one value: adding 0 makes every -0 a 0, so the layout cannot depend on
+    // how the vectors came by their zeros (the duplicate check compares bits).
+    emb.data.iter_mut().for_each(|v| *v += 0.0);
     let (first, of) = distinct_rows(&emb);
     if first.len() == n {
         return umap_distinct(emb, params, progress);
@@ -207,6 +209,7 @@ fn distinct_rows(emb: &Embeddings) -> (Vec<usize>, Vec<usize>) {
         bytes.extend(row(i).iter().flat_map(|v| v.to_bits().to_le_bytes()));
         let bucket = by_hash.entry(xxhash_rust::xxh3::xxh3_64(&bytes)).or_default();
         // Rows with the same hash are compared bit for bit: a collision is never a merge.
+        // The map is only looked up, never walked, so its order decides nothing.
         let same =
             bucket.iter().copied().find(|&u| row(first[u]).iter().zip(row(i)).all(|(a, b)| a.to_bits() == b.to_bits()));
         match same {
@@ -263,51 +266,45 @@ fn umap_distinct(
     log::debug!("umap: {k} neighbours of {n} points in {:?}", t.elapsed());
 
     let t = step(UmapStage::Graph)?;
-    // With the neighbours given, the graph step reads no vectors.
-    let no_vectors: (&[f32], usize, usize) = (&[], 0, d);
-    let (graph, indices, distances) = manifolds_rs::construct_umap_graph(
-        no_vectors,
-        Some((indices, distances)),
-        k,
-        "nndescent".to_owned(),
-        &UmapGraphParams::<f32>::default(),
-        &nn,
-        n_epochs,
-        params.seed as usize,
-        0,
-    )
-    .map_err(|e| fail("graph", &e))?;
+    let graph = graph::fuzzy_graph(&indices, &distances, params.neighbors, n_epochs);
     drop((indices, distances));
-    log::debug!("umap: graph of {} edges in {:?}", graph.col_indices.len(), t.elapsed());
+    log::debug!("umap: graph of {} edges in {:?}", graph.targets.len(), t.elapsed());
 
     let t = step(UmapStage::Initialise)?;
     // A graph in several pieces places its components from the graph alone.
-    let mut layout = spectral_layout(&graph, 2, params.seed, None, None).map_err(|e| fail("initialisation", &e))?;
+    let coo = graph.to_coo();
+    let spectral = spectral_layout(&coo, 2, params.seed, None, None).map_err(|e| fail("initialisation", &e))?;
+    drop(coo);
+    let mut points = unit_box(&spectral);
+    drop(spectral);
     log::debug!("umap: spectral initialisation in {:?}", t.elapsed());
 
     let t = step(UmapStage::Layout)?;
-    let adjacency = coo_to_adjacency_list(&graph);
-    drop(graph);
-    let optim = UmapOptimParams::<f32>::from_min_dist_spread(
-        params.min_dist,
-        1.0,
-        None,
-        None,
-        Some(n_epochs),
-        None,
-        None,
-        None,
-        None,
-    );
-    super::umap_optim::optimise(&mut layout, &adjacency, &optim, params.seed, &mut |e| {
+    let layout = LayoutParams::new(params.min_dist, n_epochs);
+    super::umap_optim::optimise(&mut points, &graph, &layout, params.seed, &mut |e| {
         progress(UmapProgress { stage: UmapStage::Layout, epochs: Some(e) })
     })?;
     log::debug!("umap: {n_epochs} epochs in {:?}", t.elapsed());
-    let points: Vec<[f32; 2]> = layout.iter().map(|p| [p[0], p[1]]).collect();
     if points.iter().any(|p| !p[0].is_finite() || !p[1].is_finite()) {
         return Err(Error::internal("UMAP produced non-finite coordinates"));
     }
     Ok(points)
+}
+
+/// The initial layout scaled into `[0, 10]` on each axis, as umap-learn scales its
+/// initialisation before the layout: the curve's `a`, `b` are fitted to distances of
+/// about 1, so the scale of the start decides how far apart the layout begins.
+fn unit_box(layout: &[Vec<f32>]) -> Vec<[f32; 2]> {
+    let mut out: Vec<[f32; 2]> = layout.iter().map(|p| [p[0], p[1]]).collect();
+    for axis in 0..2 {
+        let lo = out.iter().map(|p| p[axis]).fold(f32::INFINITY, f32::min);
+        let hi = out.iter().map(|p| p[axis]).fold(f32::NEG_INFINITY, f32::max);
+        let scale = if hi > lo { 10.0 / (hi - lo) } else { 0.0 };
+        for p in &mut out {
+            p[axis] = (p[axis] - lo) * scale;
+        }
+    }
+    out
 }
 
 /// The share of each point's `k` nearest 2-D neighbours that are in its own group,
@@ -391,6 +388,82 @@ mod tests {
         assert_eq!(bytes(&a), bytes(&b), "the same seed gives the same layout, bit for bit");
         let c = umap_2d(&emb, &UmapParams { seed: 43, ..params }, &mut |_| true).expect("umap");
         assert_ne!(bytes(&a), bytes(&c), "another seed gives another layout");
+    }
+
+    /// The cluster's median distance to its centre and the nearest other centre's
+    /// distance, medians over the clusters.
+    fn radius_and_gap(points: &[[f32; 2]], labels: &[usize], groups: usize) -> (f32, f32) {
+        let dist = |p: [f32; 2], q: [f32; 2]| ((p[0] - q[0]).powi(2) + (p[1] - q[1]).powi(2)).sqrt();
+        let median = |mut v: Vec<f32>| {
+            v.sort_by(f32::total_cmp);
+            v[v.len() / 2]
+        };
+        let members = |g: usize| points.iter().zip(labels).filter(move |(_, l)| **l == g).map(|(p, _)| *p);
+        let cs: Vec<[f32; 2]> = (0..groups)
+            .map(|g| {
+                let m = members(g).count() as f32;
+                [members(g).map(|p| p[0]).sum::<f32>() / m, members(g).map(|p| p[1]).sum::<f32>() / m]
+            })
+            .collect();
+        let radius = median((0..groups).map(|g| median(members(g).map(|p| dist(p, cs[g])).collect())).collect());
+        let gap = median(
+            (0..groups)
+                .map(|g| (0..groups).filter(|&h| h != g).map(|h| dist(cs[g], cs[h])).fold(f32::INFINITY, f32::min))
+                .collect(),
+        );
+        (radius, gap)
+    }
+
+    #[test]
+    fn clusters_are_islands_not_dots_and_min_dist_matters() {
+        let (emb, labels) = clusters(1_200, 32, 6, 11);
+        let (r0, g0) = radius_and_gap(
+            &umap_2d(&emb, &UmapParams { min_dist: 0.0, ..UmapParams::default() }, &mut |_| true).expect("umap"),
+            &labels,
+            6,
+        );
+        let (r5, g5) = radius_and_gap(
+            &umap_2d(&emb, &UmapParams { min_dist: 0.5, ..UmapParams::default() }, &mut |_| true).expect("umap"),
+            &labels,
+            6,
+        );
+        // umap-learn's clusters have a radius of a few per cent of the gap between them.
+        assert!(r0 / g0 > 0.01 && r0 < 0.5 * g0, "min_dist 0: radius {r0}, gap {g0}");
+        assert!(
+            r5 / g5 > 1.2 * r0 / g0 && r5 < 0.5 * g5,
+            "min_dist 0.5: radius {r5}, gap {g5}; min_dist 0: {r0}, {g0}"
+        );
+    }
+
+    #[test]
+    fn the_same_vectors_give_the_same_bytes_by_any_path() {
+        let (emb, _) = clusters(400, 16, 4, 13);
+        let bytes = |p: &[[f32; 2]]| p.iter().flat_map(|q| [q[0].to_bits(), q[1].to_bits()]).collect::<Vec<u32>>();
+        let params = UmapParams::default();
+        let pool = |t: usize| rayon::ThreadPoolBuilder::new().num_threads(t).build().expect("pool");
+        let one = pool(1).install(|| umap_2d(&emb, &params, &mut |_| true)).expect("umap");
+        let two = pool(2).install(|| umap_2d(&emb, &params, &mut |_| true)).expect("umap");
+        assert_eq!(bytes(&one), bytes(&two), "1 and 2 threads give the same bytes");
+        // Owned, with spare capacity and a zero of the other sign.
+        let mut data = Vec::with_capacity(emb.data.len() * 2);
+        data.extend_from_slice(&emb.data);
+        let owned = umap_2d_owned(Embeddings { data, ..emb.clone() }, &params, &mut |_| true).expect("umap");
+        assert_eq!(bytes(&one), bytes(&owned));
+        // Copies after the distinct rows leave the distinct rows' layout alone.
+        let mut data = emb.data.clone();
+        data.extend_from_slice(&emb.data[5 * 16..9 * 16]);
+        data.extend_from_slice(&emb.data[..16]);
+        let dup = umap_2d(&Embeddings { data, ..emb.clone() }, &params, &mut |_| true).expect("umap");
+        assert_eq!(bytes(&one), bytes(&dup[..400]));
+        assert_eq!(dup[400..404], one[5..9]);
+        let mut signed = emb.clone();
+        signed.data.iter_mut().step_by(7).for_each(|v| *v = 0.0);
+        let mut negated = signed.clone();
+        negated.data.iter_mut().filter(|v| **v == 0.0).for_each(|v| *v = -0.0);
+        negated.data.extend_from_slice(&signed.data[..16]);
+        let a = umap_2d(&signed, &params, &mut |_| true).expect("umap");
+        let b = umap_2d(&negated, &params, &mut |_| true).expect("umap");
+        assert_eq!(bytes(&a), bytes(&b[..400]), "-0 and 0 are one value");
     }
 
     #[test]
