@@ -201,6 +201,10 @@ impl JobScheduler {
                 self.debounce.last_sent = None;
                 self.mark_dirty_now();
             }
+            Response::VectorsSentences { set, from } => {
+                let name = from.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+                out.push(Command::ReplaceSet { set, what: format!("open {name}") });
+            }
             Response::Loaded(Err(e)) => {
                 self.running = None;
                 self.model = ModelStatus::Failed(e.to_string());

@@ -142,27 +142,14 @@ impl SimlensApp {
     /// Changes to the model, configuration B and the quality check.
     /// Opens a vectors file: its sentences come from the Parquet file's `text` column, a
     /// sentence file of the same name beside it, or else the sentences open now.
+    /// Opens a vectors file on the worker, which reads it once; its sentences (from the
+    /// file, or a sentence file beside it) come back as a [`Command::ReplaceSet`].
     fn open_vectors(&mut self, path: &Path) {
-        let sibling = ["txt", "csv", "tsv"].iter().map(|ext| path.with_extension(ext)).find(|p| p.is_file());
-        let from_file = if crate::io::parquet::is_parquet(path) {
-            crate::io::parquet::read_vectors(path).map(|v| v.sentences.map(|s| (s, path.to_path_buf())))
-        } else {
-            sibling.map(|p| SentenceSet::read_path(&p).map(|s| (s, p))).transpose()
-        };
-        let name = |p: &Path| p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        match from_file {
-            Err(e) => return self.chrome.notify(Notification::error(e.to_string())),
-            Ok(Some((set, from))) => {
-                self.edit(Command::ReplaceSet { set: Box::new(set), what: format!("open {}", name(&from)) });
-            }
-            Ok(None) => {}
-        }
         self.state.last_dir = path.parent().map(Path::to_path_buf);
         let texts = crate::app::result::SentenceTable::from_set(&self.state.set).0.texts;
-        let n = texts.len();
         self.jobs.load_vectors(path.to_path_buf(), texts);
         self.chrome.notify(Notification::info(format!(
-            "Reading the vectors of {n} sentences from {}; no model is used until you load one.",
+            "Reading the vectors in {}; no model is used until you load one.",
             path.display()
         )));
     }

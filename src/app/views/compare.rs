@@ -109,8 +109,9 @@ impl CompareView {
                     self.error = Some(error.to_string());
                     self.pending_for = None;
                 }
-                // B's jobs never ask for patches, tokens, queries or scores.
+                // B's jobs never ask for patches, tokens, queries, scores or vectors files.
                 Response::Patched(_)
+                | Response::VectorsSentences { .. }
                 | Response::Progress { .. }
                 | Response::Tokens(..)
                 | Response::Explained(..)

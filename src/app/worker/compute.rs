@@ -56,22 +56,6 @@ pub(super) fn patchable(last: Option<&Last>, job: &EmbedJob, fingerprint: &str) 
     (changed.len() <= PATCH_MAX).then_some(changed)
 }
 
-/// Vectors through the store (memory, disk cache, model); vectors from a file are their
-/// own cache and go straight through.
-fn vectors_of(
-    e: &mut dyn Embedder,
-    store: &mut VectorStore,
-    texts: &[&str],
-    pooling: Pooling,
-    progress: Progress<'_>,
-) -> Result<crate::engine::store::Stored> {
-    if e.info().fingerprint.starts_with(engine::file_vectors::FINGERPRINT_PREFIX) {
-        let embeddings = e.embed(texts, pooling, progress)?;
-        return Ok(crate::engine::store::Stored { embeddings, embedded: 0 });
-    }
-    store.embed(e, texts, pooling, progress)
-}
-
 /// Answers a job that changes a few sentences of the last answer: only their vectors,
 /// their rows (= columns) of the matrix, and the O(N) group summaries are computed.
 pub(super) fn patch_job(
@@ -84,7 +68,7 @@ pub(super) fn patch_job(
 ) -> Result<Patch> {
     let start = Instant::now();
     let texts: Vec<&str> = changed.iter().map(|&i| job.table.texts[i].as_str()).collect();
-    let fresh = vectors_of(e, store, &texts, job.pooling, progress)?;
+    let fresh = store.embed(e, &texts, job.pooling, progress)?;
     let emb = &mut last.embeddings;
     let dim = emb.dim;
     if fresh.embeddings.dim != dim {
@@ -133,7 +117,7 @@ pub(super) fn embed_job(
 ) -> Result<Computed> {
     let start = Instant::now();
     let texts: Vec<&str> = job.table.texts.iter().map(String::as_str).collect();
-    let stored = vectors_of(e, store, &texts, job.pooling, progress)?;
+    let stored = store.embed(e, &texts, job.pooling, progress)?;
     let embeddings = stored.embeddings;
     let t_vectors = start.elapsed();
     // Past the limit the heatmap is not drawn; neighbours and group means come from

@@ -77,12 +77,13 @@ pub struct EmbedJob {
 pub enum Request {
     /// Load a model folder, replacing the current model.
     Load(ModelChoice),
-    /// Use the vectors in a file for these sentences (row `k` is `texts[k]`'s), in place
-    /// of a model.
+    /// Use the vectors in a file in place of a model. The worker reads the file once: its
+    /// sentences are its own `text` column, else a sentence file of the same name beside
+    /// it, else `texts`; the first two replace the open ones ([`Response::VectorsSentences`]).
     LoadVectors {
         /// The NPY or Parquet file.
         path: PathBuf,
-        /// The sentences, in the file's row order.
+        /// The sentences open now, in the file's row order when it has none of its own.
         texts: Vec<String>,
     },
     /// Embed and compare.
@@ -145,6 +146,13 @@ pub struct ExplainGroups {
 pub enum Response {
     /// A model finished loading (or failed to).
     Loaded(Result<ModelInfo>),
+    /// The sentences an opened vectors file belongs to, sent before its `Loaded`.
+    VectorsSentences {
+        /// The file's own sentences, or those of the sentence file beside it.
+        set: Box<crate::io::SentenceSet>,
+        /// Where they were read from.
+        from: PathBuf,
+    },
     /// Progress of the running job.
     Progress {
         /// The job.

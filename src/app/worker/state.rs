@@ -9,8 +9,10 @@ use std::time::{Duration, Instant};
 
 use super::compute::{self, Last};
 use super::{EmbedJob, ExplainGroups, ExplainPair, Loader, ModelChoice, Query, Request, Response};
+use crate::app::result::SentenceTable;
 use crate::engine::store::VectorStore;
 use crate::engine::{Embedder, Pooling};
+use crate::io::SentenceSet;
 use crate::{Error, Result};
 
 /// Vectors kept in memory before the worker's store starts again.
@@ -95,12 +97,11 @@ impl WorkerState {
         self.last = None;
         // Nothing to reload after a crash: the file is read again only when asked.
         self.choice = None;
-        let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
-        let result = crate::io::VectorsFile::read(path)
-            .and_then(|file| file.into_vectors_for(&refs))
-            .and_then(|emb| crate::engine::file_vectors::FileVectors::new(path, texts, emb));
-        match result {
-            Ok(e) => {
+        match open_vectors(path, texts) {
+            Ok((found, e)) => {
+                if let Some((set, from)) = found {
+                    self.send(Response::VectorsSentences { set: Box::new(set), from });
+                }
                 self.send(Response::Loaded(Ok(e.info().clone())));
                 self.embedder = Some(Box::new(e));
             }
@@ -241,4 +242,32 @@ fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
         .map(|s| (*s).to_owned())
         .or_else(|| p.downcast_ref::<String>().cloned())
         .unwrap_or_else(|| "unknown panic".to_owned())
+}
+
+/// Reads the vectors file at `path` once, and finds the sentences it belongs to: its own
+/// `text` column, a sentence file of the same name beside it (`.txt`, `.csv`, `.tsv`), or
+/// else `open`, the sentences open now. The first two come back to replace the open ones.
+fn open_vectors(
+    path: &Path,
+    open: &[String],
+) -> Result<(Option<(SentenceSet, PathBuf)>, crate::engine::file_vectors::FileVectors)> {
+    use crate::engine::file_vectors::FileVectors;
+    let mut file = crate::io::VectorsFile::read(path)?;
+    if let Some(set) = file.sentences.take() {
+        let texts: Vec<String> = set.flatten().0.into_iter().map(str::to_owned).collect();
+        let e = FileVectors::new(path, &texts, file.embeddings)?;
+        return Ok((Some((set, path.to_path_buf())), e));
+    }
+    let sibling = ["txt", "csv", "tsv"].iter().map(|ext| path.with_extension(ext)).find(|p| p.is_file());
+    let (found, texts) = match sibling {
+        Some(p) => {
+            let set = SentenceSet::read_path(&p)?;
+            let texts = SentenceTable::from_set(&set).0.texts;
+            (Some((set, p)), texts)
+        }
+        None => (None, open.to_vec()),
+    };
+    let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+    let emb = file.into_vectors_for(&refs)?;
+    Ok((found, FileVectors::new(path, &texts, emb)?))
 }
