@@ -6,7 +6,7 @@ use std::sync::Arc;
 use super::result::Computed;
 use crate::io::SentenceSet;
 use crate::io::export::{EmbeddingExport, EmbeddingFormat, MatrixFormat, SimilarityReport};
-use crate::io::tables::{MapTable, group_names_per_row};
+use crate::io::tables::{MapTable, Table as _, group_names_per_row};
 use crate::render::{Colormap, HeatmapPicture, save_heatmap_png};
 use crate::session::State;
 

@@ -5,12 +5,12 @@ use std::path::PathBuf;
 use clap::{Args, ValueEnum};
 use serde_json::{Map, Value, json};
 
-use super::args::{ModelArgs, TableOutputArgs};
+use super::args::TableOutputArgs;
 use super::common::{Progress, parquet_out, write_table};
-use super::vectors::{Source, VectorsArg};
+use super::vectors::{Source, SourceArgs};
 use crate::Result;
 use crate::engine::{self, Embeddings};
-use crate::io::tables::{MapTable, TableFormat, group_names_per_row};
+use crate::io::tables::{MapTable, Table as _, TableFormat, group_names_per_row};
 
 /// Arguments of `simlens map`.
 #[derive(Debug, Args)]
@@ -34,9 +34,7 @@ pub struct MapArgs {
     #[arg(long, default_value_t = 0.1)]
     min_dist: f32,
     #[command(flatten)]
-    model: ModelArgs,
-    #[command(flatten)]
-    vectors: VectorsArg,
+    source: SourceArgs,
     #[command(flatten)]
     out: TableOutputArgs,
 }
@@ -64,7 +62,7 @@ pub(super) fn run(args: &MapArgs) -> Result<()> {
         // Before any work: the run would end at the write anyway.
         parquet_out(output)?;
     }
-    let source = Source::of(&args.model, &args.vectors);
+    let source = Source::of(&args.source);
     let (set, mut emb, model, pooling) = source.set_and_vectors(args.input.as_deref())?;
     let (texts, groups) = set.flatten();
     let (method, layout) = match args.method {

@@ -4,9 +4,8 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use super::args::ModelArgs;
 use super::common::write_out;
-use super::vectors::{Source, VectorsArg};
+use super::vectors::{Source, SourceArgs};
 use crate::Result;
 use crate::engine::analysis;
 
@@ -17,9 +16,7 @@ pub struct MisfitsArgs {
     /// a `text` column.
     input: Option<PathBuf>,
     #[command(flatten)]
-    model: ModelArgs,
-    #[command(flatten)]
-    vectors: VectorsArg,
+    source: SourceArgs,
     /// Print JSON.
     #[arg(long)]
     json: bool,
@@ -27,7 +24,7 @@ pub struct MisfitsArgs {
 
 /// Prints the misfits, as text or JSON.
 pub(super) fn run(args: &MisfitsArgs) -> Result<()> {
-    let source = Source::of(&args.model, &args.vectors);
+    let source = Source::of(&args.source);
     let (set, emb, _, _) = source.set_and_vectors(args.input.as_deref())?;
     let (texts, groups) = set.flatten();
     let found = analysis::misfits(&emb, &groups, set.groups.len());

@@ -40,7 +40,7 @@ pub use similarity::SimilarityArgs;
 pub use stress_write::StressWriteArgs;
 pub use stsb::StsbArgs;
 pub use tokens::TokensArgs;
-pub use vectors::{Source, VectorsArg};
+pub use vectors::{Source, SourceArgs};
 
 /// Explore sentence similarity offline with transformer encoders.
 ///

@@ -4,12 +4,12 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use super::args::{ModelArgs, ScopeArg, TableOutputArgs};
+use super::args::{ScopeArg, TableOutputArgs};
 use super::common::write_table;
-use super::vectors::{Source, VectorsArg};
+use super::vectors::{Source, SourceArgs};
 use crate::Result;
 use crate::engine::analysis;
-use crate::io::tables::{PairsTable, group_names_per_row};
+use crate::io::tables::{PairsTable, Table as _, group_names_per_row};
 
 /// Arguments of `simlens pairs`.
 #[derive(Debug, Args)]
@@ -27,16 +27,14 @@ pub struct PairsArgs {
     #[arg(long, default_value = "all")]
     scope: ScopeArg,
     #[command(flatten)]
-    model: ModelArgs,
-    #[command(flatten)]
-    vectors: VectorsArg,
+    source: SourceArgs,
     #[command(flatten)]
     out: TableOutputArgs,
 }
 
 /// Mines the pairs and writes them as a table.
 pub(super) fn run(args: &PairsArgs) -> Result<()> {
-    let source = Source::of(&args.model, &args.vectors);
+    let source = Source::of(&args.source);
     let (set, emb, model, pooling) = source.set_and_vectors(args.input.as_deref())?;
     let (texts, groups) = set.flatten();
     let scope = args.scope.into();

@@ -4,9 +4,9 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use super::args::{MatrixFormatArg, ModelArgs, OutputArg};
+use super::args::{MatrixFormatArg, OutputArg};
 use super::common::{check_matrix_size, write_out};
-use super::vectors::{Source, VectorsArg};
+use super::vectors::{Source, SourceArgs};
 use crate::Result;
 use crate::engine;
 use crate::io::export::{MatrixFormat, SimilarityReport};
@@ -19,9 +19,7 @@ pub struct SimilarityArgs {
     /// `-` for stdin; may be left out with `--vectors FILE.parquet` that has a `text` column.
     input: Option<PathBuf>,
     #[command(flatten)]
-    model: ModelArgs,
-    #[command(flatten)]
-    vectors: VectorsArg,
+    source: SourceArgs,
     /// Output format: csv, json or npy.
     #[arg(long, default_value = "csv")]
     format: MatrixFormatArg,
@@ -31,10 +29,10 @@ pub struct SimilarityArgs {
 
 /// Writes the matrix and the group means in the chosen format.
 pub(super) fn run(args: &SimilarityArgs) -> Result<()> {
-    let source = Source::of(&args.model, &args.vectors);
+    let source = Source::of(&args.source);
     let opened = source.open(args.input.as_deref())?;
     check_matrix_size(opened.set.len())?;
-    let (set, emb, model, pooling) = opened.into_vectors(&args.model)?;
+    let (set, emb, model, pooling) = opened.into_vectors(&args.source.model)?;
     let (texts, groups) = set.flatten();
     let sim = engine::similarity_matrix(&emb);
     let names = set.group_names();

@@ -12,9 +12,12 @@ use crate::engine::{self, Embedder as _, Pooling};
 use crate::io::{SentenceSet, VectorsFile};
 use crate::{Error, Result};
 
-/// Vectors computed elsewhere, instead of running a model.
+/// Where an analysis's vectors come from: the model arguments, or vectors computed
+/// elsewhere (`--vectors`).
 #[derive(Debug, Args)]
-pub struct VectorsArg {
+pub struct SourceArgs {
+    #[command(flatten)]
+    pub model: ModelArgs,
     /// Read the sentences' vectors from this file instead of embedding them: NPY (N × d
     /// float32, rows in INPUT's order) or Parquet (an `embedding` column; with a `text`
     /// column its rows are matched to INPUT's sentences by text); the model is not loaded.
@@ -45,8 +48,8 @@ enum FileVectors {
 }
 
 impl<'a> Source<'a> {
-    pub(super) fn of(model: &'a ModelArgs, vectors: &'a VectorsArg) -> Self {
-        Self { model, vectors: vectors.vectors.as_deref() }
+    pub(super) fn of(args: &'a SourceArgs) -> Self {
+        Self { model: &args.model, vectors: args.vectors.as_deref() }
     }
 
     /// The sentences, from INPUT or from the `text` (and `group`) columns of a Parquet

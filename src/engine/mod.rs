@@ -24,7 +24,6 @@ pub mod similarity;
 pub mod store;
 pub mod tokenize;
 pub mod umap;
-pub mod umap_optim;
 
 pub use embed::{Embedder, Embeddings, LoadOptions, ModelInfo, OnnxEmbedder, TokenVectors};
 pub use int8::{GraphCache, Precision};

@@ -3,7 +3,7 @@
 //! The steps are umap-learn's: the k nearest neighbours (NN-descent, `ann-search-rs`), the
 //! fuzzy simplicial set (smooth kNN distances, fuzzy union: [`graph`]), a spectral
 //! initialisation (`manifolds-rs`) scaled into `[0, 10]`, then umap-learn's SGD layout
-//! ([`super::umap_optim`]), which moves every point from a frozen copy of the layout with a
+//! ([`optim`]), which moves every point from a frozen copy of the layout with a
 //! generator per point and epoch, so the result does not depend on the number of threads,
 //! and one seed gives one layout, with a stop between epochs.
 
@@ -13,12 +13,12 @@ use manifolds_rs::data::init::spectral_layout;
 use manifolds_rs::data::nearest_neighbours::NearestNeighbourParams;
 
 use super::Embeddings;
-pub use super::umap_optim::Epochs;
-use super::umap_optim::LayoutParams;
+pub use optim::Epochs;
+use optim::LayoutParams;
 
 mod graph;
+pub mod optim;
 use crate::{Error, Result};
-pub(crate) use graph::FuzzyGraph;
 
 /// UMAP's parameters, with umap-learn's defaults.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -281,7 +281,7 @@ fn umap_distinct(
 
     let t = step(UmapStage::Layout)?;
     let layout = LayoutParams::new(params.min_dist, n_epochs);
-    super::umap_optim::optimise(&mut points, &graph, &layout, params.seed, &mut |e| {
+    optim::optimise(&mut points, &graph, &layout, params.seed, &mut |e| {
         progress(UmapProgress { stage: UmapStage::Layout, epochs: Some(e) })
     })?;
     log::debug!("umap: {n_epochs} epochs in {:?}", t.elapsed());

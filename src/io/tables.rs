@@ -22,6 +22,26 @@ pub enum TableFormat {
     Parquet,
 }
 
+/// A table simlens writes in every [`TableFormat`]: one layout, written by the CLI and
+/// the app alike.
+pub trait Table {
+    /// Parquet: the columns, with what made them in the footer.
+    fn write_parquet(&self, w: &mut (dyn Write + Send)) -> std::io::Result<()>;
+    /// CSV with a header row.
+    fn write_csv(&self, w: &mut dyn Write) -> std::io::Result<()>;
+    /// A JSON object with what made the table and its records.
+    fn write_json(&self, w: &mut dyn Write) -> std::io::Result<()>;
+
+    /// Writes the table in `format`.
+    fn write(&self, w: &mut (dyn Write + Send), format: TableFormat) -> std::io::Result<()> {
+        match format {
+            TableFormat::Csv => self.write_csv(w),
+            TableFormat::Json => self.write_json(w),
+            TableFormat::Parquet => self.write_parquet(w),
+        }
+    }
+}
+
 /// The group name of each sentence, from per-sentence group indices and the group names.
 pub fn group_names_per_row<'a>(groups: &[usize], names: &'a [impl AsRef<str>]) -> Vec<&'a str> {
     groups.iter().map(|&g| names[g].as_ref()).collect()
@@ -51,19 +71,12 @@ impl<'a> MapTable<'a> {
         let (x, y) = points.iter().map(|p| (p[0], p[1])).unzip();
         Self { texts, groups, embeddings, x, y, meta: Vec::new(), about: Map::new() }
     }
+}
 
-    /// Writes the table in `format`.
-    pub fn write(&self, w: &mut (dyn Write + Send), format: TableFormat) -> std::io::Result<()> {
-        match format {
-            TableFormat::Csv => self.write_csv(w),
-            TableFormat::Json => self.write_json(w),
-            TableFormat::Parquet => self.write_parquet(w),
-        }
-    }
-
+impl Table for MapTable<'_> {
     /// `text, group, embedding, x, y` with [`MapTable::meta`]; Embedding Atlas opens it with
     /// `--x x --y y`.
-    pub fn write_parquet(&self, w: &mut (dyn Write + Send)) -> std::io::Result<()> {
+    fn write_parquet(&self, w: &mut (dyn Write + Send)) -> std::io::Result<()> {
         let columns = [
             ("text", Column::Text(self.texts)),
             ("group", Column::Text(&self.groups)),
@@ -75,7 +88,7 @@ impl<'a> MapTable<'a> {
     }
 
     /// `text,group,x,y`.
-    pub fn write_csv(&self, w: &mut dyn Write) -> std::io::Result<()> {
+    fn write_csv(&self, w: &mut dyn Write) -> std::io::Result<()> {
         let mut cw = csv::Writer::from_writer(w);
         cw.write_record(["text", "group", "x", "y"])?;
         for k in 0..self.texts.len() {
@@ -85,7 +98,7 @@ impl<'a> MapTable<'a> {
     }
 
     /// [`MapTable::about`] with `points`: `{text, group, x, y}` each.
-    pub fn write_json(&self, w: &mut dyn Write) -> std::io::Result<()> {
+    fn write_json(&self, w: &mut dyn Write) -> std::io::Result<()> {
         let points: Vec<_> = (0..self.texts.len())
             .map(|k| json!({ "text": self.texts[k], "group": self.groups[k], "x": self.x[k], "y": self.y[k] }))
             .collect();
@@ -117,18 +130,11 @@ pub struct PairsTable<'a> {
 impl PairsTable<'_> {
     /// The column names, in order, for every format.
     const COLUMNS: [&'static str; 7] = ["score", "i", "j", "text_i", "text_j", "group_i", "group_j"];
+}
 
-    /// Writes the table in `format`.
-    pub fn write(&self, w: &mut (dyn Write + Send), format: TableFormat) -> std::io::Result<()> {
-        match format {
-            TableFormat::Csv => self.write_csv(w),
-            TableFormat::Json => self.write_json(w),
-            TableFormat::Parquet => self.write_parquet(w),
-        }
-    }
-
+impl Table for PairsTable<'_> {
     /// The columns with the source, threshold and pooling as metadata.
-    pub fn write_parquet(&self, w: &mut (dyn Write + Send)) -> std::io::Result<()> {
+    fn write_parquet(&self, w: &mut (dyn Write + Send)) -> std::io::Result<()> {
         let score: Vec<f32> = self.pairs.iter().map(|p| p.score).collect();
         let (i, j): (Vec<u64>, Vec<u64>) = self.pairs.iter().map(|p| (p.i as u64, p.j as u64)).unzip();
         let text = |f: fn(&Pair) -> usize| -> Vec<&str> { self.pairs.iter().map(|p| self.texts[f(p)]).collect() };
@@ -153,7 +159,7 @@ impl PairsTable<'_> {
     }
 
     /// One row per pair under the column names.
-    pub fn write_csv(&self, w: &mut dyn Write) -> std::io::Result<()> {
+    fn write_csv(&self, w: &mut dyn Write) -> std::io::Result<()> {
         let mut cw = csv::Writer::from_writer(w);
         cw.write_record(Self::COLUMNS)?;
         for p in self.pairs {
@@ -171,7 +177,7 @@ impl PairsTable<'_> {
     }
 
     /// `{threshold, scope, pairs}`, each pair an object of the columns.
-    pub fn write_json(&self, w: &mut dyn Write) -> std::io::Result<()> {
+    fn write_json(&self, w: &mut dyn Write) -> std::io::Result<()> {
         let rows: Vec<_> = self
             .pairs
             .iter()

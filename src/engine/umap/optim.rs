@@ -20,7 +20,7 @@ use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 use rayon::prelude::*;
 
-use super::umap::FuzzyGraph;
+use super::graph::FuzzyGraph;
 use crate::{Error, Result};
 
 /// Steps are clipped to this magnitude per axis (umap-learn's `clip`).
