@@ -162,7 +162,7 @@ fn bad_shapes_are_refused_and_leave_no_temporary_file() {
     // One dimension, and shapes whose size overflows.
     let header = |shape: &str| {
         let mut h = format!("{{'descr': '<f4', 'fortran_order': False, 'shape': {shape}, }}");
-        while (10 + h.len() + 1) % 64 != 0 {
+        while !(10 + h.len() + 1).is_multiple_of(64) {
             h.push(' ');
         }
         h.push('\n');
@@ -225,4 +225,36 @@ fn folders_and_fifos_are_named_for_what_they_are() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(err.contains("is a FIFO"), "{err}");
+}
+
+#[test]
+fn verify_refuses_a_tolerance_or_sample_that_would_check_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let table = dir.path().join("t.parquet");
+    std::fs::write(&table, b"unused: the arguments are refused first").unwrap();
+    for (flag, value, why) in [
+        ("--tolerance", "NaN", "finite number"),
+        ("--tolerance", "-1e-5", "finite number"),
+        ("--tolerance", "inf", "finite number"),
+        ("--sample", "0", "checks nothing"),
+    ] {
+        let out = run(&["verify", "--vectors", table.to_str().unwrap(), flag, value]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{flag} {value}: {err}");
+        assert!(err.contains(why) && err.contains(flag), "{flag} {value}: {err}");
+    }
+}
+
+#[test]
+fn export_job_names_a_file_or_a_dangling_link_for_what_it_is() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("empty-file");
+    std::fs::write(&file, b"").unwrap();
+    let err = refused(&["export-job", "--engine", "ray", "-o", file.to_str().unwrap()], &file);
+    assert!(err.contains("is a file, not a folder"), "{err}");
+    let link = dir.path().join("link");
+    std::os::unix::fs::symlink(dir.path().join("nowhere"), &link).unwrap();
+    let err = refused(&["export-job", "--engine", "spark", "-o", link.to_str().unwrap()], &link);
+    assert!(err.contains("symbolic link") && err.contains("does not exist"), "{err}");
+    assert_eq!(std::fs::read(&file).unwrap(), b"", "the file is untouched");
 }

@@ -31,11 +31,11 @@ pub struct VerifyArgs {
     vectors: PathBuf,
     #[command(flatten)]
     model: ModelArgs,
-    /// Rows to re-embed, evenly spaced.
-    #[arg(long, default_value_t = 1000)]
+    /// Rows to re-embed, evenly spaced (at least 1).
+    #[arg(long, default_value_t = 1000, value_parser = sample_size)]
     sample: usize,
-    /// Largest allowed difference of any vector component.
-    #[arg(long, default_value_t = 1e-5)]
+    /// Largest allowed difference of any vector component (a finite number, 0 or more).
+    #[arg(long, default_value_t = 1e-5, value_parser = tolerance)]
     tolerance: f32,
 }
 
@@ -57,6 +57,40 @@ impl JobEngine {
     }
 }
 
+/// Refuses an output that cannot become the job's folder, saying what it is.
+fn check_new_folder(out: &Path) -> Result<()> {
+    let refuse = |message: String| Err(Error::Input { path: Some(out.to_path_buf()), line: None, message });
+    let Ok(meta) = std::fs::symlink_metadata(out) else { return Ok(()) };
+    if meta.file_type().is_symlink() && !out.exists() {
+        let to = std::fs::read_link(out).map(|t| t.display().to_string()).unwrap_or_default();
+        return refuse(format!("is a symbolic link to {to}, which does not exist; give a new folder for the job"));
+    }
+    if out.is_dir() {
+        let empty = std::fs::read_dir(out).map_err(|e| Error::io("cannot read", out, e))?.next().is_none();
+        return if empty { Ok(()) } else { refuse("exists and is not empty; give a new folder for the job".into()) };
+    }
+    refuse("is a file, not a folder; give a new folder for the job".into())
+}
+
+/// `--sample`: a whole number of rows, at least 1 (0 would check nothing and pass).
+fn sample_size(s: &str) -> std::result::Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(0) => Err("a sample of 0 rows checks nothing; give --sample 1 or more (default 1000)".to_owned()),
+        Ok(n) => Ok(n),
+        Err(_) => Err(format!("`{s}` is not a whole number of rows; give --sample 1 or more (default 1000)")),
+    }
+}
+
+/// `--tolerance`: finite and not negative, or every comparison would fail (or pass) for
+/// the wrong reason.
+fn tolerance(s: &str) -> std::result::Result<f32, String> {
+    match s.parse::<f32>() {
+        Ok(t) if t.is_finite() && t >= 0.0 => Ok(t),
+        Ok(_) => Err(format!("--tolerance {s} must be a finite number, 0 or more (default 1e-5)")),
+        Err(_) => Err(format!("`{s}` is not a number; give --tolerance as a finite number, 0 or more (default 1e-5)")),
+    }
+}
+
 const JOB_PY: &str = include_str!("job/simlens_job.py");
 
 /// What the job's Python side pins: the runtime simlens is tested with, by package name.
@@ -71,13 +105,7 @@ fn requirements() -> String {
 /// Writes the job folder for the model, pooling and precision of `args`.
 pub(super) fn export_job(job: &ExportJobArgs) -> Result<()> {
     let (engine_kind, args, out) = (job.engine, &job.model, job.output.as_path());
-    if out.exists() && std::fs::read_dir(out).map(|mut d| d.next().is_some()).unwrap_or(true) {
-        return Err(Error::Input {
-            path: Some(out.to_path_buf()),
-            line: None,
-            message: "exists and is not empty; give a new folder for the job".into(),
-        });
-    }
+    check_new_folder(out)?;
     let (mut embedder, pooling) = load(args)?;
     let info = embedder.info().clone();
     let folder = engine::ModelFolder::open(args.model.clone().unwrap_or_else(engine::bundled_model_dir))?;

@@ -63,7 +63,7 @@ pub(super) fn run(args: &ModelsArgs) -> Result<()> {
                 .iter()
                 .map(|m| {
                     serde_json::json!({ "id": m.id, "folder": m.snapshot, "onnx": m.has_onnx,
-                        "export": (!m.has_onnx).then(|| m.export_command()),
+                        "export": (!m.has_onnx && m.problem.is_none()).then(|| m.export_command()), "problem": m.problem,
                         "precisions": if m.has_onnx { precisions_json(&m.snapshot) } else { Vec::new() } })
                 })
                 .collect();
@@ -91,7 +91,9 @@ pub(super) fn run(args: &ModelsArgs) -> Result<()> {
             writeln!(w, "  no models")?;
         }
         for m in &hub {
-            if m.has_onnx {
+            if let Some(problem) = &m.problem {
+                writeln!(w, "  {:<50} cannot be loaded: {problem}", m.id)?;
+            } else if m.has_onnx {
                 writeln!(w, "  {:<50} --model {}", m.id, m.id)?;
                 writeln!(w, "    precisions: {}", precisions_text(&m.snapshot))?;
             } else {

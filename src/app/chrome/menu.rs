@@ -123,7 +123,9 @@ fn model_menu(ui: &mut egui::Ui, ctx: &ViewCtx<'_>, out: &mut Vec<Command>) {
         ui.label("Hugging Face cache");
         for m in ctx.hub_models {
             let button = ui.add_enabled(m.has_onnx, egui::Button::new(&m.id));
-            let button = if m.has_onnx {
+            let button = if let Some(problem) = &m.problem {
+                button.on_disabled_hover_text(format!("Cannot be loaded: {problem}"))
+            } else if m.has_onnx {
                 button.on_hover_text(m.snapshot.display().to_string())
             } else {
                 button.on_disabled_hover_text(format!("No ONNX graph. Export one with:\n{}", m.export_command()))

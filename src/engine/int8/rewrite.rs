@@ -226,8 +226,11 @@ pub fn rewrite(model: &mut ModelProto, ranges: &HashMap<String, Vec<f32>>) -> Re
     Ok(summary)
 }
 
+/// Each target weight's fp32 values and shape (k × n), by name.
+type Weights = HashMap<String, (Vec<f32>, usize, usize)>;
+
 /// The fp32 values and shape (k × n) of every weight a target multiplies by.
-fn target_weights(model: &ModelProto, targets: &[Target]) -> Result<HashMap<String, (Vec<f32>, usize, usize)>, String> {
+fn target_weights(model: &ModelProto, targets: &[Target]) -> Result<Weights, String> {
     let mut map = HashMap::new();
     for t in &model.graph.initializer {
         if targets.iter().any(|x| x.weight == t.name) {
