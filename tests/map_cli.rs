@@ -113,3 +113,24 @@ fn bad_umap_parameters_get_one_clear_error() {
     let out = simlens_command().args(["map", text.as_str(), "--method", "tsne"]).output().unwrap();
     assert!(!out.status.success());
 }
+
+#[test]
+fn the_same_vectors_give_the_same_umap_by_either_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let topics = common::root().join("assets").join("topics.txt");
+    let topics = topics.to_str().unwrap();
+    let table = dir.path().join("topics.parquet");
+    let out = simlens_command()
+        .args(["embed", topics, "--format", "parquet", "-o", table.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let umap = ["--method", "umap", "--neighbors", "5", "--seed", "3"];
+    let from_model = map(&[&[topics][..], &umap].concat());
+    let from_table = map(&[&["--vectors", table.to_str().unwrap()][..], &umap].concat());
+    assert_eq!(
+        String::from_utf8_lossy(&from_model),
+        String::from_utf8_lossy(&from_table),
+        "the model's vectors and the same vectors read back from embed's table give one layout"
+    );
+}

@@ -35,7 +35,7 @@ pub struct VerifyArgs {
     #[arg(long, default_value_t = 1000, value_parser = sample_size)]
     sample: usize,
     /// Largest allowed difference of any vector component (a finite number, 0 or more).
-    #[arg(long, default_value_t = 1e-5, value_parser = tolerance)]
+    #[arg(long, default_value_t = 1e-5, value_parser = tolerance, allow_hyphen_values = true)]
     tolerance: f32,
 }
 
