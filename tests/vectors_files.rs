@@ -258,3 +258,16 @@ fn export_job_names_a_file_or_a_dangling_link_for_what_it_is() {
     assert!(err.contains("symbolic link") && err.contains("does not exist"), "{err}");
     assert_eq!(std::fs::read(&file).unwrap(), b"", "the file is untouched");
 }
+
+#[test]
+fn an_empty_table_says_it_has_no_vectors() {
+    let dir = tempfile::tempdir().unwrap();
+    let empty = dir.path().join("empty.parquet");
+    write_table(&empty, &[], &Embeddings { dim: 4, data: vec![], truncated: vec![] });
+    let err = refused(&["similarity", "--vectors", empty.to_str().unwrap()], &empty);
+    assert!(err.contains("has 0 vectors"), "{err}");
+    let npy = dir.path().join("rows0.npy");
+    write_npy(&npy, 0, 4, &[]);
+    let err = refused(&["similarity", seed().to_str().unwrap(), "--vectors", npy.to_str().unwrap()], &npy);
+    assert!(err.contains("has 0 vectors"), "{err}");
+}

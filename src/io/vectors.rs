@@ -28,13 +28,16 @@ impl VectorsFile {
     /// normalises every row.
     pub fn read(path: &Path) -> Result<Self> {
         check_kind(path)?;
-        let (mut embeddings, sentences) = if super::parquet::is_parquet(path) {
+        let (mut embeddings, sentences, rows) = if super::parquet::is_parquet(path) {
             let v = super::parquet::read_vectors(path)?;
-            (v.embeddings, v.sentences)
+            (v.embeddings, v.sentences, super::parquet::row_count(path)?)
         } else {
-            let (_, dim, data) = super::npy::read_f32_file(path)?;
-            (Embeddings { dim, data, truncated: Vec::new() }, None)
+            let (rows, dim, data) = super::npy::read_f32_file(path)?;
+            (Embeddings { dim, data, truncated: Vec::new() }, None, rows)
         };
+        if rows == 0 {
+            return Err(at(path, "has 0 vectors (no rows); give a file with the sentences' vectors"));
+        }
         check_and_normalize(path, &mut embeddings)?;
         Ok(Self { path: path.to_path_buf(), embeddings, sentences })
     }
