@@ -11,16 +11,9 @@ use parquet::arrow::ArrowWriter;
 use proptest::prelude::*;
 use simlens::io::{SentenceSet, VectorsFile};
 
-/// A v1 NPY file with `header` (padded as numpy pads it) and `body` bytes.
+/// A v1 NPY file with `header` and `body` bytes.
 fn npy(header: &str, body: &[u8]) -> Vec<u8> {
-    let mut h = header.to_owned();
-    while !(10 + h.len() + 1).is_multiple_of(64) {
-        h.push(' ');
-    }
-    h.push('\n');
-    let mut out = b"\x93NUMPY\x01\x00".to_vec();
-    out.extend_from_slice(&(h.len().min(u16::MAX as usize) as u16).to_le_bytes());
-    out.extend_from_slice(h.as_bytes());
+    let mut out = simlens::io::npy::v1_header(header);
     out.extend_from_slice(body);
     out
 }

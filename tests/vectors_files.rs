@@ -161,15 +161,7 @@ fn bad_shapes_are_refused_and_leave_no_temporary_file() {
     }
     // One dimension, and shapes whose size overflows.
     let header = |shape: &str| {
-        let mut h = format!("{{'descr': '<f4', 'fortran_order': False, 'shape': {shape}, }}");
-        while !(10 + h.len() + 1).is_multiple_of(64) {
-            h.push(' ');
-        }
-        h.push('\n');
-        let mut b = b"\x93NUMPY\x01\x00".to_vec();
-        b.extend_from_slice(&(h.len() as u16).to_le_bytes());
-        b.extend_from_slice(h.as_bytes());
-        b
+        simlens::io::npy::v1_header(&format!("{{'descr': '<f4', 'fortran_order': False, 'shape': {shape}, }}"))
     };
     let cases = [
         ("flat.npy", "(16,)", "1 dimension(s)"),

@@ -13,14 +13,22 @@ pub fn write_f32(w: &mut dyn Write, rows: usize, cols: usize, data: &[f32]) -> s
 
 /// The header of a C-order float32 array of `shape` (rows, cols); its values follow.
 pub fn write_header(w: &mut dyn Write, rows: usize, cols: usize) -> std::io::Result<()> {
-    let mut header = format!("{{'descr': '<f4', 'fortran_order': False, 'shape': ({rows}, {cols}), }}");
+    w.write_all(&v1_header(&format!("{{'descr': '<f4', 'fortran_order': False, 'shape': ({rows}, {cols}), }}")))
+}
+
+/// The bytes of a version-1 header holding the dict literal `dict`, padded as numpy pads
+/// it (magic, version, length, dict, spaces, newline: a multiple of 64 bytes). Public so
+/// that tests can write headers that claim anything.
+pub fn v1_header(dict: &str) -> Vec<u8> {
+    let mut header = dict.to_owned();
     // Magic (6) + version (2) + length (2) + header + newline, padded to 64 bytes.
     let total = 10 + header.len() + 1;
     header.push_str(&" ".repeat((64 - total % 64) % 64));
     header.push('\n');
-    w.write_all(b"\x93NUMPY\x01\x00")?;
-    w.write_all(&(header.len() as u16).to_le_bytes())?;
-    w.write_all(header.as_bytes())
+    let mut out = b"\x93NUMPY\x01\x00".to_vec();
+    out.extend_from_slice(&(header.len().min(usize::from(u16::MAX)) as u16).to_le_bytes());
+    out.extend_from_slice(header.as_bytes());
+    out
 }
 
 /// Float32 values, little-endian, as an array's data.
@@ -161,16 +169,9 @@ mod tests {
         assert_eq!(read_f32(&buf).unwrap(), (2, 3, vec![1.0, 2.0, 3.0, 4.0, 5.0, -0.5]));
     }
 
-    /// A version-1 file with `header` (padded as numpy pads it) and `body`.
+    /// A version-1 file with `header` and `body`.
     fn npy(header: &str, body: &[u8]) -> Vec<u8> {
-        let mut h = header.to_owned();
-        while !(10 + h.len() + 1).is_multiple_of(64) {
-            h.push(' ');
-        }
-        h.push('\n');
-        let mut out = b"\x93NUMPY\x01\x00".to_vec();
-        out.extend_from_slice(&(h.len() as u16).to_le_bytes());
-        out.extend_from_slice(h.as_bytes());
+        let mut out = v1_header(header);
         out.extend_from_slice(body);
         out
     }
