@@ -36,15 +36,7 @@ pub struct Source<'a> {
 pub(super) struct Opened {
     /// The sentences: INPUT's, or the vectors file's own.
     pub set: SentenceSet,
-    file: Option<FileVectors>,
-}
-
-/// The vectors file, or what is left of it once its own sentences were taken.
-enum FileVectors {
-    /// To be matched to INPUT's sentences.
-    File(VectorsFile),
-    /// The file's own sentences' vectors, already in the set's order.
-    Own(PathBuf, engine::Embeddings),
+    file: Option<VectorsFile>,
 }
 
 impl<'a> Source<'a> {
@@ -57,11 +49,12 @@ impl<'a> Source<'a> {
     pub(super) fn open(&self, input: Option<&Path>) -> Result<Opened> {
         let file = self.vectors.map(VectorsFile::read).transpose()?;
         match (input, file) {
-            (Some(input), file) => Ok(Opened { set: read_set(input)?, file: file.map(FileVectors::File) }),
+            (Some(input), file) => Ok(Opened { set: read_set(input)?, file }),
             (None, Some(file)) => {
                 let path = file.path.clone();
-                let (set, emb) = file.into_own_sentences()?;
-                Ok(Opened { set, file: Some(FileVectors::Own(path, emb)) })
+                let (set, embeddings) = file.into_own_sentences()?;
+                // The rows are the set's, in its order: nothing is left to match by text.
+                Ok(Opened { set, file: Some(VectorsFile { path, embeddings, sentences: None }) })
             }
             (None, None) => {
                 Err(Error::input(None, "give INPUT (the sentences), or --vectors FILE.parquet with a `text` column"))
@@ -86,13 +79,11 @@ impl Opened {
         self,
         model: &ModelArgs,
     ) -> Result<(SentenceSet, engine::Embeddings, String, Option<Pooling>)> {
-        let label = |p: &Path| format!("vectors from {}", p.display());
         match self.file {
-            Some(FileVectors::Own(path, emb)) => Ok((self.set, emb, label(&path), None)),
-            Some(FileVectors::File(file)) => {
-                let path = file.path.clone();
+            Some(file) => {
+                let label = format!("vectors from {}", file.path.display());
                 let emb = file.into_vectors_for(&self.set.flatten().0)?;
-                Ok((self.set, emb, label(&path), None))
+                Ok((self.set, emb, label, None))
             }
             None => {
                 let (mut embedder, pooling) = load(model)?;

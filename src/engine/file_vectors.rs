@@ -8,9 +8,9 @@ use super::embed::{Embedder, Embeddings, ModelInfo, Progress, TokenVectors};
 use super::{Pooling, Precision, TokenInfo};
 use crate::{Error, Result};
 
-/// Fingerprints of file vectors start with this: they are never written to the disk
-/// cache (the file is the cache).
-pub const FINGERPRINT_PREFIX: &str = "vectors:";
+/// Fingerprints of file vectors start with this, and name the file, its size and its
+/// modification time: another file, or the same file changed, is another "model".
+const FINGERPRINT_PREFIX: &str = "vectors:";
 
 /// An embedder that looks sentences up in a vectors file.
 pub struct FileVectors {

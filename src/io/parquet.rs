@@ -242,17 +242,20 @@ fn rows_of(path: &Path, col: &dyn Array, first_row: usize, dim: &mut Option<usiz
     }
 }
 
-/// What a vectors file holds: the vectors, and its sentences when it has a `text` column.
-pub struct VectorsFile {
+/// What a Parquet vectors table holds: the vectors, its row count, and its sentences when
+/// it has a `text` column. (`io::VectorsFile` checks and normalises it.)
+pub struct VectorsTable {
     /// One row per sentence.
     pub embeddings: Embeddings,
     /// The sentences, when the file has them.
     pub sentences: Option<SentenceSet>,
+    /// Rows read, whatever their vectors hold (a row of an empty list counts).
+    pub rows: usize,
 }
 
 /// Vectors from the `embedding` column of a Parquet file, with its `text`/`group` when
 /// present (then in the sentences' grouped order).
-pub fn read_vectors(path: &Path) -> Result<VectorsFile> {
+pub fn read_vectors(path: &Path) -> Result<VectorsTable> {
     let (mut data, mut dim, mut n) = (Vec::new(), None, 0);
     let mut texts: Option<Vec<(Option<String>, String)>> = None;
     for batch in batches(path)? {
@@ -279,7 +282,7 @@ pub fn read_vectors(path: &Path) -> Result<VectorsFile> {
         }
         set
     });
-    Ok(VectorsFile { embeddings: Embeddings { dim: d, data, truncated: Vec::new() }, sentences })
+    Ok(VectorsTable { embeddings: Embeddings { dim: d, data, truncated: Vec::new() }, sentences, rows: n })
 }
 
 /// The file's key-value metadata (a folder's: its first part's).

@@ -30,7 +30,7 @@ impl VectorsFile {
         check_kind(path)?;
         let (mut embeddings, sentences, rows) = if super::parquet::is_parquet(path) {
             let v = super::parquet::read_vectors(path)?;
-            (v.embeddings, v.sentences, super::parquet::row_count(path)?)
+            (v.embeddings, v.sentences, v.rows)
         } else {
             let (rows, dim, data) = super::npy::read_f32_file(path)?;
             (Embeddings { dim, data, truncated: Vec::new() }, None, rows)

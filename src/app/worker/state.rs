@@ -252,10 +252,11 @@ fn open_vectors(
     open: &[String],
 ) -> Result<(Option<(SentenceSet, PathBuf)>, crate::engine::file_vectors::FileVectors)> {
     use crate::engine::file_vectors::FileVectors;
-    let mut file = crate::io::VectorsFile::read(path)?;
-    if let Some(set) = file.sentences.take() {
+    let file = crate::io::VectorsFile::read(path)?;
+    if file.sentences.is_some() {
+        let (set, emb) = file.into_own_sentences()?;
         let texts: Vec<String> = set.flatten().0.into_iter().map(str::to_owned).collect();
-        let e = FileVectors::new(path, &texts, file.embeddings)?;
+        let e = FileVectors::new(path, &texts, emb)?;
         return Ok((Some((set, path.to_path_buf())), e));
     }
     let sibling = ["txt", "csv", "tsv"].iter().map(|ext| path.with_extension(ext)).find(|p| p.is_file());
