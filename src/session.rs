@@ -96,6 +96,12 @@ pub struct ViewSettings {
     pub map_method: MapMethod,
     /// The UMAP parameters of the map.
     pub umap: UmapSettings,
+    /// What colours the map's points.
+    pub map_colour: MapColour,
+    /// Duplicates: rows at or above this similarity are duplicates.
+    pub duplicate_threshold: f32,
+    /// Duplicates: every pair inside a cluster at or above the threshold (no chains).
+    pub complete_linkage: bool,
 }
 
 impl Default for ViewSettings {
@@ -110,8 +116,23 @@ impl Default for ViewSettings {
             pair_scope: PairScope::All,
             map_method: MapMethod::Pca,
             umap: UmapSettings::default(),
+            map_colour: MapColour::Groups,
+            duplicate_threshold: 0.95,
+            complete_linkage: false,
         }
     }
+}
+
+/// What colours the map's points.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub enum MapColour {
+    /// Each sentence's group.
+    #[default]
+    Groups,
+    /// The best similarity to another sentence.
+    NearDuplicate,
+    /// 1 − the mean similarity to the nearest neighbours.
+    Outlier,
 }
 
 /// How the 2-D map lays the vectors out.
@@ -225,6 +246,8 @@ pub enum Tab {
     Map,
     /// Two configurations side by side.
     Compare,
+    /// Near-duplicate clusters.
+    Duplicates,
 }
 
 /// The default session file, in the platform's data folder for simlens

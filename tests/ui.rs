@@ -953,3 +953,65 @@ fn the_embeddings_export_writes_parquet() {
     let want = r.map.as_ref().unwrap_or(&want);
     assert!((x.value(0) - want.points[0][0]).abs() < 1e-6);
 }
+
+fn duplicated_state() -> State {
+    let set = simlens::io::SentenceSet::parse(
+        b"# Age\nhow old are you\nhow old are you now\nhow old are you\n# Weather\nrain and storms today\nhow old are you\nsunny skies all week\nthe phone battery died\nmy phone screen cracked\n",
+        simlens::io::sentences::SetFormat::Text,
+    )
+    .unwrap();
+    State { set, ..State::default() }
+}
+
+fn sentence_count(h: &Harness<'_, SimlensApp>) -> usize {
+    h.state().state.set.groups.iter().map(|g| g.sentences.len()).sum()
+}
+
+#[test]
+fn duplicates_tab_lists_clusters_and_keep_one_of_each_is_one_undo_step() {
+    let fake = FakeEmbedder::new("fake-model", 64);
+    let mut h =
+        harness(SimlensApp::with_state(duplicated_state(), options(fake_loader(fake), "fake-model".into()), vec![]));
+    settle(&mut h, Duration::from_secs(10));
+    h.state_mut().state.view.tab = Tab::Duplicates;
+    wait_until(&mut h, "the duplicate clusters", Duration::from_secs(20), |h| {
+        h.query_by_label_contains("cluster(s) of near-duplicates").is_some()
+    });
+    // Three copies of one sentence: one cluster, two to drop.
+    assert!(
+        h.query_by_label("1 cluster(s) of near-duplicates; keeping one of each drops 2 of 8 sentences.").is_some(),
+        "the count of clusters and of sentences to drop"
+    );
+    assert!(h.query_by_label("Cluster 1 · 3 sentences").is_some());
+    h.get_by_label("Keep one of each").click();
+    h.run_steps(2);
+    assert_eq!(sentence_count(&h), 6);
+    let left: Vec<&String> = h.state().state.set.groups.iter().flat_map(|g| &g.sentences).collect();
+    assert_eq!(left.iter().filter(|s| s.as_str() == "how old are you").count(), 1);
+    h.state_mut().push_command(Command::Undo);
+    h.run_steps(2);
+    assert_eq!(sentence_count(&h), 8, "one undo brings both back");
+    // A lower threshold takes in the near-copy too.
+    h.state_mut().state.view.duplicate_threshold = 0.8;
+    settle(&mut h, Duration::from_secs(10));
+    wait_until(&mut h, "the clusters at 0.8", Duration::from_secs(20), |h| {
+        h.query_by_label_contains("Cluster 1 · 4 sentences").is_some()
+    });
+}
+
+#[test]
+fn the_map_colours_by_outlier_score_with_a_colour_bar() {
+    let fake = FakeEmbedder::new("fake-model", 64);
+    let mut h =
+        harness(SimlensApp::with_state(duplicated_state(), options(fake_loader(fake), "fake-model".into()), vec![]));
+    settle(&mut h, Duration::from_secs(10));
+    h.state_mut().state.view.tab = Tab::Map;
+    h.state_mut().state.view.map_colour = simlens::session::MapColour::Outlier;
+    wait_until(&mut h, "the outlier colour bar", Duration::from_secs(20), |h| {
+        h.query_by_label("outlier score:").is_some()
+    });
+    h.state_mut().state.view.map_colour = simlens::session::MapColour::NearDuplicate;
+    wait_until(&mut h, "the near-duplicate colour bar", Duration::from_secs(20), |h| {
+        h.query_by_label("near-duplicate score:").is_some()
+    });
+}

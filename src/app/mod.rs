@@ -13,6 +13,7 @@ pub mod edit;
 mod explanations;
 mod export;
 mod jobs;
+mod neighbours;
 mod notice;
 mod options;
 mod paint;
@@ -109,12 +110,18 @@ impl SimlensApp {
 
     /// Creates the app on a given state (no session file is read).
     pub fn with_state(state: State, options: AppOptions, notifications: Vec<Notification>) -> Self {
+        let mut views = Views::default();
+        // Neighbour graphs kept beside the embedding cache, so a reopened million-row set
+        // does not search its neighbours again.
+        views.neighbours.cache = std::sync::Arc::new(crate::engine::knn::KnnCache::with_dir(
+            options.cache_dir.as_ref().map(|d| d.join("knn")),
+        ));
         Self {
             autosave: Autosave::new(options.session_path.clone(), &state),
             jobs: JobScheduler::new(options.debounce),
             state,
             options,
-            views: Views::default(),
+            views,
             chrome: Chrome::new(notifications),
             history: edit::History::default(),
             set_version: 0,

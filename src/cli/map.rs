@@ -70,7 +70,7 @@ pub(super) fn run(args: &MapArgs) -> Result<()> {
         MapMethodArg::Umap => {
             let params =
                 engine::umap::UmapParams { neighbors: args.neighbors, min_dist: args.min_dist, seed: args.seed };
-            ("umap", umap(&mut emb, &params, format == TableFormat::Parquet)?)
+            ("umap", umap(&mut emb, &params, format == TableFormat::Parquet, args.source.model.no_cache)?)
         }
     };
     let names = set.group_names();
@@ -102,20 +102,35 @@ fn pca(emb: &Embeddings) -> Layout {
 
 /// UMAP with a progress bar. The vectors move into the neighbour search unless `keep`
 /// (the Parquet table writes them); then they are copied.
-fn umap(emb: &mut Embeddings, params: &engine::umap::UmapParams, keep: bool) -> Result<Layout> {
+fn umap(emb: &mut Embeddings, params: &engine::umap::UmapParams, keep: bool, no_cache: bool) -> Result<Layout> {
     // The stages as a progress bar (on a terminal, past a second).
     let mut bar = Progress::new("umap");
     // The stages take unequal times: the elapsed time, not a rate or an ETA.
     if let Ok(style) = indicatif::ProgressStyle::with_template("{msg} {wide_bar} {elapsed}") {
         bar.bar.set_style(style);
     }
-    let dim = emb.dim;
-    let vectors = if keep { emb.clone() } else { std::mem::replace(emb, Embeddings::empty(dim)) };
-    let points = engine::umap::umap_2d_owned(vectors, params, &mut |p| {
+    params.check(emb.len())?;
+    let mut heard = |p: engine::umap::UmapProgress| {
         bar.bar.set_message(format!("umap: {}", p.label()));
         // Per mille of the run, each stage an equal part.
         bar.update((p.fraction() * 1000.0) as usize, 1000)
-    })?;
+    };
+    heard(engine::umap::UmapProgress::start(engine::umap::UmapStage::Neighbours));
+    // The graph the other analyses of these vectors use too, kept between runs.
+    let dir = if no_cache { None } else { engine::knn::default_dir() };
+    let (k, seed) = (params.graph_k(), params.seed);
+    let graph = if keep {
+        engine::knn::KnnGraph::load_or_build(emb, k, seed, dir.as_deref())?
+    } else {
+        let dim = emb.dim;
+        engine::knn::KnnGraph::load_or_build_owned(
+            std::mem::replace(emb, Embeddings::empty(dim)),
+            k,
+            seed,
+            dir.as_deref(),
+        )?
+    };
+    let points = engine::umap::umap_on_graph(&graph, params, &mut heard)?;
     let meta = vec![
         ("simlens.umap.neighbors".to_owned(), params.neighbors.to_string()),
         ("simlens.umap.min_dist".to_owned(), params.min_dist.to_string()),

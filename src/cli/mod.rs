@@ -8,12 +8,15 @@ use crate::Result;
 mod args;
 mod common;
 mod compare;
+mod duplicates;
 mod embed;
 mod explain;
 mod job;
 mod map;
 mod misfits;
 mod models;
+mod neighbours;
+mod outliers;
 mod pairs;
 mod search;
 mod setup;
@@ -27,12 +30,15 @@ pub use args::{
     EmbeddingFormatArg, MatrixFormatArg, ModelArgs, OutputArg, PoolingArg, ScopeArg, TableFormatArg, TableOutputArgs,
 };
 pub use compare::CompareArgs;
+pub use duplicates::{DuplicatesArgs, KeepArg, LinkageArg};
 pub use embed::EmbedArgs;
 pub use explain::ExplainArgs;
 pub use job::{ExportJobArgs, JobEngine, VerifyArgs};
 pub use map::{MapArgs, MapMethodArg};
 pub use misfits::MisfitsArgs;
 pub use models::ModelsArgs;
+pub use neighbours::GraphArgs;
+pub use outliers::OutliersArgs;
 pub use pairs::PairsArgs;
 pub use search::SearchArgs;
 pub use setup::SetupArgs;
@@ -66,6 +72,13 @@ pub enum Command {
     Search(SearchArgs),
     /// List paraphrase pairs: every pair at or above a similarity threshold, best first.
     Pairs(PairsArgs),
+    /// Near-duplicate clusters: one row per sentence with its cluster, the cluster's size and
+    /// representative, and its best similarity to another row; `--drop` writes the
+    /// deduplicated table. Works from the neighbour graph, so it scales to millions of rows.
+    Duplicates(DuplicatesArgs),
+    /// Outlier scores: 1 − the mean similarity of each sentence to its nearest neighbours,
+    /// with its rank; `--top K` lists the K most outlying.
+    Outliers(OutliersArgs),
     /// A 2-D map of the sentences: one point each, near its similar sentences.
     Map(MapArgs),
     /// List sentences closer, on average, to another group than to their own.
@@ -104,6 +117,8 @@ pub fn run(command: Command) -> Result<()> {
         Command::Search(args) => search::run(args),
         Command::Pairs(args) => pairs::run(args),
         Command::Map(args) => map::run(args),
+        Command::Duplicates(args) => duplicates::run(args),
+        Command::Outliers(args) => outliers::run(args),
         Command::Misfits(args) => misfits::run(args),
         Command::Compare(args) => compare::run(args),
         Command::Explain(args) => explain::run(args),

@@ -70,16 +70,63 @@ impl Ord for Ranked {
     }
 }
 
+/// The best pairs offered, at most a given number of them: a bounded heap, so memory stays
+/// O(max) however many pairs are offered. Ties go to the lower indices, so the result does
+/// not depend on the order of the offers.
+pub struct TopPairs {
+    heap: BinaryHeap<Reverse<Ranked>>,
+    max: usize,
+}
+
+impl TopPairs {
+    /// Keeps at most `max` pairs.
+    pub fn new(max: usize) -> Self {
+        Self { heap: BinaryHeap::new(), max }
+    }
+
+    /// Whether another pair could still be kept at all.
+    pub fn wants_any(&self) -> bool {
+        self.max > 0
+    }
+
+    /// Offers the pair `i < j` with its score, kept if it is in `scope` and among the best.
+    pub fn offer(&mut self, i: usize, j: usize, score: f32, scope: PairScope, groups: &[usize]) {
+        let keep = match scope {
+            PairScope::All => true,
+            PairScope::Within => groups[i] == groups[j],
+            PairScope::Across => groups[i] != groups[j],
+        };
+        if !keep {
+            return;
+        }
+        let item = Reverse(Ranked(score, i, j));
+        if self.heap.len() < self.max {
+            self.heap.push(item);
+        } else if self.heap.peek().is_some_and(|worst| item < *worst) {
+            self.heap.pop();
+            self.heap.push(item);
+        }
+    }
+
+    /// The pairs, most similar first (ties by `i`, then `j`).
+    pub fn into_sorted(self) -> Vec<Pair> {
+        let mut out: Vec<Pair> =
+            self.heap.into_iter().map(|Reverse(Ranked(score, i, j))| Pair { i, j, score }).collect();
+        out.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.i.cmp(&b.i)).then(a.j.cmp(&b.j)));
+        out
+    }
+}
+
 /// All pairs with similarity ≥ `threshold` in `scope`, most similar first, at most
 /// `max_pairs` of them (the best ones). Works in row chunks, so memory stays
 /// O(CHUNK · N + max_pairs) for any N.
 pub fn mine_pairs(emb: &Embeddings, groups: &[usize], threshold: f32, scope: PairScope, max_pairs: usize) -> Vec<Pair> {
     let n = emb.len();
     let d = emb.dim;
-    let mut heap: BinaryHeap<Reverse<Ranked>> = BinaryHeap::new();
+    let mut top = TopPairs::new(max_pairs);
     let mut block = vec![0.0f32; CHUNK.min(n) * n];
     let mut start = 0;
-    while start < n && max_pairs > 0 {
+    while start < n && top.wants_any() {
         let end = (start + CHUNK).min(n);
         // Only columns after the chunk's first row are needed (the upper triangle).
         let first_col = (start + 1).min(n);
@@ -93,28 +140,12 @@ pub fn mine_pairs(emb: &Embeddings, groups: &[usize], threshold: f32, scope: Pai
                 if s.partial_cmp(&threshold).is_none_or(|o| o == std::cmp::Ordering::Less) {
                     continue;
                 }
-                let keep = match scope {
-                    PairScope::All => true,
-                    PairScope::Within => groups[i] == groups[j],
-                    PairScope::Across => groups[i] != groups[j],
-                };
-                if !keep {
-                    continue;
-                }
-                let item = Reverse(Ranked(s, i, j));
-                if heap.len() < max_pairs {
-                    heap.push(item);
-                } else if heap.peek().is_some_and(|worst| item < *worst) {
-                    heap.pop();
-                    heap.push(item);
-                }
+                top.offer(i, j, s, scope, groups);
             }
         }
         start = end;
     }
-    let mut out: Vec<Pair> = heap.into_iter().map(|Reverse(Ranked(score, i, j))| Pair { i, j, score }).collect();
-    out.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.i.cmp(&b.i)).then(a.j.cmp(&b.j)));
-    out
+    top.into_sorted()
 }
 
 /// A sentence that is, on average, closer to another group than to its own.

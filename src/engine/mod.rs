@@ -3,6 +3,7 @@
 pub mod analysis;
 pub mod blocks;
 pub mod cache;
+pub mod duplicates;
 pub mod embed;
 pub mod eval;
 pub mod explain;
@@ -12,6 +13,7 @@ pub mod file_vectors;
 pub mod grid;
 pub mod hub;
 pub mod int8;
+pub mod knn;
 pub mod model;
 mod onnx_session;
 pub mod order;

@@ -10,9 +10,9 @@
 use std::time::Instant;
 
 use manifolds_rs::data::init::spectral_layout;
-use manifolds_rs::data::nearest_neighbours::NearestNeighbourParams;
 
 use super::Embeddings;
+use super::knn::KnnGraph;
 pub use optim::Epochs;
 use optim::LayoutParams;
 
@@ -62,6 +62,12 @@ impl UmapParams {
             ));
         }
         Ok(())
+    }
+
+    /// Neighbours of the graph UMAP needs: umap-learn counts the point itself among its
+    /// `n_neighbors`; the graph does not.
+    pub fn graph_k(&self) -> usize {
+        self.neighbors - 1
     }
 
     /// umap-learn's epoch count: 500 for small sets, 200 past 10,000 points.
@@ -148,124 +154,73 @@ pub fn umap_2d(
     umap_2d_owned(emb.clone(), params, progress)
 }
 
-/// [`umap_2d`] on vectors it may consume.
+/// [`umap_2d`] on vectors it may consume: the neighbour search takes the buffer over.
 ///
 /// Identical vectors (the same sentence entered twice) are laid out once and share their
-/// point: thousands of copies of one vector would otherwise fill each other's neighbour
-/// lists with distance zero, which tells the layout nothing and makes the neighbour search
-/// degenerate (a million template sentences with 4,000 copies of some took 24 GB).
+/// point (see [`KnnGraph`]).
 pub fn umap_2d_owned(
-    mut emb: Embeddings,
+    emb: Embeddings,
     params: &UmapParams,
     progress: &mut dyn FnMut(UmapProgress) -> bool,
 ) -> Result<Vec<[f32; 2]>> {
-    let n = emb.len();
-    params.check(n)?;
-    // -0 and 0 are one value: adding 0 makes every -0 a 0, so the layout cannot depend on
-    // how the vectors came by their zeros (the duplicate check compares bits).
-    emb.data.iter_mut().for_each(|v| *v += 0.0);
-    let (first, of) = distinct_rows(&emb);
-    if first.len() == n {
-        return umap_distinct(emb, params, progress);
+    params.check(emb.len())?;
+    if !progress(UmapProgress::start(UmapStage::Neighbours)) {
+        return Err(Error::Cancelled);
     }
-    if first.len() <= params.neighbors {
+    let t = Instant::now();
+    let graph = KnnGraph::build_owned(emb, params.graph_k(), params.seed, &mut || true)?;
+    log::debug!("umap: {} neighbours of {} points in {:?}", params.graph_k(), graph.distinct(), t.elapsed());
+    umap_on_graph(&graph, params, progress)
+}
+
+/// UMAP from a neighbour graph made beforehand (shared with other analyses): the steps
+/// after the neighbour search. The graph must have been made with
+/// [`UmapParams::graph_k`] neighbours and the same seed.
+pub fn umap_on_graph(
+    graph: &KnnGraph,
+    params: &UmapParams,
+    progress: &mut dyn FnMut(UmapProgress) -> bool,
+) -> Result<Vec<[f32; 2]>> {
+    let n = graph.rows();
+    params.check(n)?;
+    if graph.key.k != params.graph_k() || graph.key.seed != params.seed {
+        return Err(Error::internal(format!(
+            "UMAP with {} neighbours and seed {} was handed a graph of {} neighbours and seed {}",
+            params.neighbors, params.seed, graph.key.k, graph.key.seed
+        )));
+    }
+    if graph.distinct() <= params.neighbors {
         return Err(Error::input(
             None,
             format!(
                 "UMAP with {} neighbours needs more than {} distinct sentences; there are {} distinct among {n}. Use --method pca or fewer --neighbors.",
                 params.neighbors,
                 params.neighbors,
-                first.len()
+                graph.distinct()
             ),
         ));
     }
-    log::debug!("umap: {} distinct vectors among {n}", first.len());
-    // The distinct rows moved to the front in place (each first row is at or after its
-    // new place), then the rest dropped.
-    let d = emb.dim;
-    for (u, &i) in first.iter().enumerate() {
-        if u != i {
-            emb.data.copy_within(i * d..(i + 1) * d, u * d);
-        }
+    if graph.distinct() < n {
+        log::debug!("umap: {} distinct vectors among {n}", graph.distinct());
     }
-    emb.data.truncate(first.len() * d);
-    emb.data.shrink_to_fit();
-    let points = umap_distinct(emb, params, progress)?;
-    Ok(of.iter().map(|&u| points[u]).collect())
+    let points = umap_distinct(graph, params, progress)?;
+    Ok(graph.of().iter().map(|&u| points[u as usize]).collect())
 }
 
-/// The first row of each distinct vector, and for every row the index of its distinct
-/// vector in that list.
-fn distinct_rows(emb: &Embeddings) -> (Vec<usize>, Vec<usize>) {
-    use std::collections::HashMap;
-    let d = emb.dim;
-    let row = |i: usize| &emb.data[i * d..(i + 1) * d];
-    let mut bytes = Vec::with_capacity(4 * d);
-    let mut by_hash: HashMap<u64, Vec<usize>> = HashMap::new();
-    let mut first = Vec::new();
-    let mut of = Vec::with_capacity(emb.len());
-    for i in 0..emb.len() {
-        bytes.clear();
-        bytes.extend(row(i).iter().flat_map(|v| v.to_bits().to_le_bytes()));
-        let bucket = by_hash.entry(xxhash_rust::xxh3::xxh3_64(&bytes)).or_default();
-        // Rows with the same hash are compared bit for bit: a collision is never a merge.
-        // The map is only looked up, never walked, so its order decides nothing.
-        let same =
-            bucket.iter().copied().find(|&u| row(first[u]).iter().zip(row(i)).all(|(a, b)| a.to_bits() == b.to_bits()));
-        match same {
-            Some(u) => of.push(u),
-            None => {
-                bucket.push(first.len());
-                of.push(first.len());
-                first.push(i);
-            }
-        }
-    }
-    (first, of)
-}
-
-/// UMAP of distinct vectors, consuming them: the neighbour search takes the buffer over
-/// and frees it when it is done.
+/// UMAP of the graph's distinct vectors.
 fn umap_distinct(
-    emb: Embeddings,
+    knn: &KnnGraph,
     params: &UmapParams,
     progress: &mut dyn FnMut(UmapProgress) -> bool,
 ) -> Result<Vec<[f32; 2]>> {
-    use ann_search_rs::Verbosity;
-    use ann_search_rs::prelude::{KNN_GRAPH_EMPTY, NNDescentKnnParams};
-
-    let (n, d) = (emb.len(), emb.dim);
+    let n = knn.distinct();
     let fail = |what: &str, e: &dyn std::fmt::Display| Error::internal(format!("UMAP {what}: {e}"));
     let mut step =
         |s: UmapStage| if progress(UmapProgress::start(s)) { Ok(Instant::now()) } else { Err(Error::Cancelled) };
     let n_epochs = UmapParams::epochs(n);
 
-    let t = step(UmapStage::Neighbours)?;
-    // umap-learn counts the point itself among its neighbours; the search does not.
-    let k = params.neighbors - 1;
-    let nn = NearestNeighbourParams::<f32> { dist_metric: "cosine".to_owned(), ..NearestNeighbourParams::default() };
-    let knn_params = NNDescentKnnParams::new(k, None, None, None, f64::from(nn.delta), false, true);
-    let graph = ann_search_rs::build_knn_graph_nndescent(
-        (emb.data, n, d),
-        "cosine",
-        Some(knn_params),
-        params.seed as usize,
-        Verbosity::Quiet,
-    )
-    .map_err(|e| fail("neighbour search", &e))?;
-    let width = graph.k.max(1);
-    let indices: Vec<Vec<usize>> = graph
-        .indices
-        .chunks(width)
-        .map(|row| row.iter().take_while(|&&j| j != KNN_GRAPH_EMPTY).map(|&j| j as usize).collect())
-        .collect();
-    let all = graph.distances.ok_or_else(|| Error::internal("UMAP neighbour search returned no distances"))?;
-    let distances: Vec<Vec<f32>> =
-        all.chunks(width).zip(&indices).map(|(row, idx)| row[..idx.len()].to_vec()).collect();
-    drop(all);
-    log::debug!("umap: {k} neighbours of {n} points in {:?}", t.elapsed());
-
     let t = step(UmapStage::Graph)?;
+    let (indices, distances) = knn.lists();
     let graph = graph::fuzzy_graph(&indices, &distances, params.neighbors, n_epochs);
     drop((indices, distances));
     log::debug!("umap: graph of {} edges in {:?}", graph.targets.len(), t.elapsed());

@@ -302,6 +302,10 @@ pub enum Column<'a> {
     Float(&'a [f32]),
     /// uint64 (row numbers).
     Index(&'a [u64]),
+    /// uint64 or null.
+    MaybeIndex(&'a [Option<u64>]),
+    /// float32 or null.
+    MaybeFloat(&'a [Option<f32>]),
     /// A fixed-size list of float32: the vectors.
     Vectors(&'a Embeddings),
 }
@@ -312,15 +316,21 @@ impl Column<'_> {
             Column::Text(v) => v.len(),
             Column::Float(v) => v.len(),
             Column::Index(v) => v.len(),
+            Column::MaybeIndex(v) => v.len(),
+            Column::MaybeFloat(v) => v.len(),
             Column::Vectors(e) => e.len(),
         }
+    }
+
+    fn nullable(&self) -> bool {
+        matches!(self, Column::MaybeIndex(_) | Column::MaybeFloat(_))
     }
 
     fn data_type(&self) -> DataType {
         match self {
             Column::Text(_) => DataType::Utf8,
-            Column::Float(_) => DataType::Float32,
-            Column::Index(_) => DataType::UInt64,
+            Column::Float(_) | Column::MaybeFloat(_) => DataType::Float32,
+            Column::Index(_) | Column::MaybeIndex(_) => DataType::UInt64,
             Column::Vectors(e) => {
                 DataType::FixedSizeList(Arc::new(Field::new("item", DataType::Float32, false)), e.dim as i32)
             }
@@ -332,6 +342,8 @@ impl Column<'_> {
             Column::Text(v) => Arc::new(StringArray::from(v[rows].to_vec())),
             Column::Float(v) => Arc::new(Float32Array::from(v[rows].to_vec())),
             Column::Index(v) => Arc::new(arrow_array::UInt64Array::from(v[rows].to_vec())),
+            Column::MaybeIndex(v) => Arc::new(arrow_array::UInt64Array::from(v[rows].to_vec())),
+            Column::MaybeFloat(v) => Arc::new(Float32Array::from(v[rows].to_vec())),
             Column::Vectors(e) => {
                 let values = Arc::new(Float32Array::from(e.data[rows.start * e.dim..rows.end * e.dim].to_vec()));
                 let item = Arc::new(Field::new("item", DataType::Float32, false));
@@ -352,7 +364,7 @@ pub fn write_columns(
     if let Some((name, _)) = columns.iter().find(|(_, c)| c.len() != rows) {
         return Err(std::io::Error::other(format!("column `{name}` has another length than the first")));
     }
-    let fields: Vec<Field> = columns.iter().map(|(n, c)| Field::new(*n, c.data_type(), false)).collect();
+    let fields: Vec<Field> = columns.iter().map(|(n, c)| Field::new(*n, c.data_type(), c.nullable())).collect();
     let meta: std::collections::HashMap<String, String> = metadata.iter().cloned().collect();
     let schema = Arc::new(Schema::new_with_metadata(fields, meta));
     let props = WriterProperties::builder()

@@ -192,3 +192,131 @@ impl Table for PairsTable<'_> {
         writeln!(w)
     }
 }
+
+/// One row per sentence (or a chosen subset of them, in order): its row number, text and
+/// group, then the columns an analysis adds (`duplicates`, `outliers`). Absent values are
+/// empty cells in CSV, `null` in JSON and Parquet.
+pub struct RowsTable<'a> {
+    /// The rows written, in order: numbers into `texts` and into every added column.
+    pub rows: Vec<usize>,
+    /// Every sentence.
+    pub texts: &'a [&'a str],
+    /// Each sentence's group name.
+    pub groups: Vec<&'a str>,
+    /// The added columns, each with a value for every sentence.
+    pub added: Vec<(&'a str, Column<'a>)>,
+    /// Parquet key-value metadata: what made the vectors and the analysis.
+    pub meta: Vec<(String, String)>,
+    /// JSON: the fields beside `rows`.
+    pub about: Map<String, Value>,
+}
+
+impl RowsTable<'_> {
+    /// The value of an added column at sentence `i`, as JSON.
+    fn cell(c: &Column<'_>, i: usize) -> Value {
+        match c {
+            Column::Text(v) => json!(v[i]),
+            Column::Float(v) => json!(v[i]),
+            Column::Index(v) => json!(v[i]),
+            Column::MaybeIndex(v) => json!(v[i]),
+            Column::MaybeFloat(v) => json!(v[i]),
+            Column::Vectors(e) => json!(e.row(i)),
+        }
+    }
+
+    /// The value as a CSV cell: absent is empty.
+    fn text_cell(c: &Column<'_>, i: usize) -> String {
+        match Self::cell(c, i) {
+            Value::Null => String::new(),
+            Value::String(s) => s,
+            v => v.to_string(),
+        }
+    }
+}
+
+/// The rows of `v` at `rows`, for a column of a subset.
+fn gather<T: Copy>(v: &[T], rows: &[usize]) -> Vec<T> {
+    rows.iter().map(|&r| v[r]).collect()
+}
+
+impl Table for RowsTable<'_> {
+    /// `row, text, group`, then the added columns, with [`RowsTable::meta`].
+    fn write_parquet(&self, w: &mut (dyn Write + Send)) -> std::io::Result<()> {
+        let row: Vec<u64> = self.rows.iter().map(|&r| r as u64).collect();
+        let text = gather(self.texts, &self.rows);
+        let group = gather(&self.groups, &self.rows);
+        // Each added column gathered to the written rows (owned here, borrowed by Column).
+        enum Owned<'s> {
+            Text(Vec<&'s str>),
+            Float(Vec<f32>),
+            Index(Vec<u64>),
+            MaybeIndex(Vec<Option<u64>>),
+            MaybeFloat(Vec<Option<f32>>),
+        }
+        let owned: Vec<Owned<'_>> = self
+            .added
+            .iter()
+            .map(|(name, c)| match c {
+                Column::Text(v) => Ok(Owned::Text(gather(v, &self.rows))),
+                Column::Float(v) => Ok(Owned::Float(gather(v, &self.rows))),
+                Column::Index(v) => Ok(Owned::Index(gather(v, &self.rows))),
+                Column::MaybeIndex(v) => Ok(Owned::MaybeIndex(gather(v, &self.rows))),
+                Column::MaybeFloat(v) => Ok(Owned::MaybeFloat(gather(v, &self.rows))),
+                Column::Vectors(_) => {
+                    Err(std::io::Error::other(format!("column `{name}`: vectors are not a row value")))
+                }
+            })
+            .collect::<std::io::Result<_>>()?;
+        let mut columns =
+            vec![("row", Column::Index(&row)), ("text", Column::Text(&text)), ("group", Column::Text(&group))];
+        for ((name, _), o) in self.added.iter().zip(&owned) {
+            columns.push((
+                name,
+                match o {
+                    Owned::Text(v) => Column::Text(v),
+                    Owned::Float(v) => Column::Float(v),
+                    Owned::Index(v) => Column::Index(v),
+                    Owned::MaybeIndex(v) => Column::MaybeIndex(v),
+                    Owned::MaybeFloat(v) => Column::MaybeFloat(v),
+                },
+            ));
+        }
+        write_columns(w, &columns, &self.meta)
+    }
+
+    /// `row,text,group,…` with a header.
+    fn write_csv(&self, w: &mut dyn Write) -> std::io::Result<()> {
+        let mut cw = csv::Writer::from_writer(w);
+        let mut header = vec!["row", "text", "group"];
+        header.extend(self.added.iter().map(|(n, _)| *n));
+        cw.write_record(&header)?;
+        for &r in &self.rows {
+            let mut record = vec![r.to_string(), self.texts[r].to_owned(), self.groups[r].to_owned()];
+            record.extend(self.added.iter().map(|(_, c)| Self::text_cell(c, r)));
+            cw.write_record(&record)?;
+        }
+        cw.flush()
+    }
+
+    /// [`RowsTable::about`] with `rows`, each an object of the columns.
+    fn write_json(&self, w: &mut dyn Write) -> std::io::Result<()> {
+        let rows: Vec<Value> = self
+            .rows
+            .iter()
+            .map(|&r| {
+                let mut o = Map::new();
+                o.insert("row".to_owned(), json!(r));
+                o.insert("text".to_owned(), json!(self.texts[r]));
+                o.insert("group".to_owned(), json!(self.groups[r]));
+                for (name, c) in &self.added {
+                    o.insert((*name).to_owned(), Self::cell(c, r));
+                }
+                Value::Object(o)
+            })
+            .collect();
+        let mut v = self.about.clone();
+        v.insert("rows".to_owned(), Value::Array(rows));
+        serde_json::to_writer_pretty(&mut *w, &v)?;
+        writeln!(w)
+    }
+}

@@ -6,6 +6,7 @@ use crate::app::command::Command;
 use crate::app::edit::History;
 use crate::app::explanations::Explanations;
 use crate::app::options::{AppOptions, ModelStatus};
+use crate::app::refs::SentenceRef;
 use crate::app::result::Computed;
 use crate::app::search::Search;
 use crate::app::selection::Selected;
@@ -52,4 +53,26 @@ pub fn edit_view(ctx: &ViewCtx<'_>, out: &mut Vec<Command>, edit: impl FnOnce(&m
     if view != ctx.state.view {
         out.push(Command::SetView(Box::new(view)));
     }
+}
+
+/// The editor's references of table rows `rows`, or `None` when the sentences changed
+/// since the result (the rows would point at other sentences).
+pub fn sentence_refs(ctx: &ViewCtx<'_>, r: &Computed, rows: &[usize]) -> Option<Vec<SentenceRef>> {
+    let mut table_refs = Vec::with_capacity(r.table.len());
+    for (g, group) in ctx.state.set.groups.iter().enumerate() {
+        for (i, s) in group.sentences.iter().enumerate() {
+            if !s.trim().is_empty() {
+                table_refs.push(SentenceRef { group: g, index: i });
+            }
+        }
+    }
+    if table_refs.len() != r.table.len() {
+        return None;
+    }
+    rows.iter()
+        .map(|&k| {
+            let sr = *table_refs.get(k)?;
+            (ctx.state.set.groups[sr.group].sentences[sr.index].trim() == r.table.texts[k]).then_some(sr)
+        })
+        .collect()
 }

@@ -4,6 +4,7 @@
 pub mod compare;
 pub mod ctx;
 pub mod details;
+pub mod duplicates;
 pub mod editor;
 pub mod explain;
 pub mod groups;
@@ -34,6 +35,10 @@ pub struct Views {
     pub map: map::MapView,
     /// The comparison of two configurations.
     pub compare: compare::CompareView,
+    /// The near-duplicate clusters.
+    pub duplicates: duplicates::DuplicatesView,
+    /// The neighbour graph and what it tells, shared by the map and the duplicates.
+    pub neighbours: super::neighbours::Neighbours,
     /// The search box's text.
     search_box: String,
 }
@@ -51,11 +56,13 @@ impl Views {
     /// heatmap with cells was drawn.
     pub fn central_ui(&mut self, ui: &mut egui::Ui, ctx: &ViewCtx<'_>, out: &mut Vec<Command>) -> bool {
         edit_view(ctx, out, |view| {
-            ui.horizontal(|ui| {
+            // Wrapped: six tabs are wider than the central panel of a laptop's window.
+            ui.horizontal_wrapped(|ui| {
                 ui.selectable_value(&mut view.tab, Tab::Heatmap, "Sentences × sentences");
                 ui.selectable_value(&mut view.tab, Tab::Groups, "Groups × groups");
                 ui.selectable_value(&mut view.tab, Tab::Pairs, "Paraphrase pairs");
                 ui.selectable_value(&mut view.tab, Tab::Map, "2-D map");
+                ui.selectable_value(&mut view.tab, Tab::Duplicates, "Duplicates");
                 ui.selectable_value(&mut view.tab, Tab::Compare, "Compare");
             });
         });
@@ -101,7 +108,8 @@ impl Views {
             }
             Tab::Groups => self.groups.ui(ui, ctx, result, out),
             Tab::Pairs => self.pairs.ui(ui, ctx, result, out),
-            Tab::Map => self.map.ui(ui, ctx, result, out),
+            Tab::Map => self.map.ui(ui, ctx, result, &mut self.neighbours, out),
+            Tab::Duplicates => self.duplicates.ui(ui, ctx, result, &mut self.neighbours, out),
             Tab::Compare => self.compare.ui(ui, ctx, result, out),
         }
         false

@@ -353,7 +353,7 @@ impl CachedGraph {
 /// Not `io::atomic_write`: the engine does not depend on `io`, and this file lives in
 /// simlens's own cache folder (a regular file simlens made, never a user's link, device or
 /// `-`), so the plain rename is all the care it needs.
-fn write_replacing(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+pub(crate) fn write_replacing(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     use std::io::Write as _;
     let dir = path.parent().unwrap_or(Path::new("."));
     let mut tmp = tempfile::NamedTempFile::new_in(dir)?;

@@ -7,6 +7,7 @@ use std::time::Instant;
 use crate::app::result::{Computed, JobId};
 use crate::app::task::{Task, TaskPoll};
 use crate::engine::grid::PointGrid;
+use crate::engine::knn::KnnCache;
 use crate::engine::umap::{UmapParams, UmapProgress, UmapStage};
 use crate::session::MapMethod;
 use crate::{Error, Result};
@@ -96,11 +97,21 @@ pub enum Polled {
 impl Running {
     /// Starts UMAP on the vectors of `r`; the thread asks for a repaint at each stage (the
     /// view repaints through the epochs itself).
-    pub fn umap(ctx: &egui::Context, r: &Arc<Computed>, params: UmapParams) -> Self {
+    ///
+    /// The neighbour graph comes from `graphs`, shared with the duplicate and outlier
+    /// views: built here unless they built it first.
+    pub fn umap(ctx: &egui::Context, r: &Arc<Computed>, params: UmapParams, graphs: Arc<KnnCache>) -> Self {
         let key = LayoutKey { job: r.job, method: Method::Umap(params) };
         Self::spawn(ctx, r, key, move |r, progress| {
             let start = Instant::now();
-            let points = crate::engine::umap::umap_2d(&r.embeddings, &params, progress)?;
+            params.check(r.embeddings.len())?;
+            if !progress(UmapProgress::start(UmapStage::Neighbours)) {
+                return Err(Error::Cancelled);
+            }
+            let graph = graphs.get_or_build(&r.embeddings, params.graph_k(), params.seed, &mut || {
+                progress(UmapProgress::start(UmapStage::Neighbours))
+            })?;
+            let points = crate::engine::umap::umap_on_graph(&graph, &params, progress)?;
             let caption = format!(
                 "UMAP of {} vectors (cosine, {} neighbours, min_dist {}, seed {}) in {:.1} s. Distances between clusters are not to scale.",
                 crate::render::count(points.len()),

@@ -10,12 +10,12 @@ use std::sync::Arc;
 use egui::{Color32, Pos2, Rect, Sense, Stroke, pos2, vec2};
 
 use crate::app::command::Command;
-use crate::app::edit::SentenceRef;
+use crate::app::neighbours::{Facts, Neighbours};
 use crate::app::paint::group_color;
 use crate::app::result::{Computed, JobId};
-use crate::app::views::ctx::ViewCtx;
+use crate::app::views::ctx::{ViewCtx, sentence_refs};
 use crate::engine::grid::in_polygon;
-use crate::session::{MapMethod, UmapSettings, ViewSettings};
+use crate::session::{MapColour, MapMethod, UmapSettings, ViewSettings};
 use layout::{Layout, LayoutKey, Method, Polled, Running};
 use splat::{DataRect, Splat, SplatInput, SplatKey};
 
@@ -76,13 +76,35 @@ struct Chosen {
     outline: Vec<[f32; 2]>,
 }
 
-/// Each sentence's group and the groups' colours, for one result.
+/// Each point's colour class (its group, or its score's step on a ramp) and the classes'
+/// colours, for one result and colouring.
 struct Colours {
     job: JobId,
+    /// What the classes are: the groups, or a score.
+    by: MapColour,
     groups: Arc<Vec<usize>>,
     colors: Arc<Vec<Color32>>,
     /// Sentences per group, for the legend.
     counts: Vec<usize>,
+    /// A score's ramp, for the colour bar.
+    ramp: Option<Ramp>,
+}
+
+/// A score coloured on a ramp: its name and range.
+struct Ramp {
+    name: &'static str,
+    lo: f32,
+    hi: f32,
+}
+
+/// Steps of a score's ramp.
+const RAMP_STEPS: usize = 64;
+
+/// A score per point and what it is called.
+struct Scores {
+    by: MapColour,
+    name: &'static str,
+    values: Vec<Option<f32>>,
 }
 
 /// Runtime state of the map.
@@ -127,13 +149,20 @@ impl Framing {
 
 impl MapView {
     /// Draws the map of `r`.
-    pub fn ui(&mut self, ui: &mut egui::Ui, ctx: &ViewCtx<'_>, r: &Arc<Computed>, out: &mut Vec<Command>) {
+    pub fn ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        ctx: &ViewCtx<'_>,
+        r: &Arc<Computed>,
+        neighbours: &mut Neighbours,
+        out: &mut Vec<Command>,
+    ) {
         let settings = &ctx.state.view;
         let wanted = match settings.map_method {
             MapMethod::Pca => Method::Pca,
             MapMethod::Umap => Method::Umap(settings.umap.params()),
         };
-        self.follow(ui.ctx(), r, LayoutKey { job: r.job, method: wanted }, out);
+        self.follow(ui.ctx(), r, LayoutKey { job: r.job, method: wanted }, neighbours, out);
         self.controls(ui, settings, r, out);
         let Some(layout) = self.shown.as_ref().filter(|l| l.points.len() == r.table.len()) else {
             if self.running.as_ref().is_none_or(|run| run.key.method == Method::Pca) {
@@ -142,9 +171,13 @@ impl MapView {
             return;
         };
         ui.weak(&layout.caption);
-        self.colours_of(r);
+        let scores = self.scores_wanted(ui, ctx, r, neighbours);
+        self.colours_of(r, scores);
         if let Some(c) = &self.colours {
-            legend(ui, r, &c.counts);
+            match &c.ramp {
+                Some(ramp) => ramp_legend(ui, ramp),
+                None => legend(ui, r, &c.counts),
+            }
         }
         let list_height = if self.chosen.as_ref().is_some_and(|c| c.job == r.job) { 170.0 } else { 0.0 };
         let size = vec2(ui.available_width(), (ui.available_height() - list_height).max(120.0));
@@ -157,7 +190,14 @@ impl MapView {
 
     /// Keeps the shown layout in step with the wanted one: PCA comes with the result,
     /// UMAP is started here. The old layout stays until the new one is ready.
-    fn follow(&mut self, ctx: &egui::Context, r: &Arc<Computed>, want: LayoutKey, out: &mut Vec<Command>) {
+    fn follow(
+        &mut self,
+        ctx: &egui::Context,
+        r: &Arc<Computed>,
+        want: LayoutKey,
+        neighbours: &Neighbours,
+        out: &mut Vec<Command>,
+    ) {
         if self.shown.as_ref().is_some_and(|l| l.key == want) {
             self.running = None;
             self.stand_in = None;
@@ -196,7 +236,7 @@ impl MapView {
                     out.push(Command::Notify(crate::app::notice::Notification::error(e.to_string())));
                     return;
                 }
-                Running::umap(ctx, r, params)
+                Running::umap(ctx, r, params, Arc::clone(&neighbours.cache))
             }
         });
     }
@@ -268,6 +308,13 @@ impl MapView {
                 ui.add(egui::DragValue::new(&mut v.umap.seed));
             }
             ui.separator();
+            ui.label("Colour:");
+            ui.selectable_value(&mut v.map_colour, MapColour::Groups, "groups");
+            ui.selectable_value(&mut v.map_colour, MapColour::NearDuplicate, "near-duplicate score")
+                .on_hover_text("Each sentence's best similarity to another: bright points have a near-copy.");
+            ui.selectable_value(&mut v.map_colour, MapColour::Outlier, "outlier score")
+                .on_hover_text("1 − the mean similarity to the nearest neighbours: bright points sit alone.");
+            ui.separator();
             ui.label("Drag to:");
             ui.selectable_value(&mut self.tool, Tool::Pan, "pan").on_hover_text("Drag moves the map; scroll zooms.");
             ui.selectable_value(&mut self.tool, Tool::Box, "select a box");
@@ -330,7 +377,7 @@ impl MapView {
         let Some(cam) = self.steer(ui, r, canvas, resp) else { return };
         let painter = ui.painter_at(canvas);
         painter.rect_filled(canvas, 2.0, ui.visuals().extreme_bg_color);
-        let (groups, colours) = self.colours_of(r);
+        let (groups, colours) = self.shared_colours();
         let Some(layout) = &self.shown else { return };
 
         // The points, splatted.
@@ -448,28 +495,135 @@ impl MapView {
         Some(cam)
     }
 
-    /// Group of each sentence and the colours, made once per result.
-    fn colours_of(&mut self, r: &Computed) -> (Arc<Vec<usize>>, Arc<Vec<Color32>>) {
-        let stale = self.colours.as_ref().is_none_or(|c| c.job != r.job || c.groups.len() != r.table.len());
-        let colours = match self.colours.take() {
-            Some(c) if !stale => c,
-            _ => {
-                let mut counts = vec![0usize; r.table.group_names.len()];
-                for &g in &r.table.groups {
-                    counts[g] += 1;
-                }
+    /// The scores the colouring asks for, when they are ready; a note while they are made.
+    fn scores_wanted(
+        &self,
+        ui: &mut egui::Ui,
+        ctx: &ViewCtx<'_>,
+        r: &Arc<Computed>,
+        neighbours: &mut Neighbours,
+    ) -> Option<Scores> {
+        let by = ctx.state.view.map_colour;
+        if by == MapColour::Groups {
+            return None;
+        }
+        if self.colours.as_ref().is_some_and(|c| c.job == r.job && c.by == by) {
+            // Made already: the facts are not needed again.
+            return Some(Scores { by, name: "", values: Vec::new() });
+        }
+        match neighbours.facts(ui.ctx(), r, ctx.state.view.umap.params()) {
+            Facts::Ready(f) => {
+                let (name, values) = match by {
+                    MapColour::NearDuplicate => {
+                        let best: Vec<Option<f32>> = f.graph.of().iter().map(|&u| f.pairs.best[u as usize]).collect();
+                        // A copy of another row is as near as a duplicate can be.
+                        let copies = f.graph.copies();
+                        let values = f
+                            .graph
+                            .of()
+                            .iter()
+                            .zip(best)
+                            .map(|(&u, b)| if copies[u as usize].len() > 1 { Some(1.0) } else { b })
+                            .collect();
+                        ("near-duplicate score", values)
+                    }
+                    _ => ("outlier score", f.outliers.score.clone()),
+                };
+                Some(Scores { by, name, values })
+            }
+            Facts::Working(stage) => {
+                crate::app::paint::waiting_ui(ui, &format!("Colouring by score: {}…", stage.label()));
+                None
+            }
+            Facts::Failed(e) => {
+                ui.colored_label(ui.visuals().error_fg_color, e);
+                None
+            }
+        }
+    }
+
+    /// Each point's colour class and the classes' colours, made once per result and
+    /// colouring: the groups, or `scores` on a ramp.
+    fn colours_of(&mut self, r: &Computed, scores: Option<Scores>) {
+        let by = scores.as_ref().map_or(MapColour::Groups, |s| s.by);
+        let fresh =
+            self.colours.as_ref().is_some_and(|c| c.job == r.job && c.by == by && c.groups.len() == r.table.len());
+        if fresh {
+            return;
+        }
+        let mut counts = vec![0usize; r.table.group_names.len()];
+        for &g in &r.table.groups {
+            counts[g] += 1;
+        }
+        self.colours = Some(match scores.filter(|s| s.values.len() == r.table.len()) {
+            None => Colours {
+                job: r.job,
+                by: MapColour::Groups,
+                groups: Arc::new(r.table.groups.clone()),
+                colors: Arc::new((0..r.table.group_names.len()).map(group_color).collect()),
+                counts,
+                ramp: None,
+            },
+            Some(s) => {
+                let present = s.values.iter().flatten();
+                let lo = present.clone().copied().fold(f32::INFINITY, f32::min);
+                let hi = present.copied().fold(f32::NEG_INFINITY, f32::max);
+                let (lo, hi) = if lo < hi { (lo, hi) } else { (lo.min(0.0), hi.max(1.0)) };
+                // Class RAMP_STEPS is "no score": grey.
+                let classes = s
+                    .values
+                    .iter()
+                    .map(|v| match v {
+                        Some(v) => (((v - lo) / (hi - lo)) * (RAMP_STEPS - 1) as f32)
+                            .round()
+                            .clamp(0.0, (RAMP_STEPS - 1) as f32) as usize,
+                        None => RAMP_STEPS,
+                    })
+                    .collect();
+                let mut colors: Vec<Color32> =
+                    (0..RAMP_STEPS).map(|k| ramp_color(k as f32 / (RAMP_STEPS - 1) as f32)).collect();
+                colors.push(Color32::from_gray(110));
                 Colours {
                     job: r.job,
-                    groups: Arc::new(r.table.groups.clone()),
-                    colors: Arc::new((0..r.table.group_names.len()).map(group_color).collect()),
+                    by: s.by,
+                    groups: Arc::new(classes),
+                    colors: Arc::new(colors),
                     counts,
+                    ramp: Some(Ramp { name: s.name, lo, hi }),
                 }
             }
-        };
-        let shared = (Arc::clone(&colours.groups), Arc::clone(&colours.colors));
-        self.colours = Some(colours);
-        shared
+        });
     }
+
+    /// The colour classes and colours made by [`Self::colours_of`], shared with the splat thread.
+    fn shared_colours(&self) -> (Arc<Vec<usize>>, Arc<Vec<Color32>>) {
+        match &self.colours {
+            Some(c) => (Arc::clone(&c.groups), Arc::clone(&c.colors)),
+            None => (Arc::new(Vec::new()), Arc::new(Vec::new())),
+        }
+    }
+}
+
+/// The score ramp (viridis): dark for low, bright for high.
+fn ramp_color(t: f32) -> Color32 {
+    crate::app::paint::rgb(crate::render::Colormap::Viridis.rgb(t))
+}
+
+/// A score's colour bar: its name, the low end, the ramp, the high end.
+fn ramp_legend(ui: &mut egui::Ui, ramp: &Ramp) {
+    ui.horizontal(|ui| {
+        ui.label(format!("{}:", ramp.name));
+        ui.weak(format!("{:.3}", ramp.lo));
+        let (rect, _) = ui.allocate_exact_size(vec2(160.0, 10.0), Sense::hover());
+        let steps = 32;
+        for k in 0..steps {
+            let x0 = rect.left() + rect.width() * k as f32 / steps as f32;
+            let x1 = rect.left() + rect.width() * (k + 1) as f32 / steps as f32;
+            let r = Rect::from_min_max(pos2(x0, rect.top()), pos2(x1, rect.bottom()));
+            ui.painter().rect_filled(r, 0.0, ramp_color(k as f32 / (steps - 1) as f32));
+        }
+        ui.weak(format!("{:.3}", ramp.hi));
+    });
 }
 
 /// The points inside `outline` (a box: its two corners; a lasso: the path).
@@ -540,28 +694,6 @@ impl MapView {
             self.chosen = None;
         }
     }
-}
-
-/// The editor's references of table rows `rows`, or `None` when the sentences changed
-/// since the result (the rows would point at other sentences).
-fn sentence_refs(ctx: &ViewCtx<'_>, r: &Computed, rows: &[usize]) -> Option<Vec<SentenceRef>> {
-    let mut table_refs = Vec::with_capacity(r.table.len());
-    for (g, group) in ctx.state.set.groups.iter().enumerate() {
-        for (i, s) in group.sentences.iter().enumerate() {
-            if !s.trim().is_empty() {
-                table_refs.push(SentenceRef { group: g, index: i });
-            }
-        }
-    }
-    if table_refs.len() != r.table.len() {
-        return None;
-    }
-    rows.iter()
-        .map(|&k| {
-            let sr = *table_refs.get(k)?;
-            (ctx.state.set.groups[sr.group].sentences[sr.index].trim() == r.table.texts[k]).then_some(sr)
-        })
-        .collect()
 }
 
 /// Group colours, names and sizes, for the first 40 groups.

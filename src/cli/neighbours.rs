@@ -1,0 +1,70 @@
+//! The neighbour graph's arguments and its making, for the commands that work from it
+//! (`duplicates`, `outliers`, `pairs` past the exact limit).
+
+use std::time::Instant;
+
+use clap::Args;
+
+use super::common::{Progress, warn};
+use crate::Result;
+use crate::engine::Embeddings;
+use crate::engine::knn::KnnGraph;
+
+/// The neighbour graph: the same arguments and defaults as `map --method umap`, whose graph
+/// this is.
+#[derive(Debug, Args)]
+pub struct GraphArgs {
+    /// Neighbourhood size, counting the row itself (as `map --neighbors`): each row's
+    /// neighbours in the graph, and the k of `outliers`.
+    #[arg(long, default_value_t = 15, value_parser = clap::value_parser!(u64).range(2..=200))]
+    neighbors: u64,
+    /// The neighbour search's seed: one seed gives one graph, byte for byte.
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+}
+
+impl GraphArgs {
+    /// Neighbours per row, the row itself not counted.
+    pub(super) fn k(&self) -> usize {
+        self.neighbors as usize - 1
+    }
+
+    /// The graph of `emb`: kept from an earlier run on the same vectors (unless `no_cache`),
+    /// else built with a spinner on a terminal and kept.
+    pub(super) fn build(&self, emb: &Embeddings, no_cache: bool) -> Result<KnnGraph> {
+        let bar = Progress::new("neighbour graph");
+        if let Ok(style) = indicatif::ProgressStyle::with_template("{msg} {spinner} {elapsed}") {
+            bar.bar.set_style(style);
+        }
+        bar.bar.enable_steady_tick(std::time::Duration::from_millis(200));
+        let t = Instant::now();
+        let dir = if no_cache { None } else { crate::engine::knn::default_dir() };
+        let graph = KnnGraph::load_or_build(emb, self.k(), self.seed, dir.as_deref())?;
+        log::info!(
+            "neighbour graph: {} neighbours of {} distinct vectors among {} rows, ready in {:.1} s",
+            self.k(),
+            graph.distinct(),
+            graph.rows(),
+            t.elapsed().as_secs_f64()
+        );
+        if graph.distinct() < graph.rows() {
+            warn(&format!(
+                "{} rows are copies of another row's vector; each counts as a duplicate of it.",
+                crate::render::count(graph.rows() - graph.distinct())
+            ));
+        }
+        Ok(graph)
+    }
+}
+
+/// Says on stderr when dense clusters were too large to score pair by pair.
+pub(super) fn warn_skipped(found: &crate::engine::duplicates::GraphPairs) {
+    if found.dense_skipped > 0 {
+        warn(&format!(
+            "{} dense cluster(s) were too large to score pair by pair (over {} rows, or past the budget of {} products): their pairs are the graph's edges alone, so some may be missing. A higher --threshold makes them smaller.",
+            found.dense_skipped,
+            crate::render::count(crate::engine::duplicates::DENSE_LIMIT),
+            crate::render::count(crate::engine::duplicates::DENSE_BUDGET),
+        ));
+    }
+}
