@@ -982,7 +982,8 @@ fn duplicates_tab_lists_clusters_and_keep_one_of_each_is_one_undo_step() {
         h.query_by_label("1 cluster(s) of near-duplicates; keeping one of each drops 2 of 8 sentences.").is_some(),
         "the count of clusters and of sentences to drop"
     );
-    assert!(h.query_by_label("Cluster 1 · 3 sentences").is_some());
+    assert!(h.query_by_label("Cluster 1 · 3 sentences · 1 distinct").is_some());
+    assert!(h.query_by_label("× 3").is_some(), "the copies counted on one line");
     h.get_by_label("Keep one of each").click();
     h.run_steps(2);
     assert_eq!(sentence_count(&h), 6);
@@ -995,7 +996,7 @@ fn duplicates_tab_lists_clusters_and_keep_one_of_each_is_one_undo_step() {
     h.state_mut().state.view.duplicate_threshold = 0.8;
     settle(&mut h, Duration::from_secs(10));
     wait_until(&mut h, "the clusters at 0.8", Duration::from_secs(20), |h| {
-        h.query_by_label_contains("Cluster 1 · 4 sentences").is_some()
+        h.query_by_label("Cluster 1 · 4 sentences · 2 distinct").is_some()
     });
 }
 

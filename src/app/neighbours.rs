@@ -118,12 +118,21 @@ impl Neighbours {
         let r = Arc::clone(r);
         Task::spawn("simlens-neighbours", ctx, move |h| {
             let go = || !h.is_cancelled();
+            let t = std::time::Instant::now();
             h.report(Stage::Graph);
             let graph = cache.get_or_build(&r.embeddings, key.k, key.seed, &mut || go())?;
+            let t_graph = t.elapsed();
             h.report(Stage::Pairs);
             let pairs = graph_pairs(&r.embeddings, &graph, FLOOR, &go)?;
             h.report(Stage::Outliers);
             let outliers = outliers(&r.embeddings, &graph)?;
+            log::info!(
+                "neighbour facts of {} rows: graph ready in {:.2} s, pairs and outliers in {:.2} s ({} pairs at or above {FLOOR})",
+                graph.rows(),
+                t_graph.as_secs_f64(),
+                (t.elapsed() - t_graph).as_secs_f64(),
+                pairs.pairs.len()
+            );
             Ok::<_, crate::Error>(NeighbourFacts { key, graph, pairs, outliers })
         })
     }

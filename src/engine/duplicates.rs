@@ -136,8 +136,10 @@ pub fn graph_pairs(
         take
     });
     let (dense_components, dense_points) = (comps.len(), comps.iter().map(Vec::len).sum());
-    for ids in &comps {
-        let found = component_pairs(emb, graph, ids, threshold, stop)?;
+    // Many small components in parallel; a large one also splits its products over threads.
+    let found: Vec<Vec<DistinctPair>> =
+        comps.par_iter().map(|ids| component_pairs(emb, graph, ids, threshold, stop)).collect::<Result<_>>()?;
+    for found in found {
         for p in &found {
             for w in [p.u, p.v] {
                 let b = &mut best[w as usize];
@@ -440,7 +442,9 @@ pub fn outliers(emb: &Embeddings, graph: &KnnGraph) -> Result<Outliers> {
                 sum += f64::from(s) * t as f64;
                 taken += t;
             }
-            (taken > 0).then(|| (1.0 - sum / taken as f64) as f32)
+            // At least 0: copies are as similar as a vector to itself, which rounding may put
+            // a hair above 1.
+            (taken > 0).then(|| (1.0 - sum / taken as f64).max(0.0) as f32)
         })
         .collect();
     let score: Vec<Option<f32>> = graph.of().iter().map(|&u| per_distinct[u as usize]).collect();

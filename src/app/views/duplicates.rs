@@ -29,6 +29,9 @@ pub struct Clustered {
     pub dup: Duplicates,
     /// Each cluster's rows (representative first, then row order), biggest first.
     pub clusters: Vec<Vec<u32>>,
+    /// Each cluster's different texts: a row that has it and how many rows do, the kept
+    /// row's text first.
+    variants: Vec<Vec<(u32, u32)>>,
     /// The list's lines, in order.
     lines: Vec<Line>,
 }
@@ -38,9 +41,9 @@ pub struct Clustered {
 enum Line {
     /// A cluster's heading.
     Head(u32),
-    /// A cluster's k-th shown member.
+    /// A cluster's k-th different text.
     Member(u32, u32),
-    /// How many members are not shown.
+    /// How many different texts are not shown.
     More(u32),
 }
 
@@ -132,7 +135,7 @@ impl DuplicatesView {
             found.lines.len(),
             |ui, range| {
                 for &line in &found.lines[range] {
-                    line_ui(ui, r, &found.clusters, line, settings, out);
+                    line_ui(ui, r, &found, line, settings, out);
                 }
             },
         );
@@ -164,9 +167,18 @@ impl DuplicatesView {
         if have.is_none() && !self.running.as_ref().is_some_and(|(of, _)| *of == want) {
             let (r, facts) = (Arc::clone(r), Arc::clone(facts));
             let task = Task::spawn("simlens-duplicates", ctx, move |_| {
+                let t = std::time::Instant::now();
                 let linkage = if want.complete { Linkage::Complete } else { Linkage::Single };
                 let dup = duplicates(&r.embeddings, &facts.graph, &facts.pairs, want.threshold, linkage, Keep::Central);
-                Ok::<_, String>(cluster_lists(dup))
+                let listed = cluster_lists(dup, &r.table.texts);
+                log::info!(
+                    "duplicate clusters of {} rows at {}: {} in {:.2} s",
+                    r.table.len(),
+                    want.threshold,
+                    listed.clusters.len(),
+                    t.elapsed().as_secs_f64()
+                );
+                Ok::<_, String>(listed)
             });
             self.running = Some((want, task));
         }
@@ -176,7 +188,7 @@ impl DuplicatesView {
 }
 
 /// Every cluster's rows, representative first, biggest cluster first (ties: first row).
-fn cluster_lists(dup: Duplicates) -> Clustered {
+fn cluster_lists(dup: Duplicates, texts: &[String]) -> Clustered {
     let mut clusters: Vec<Vec<u32>> = vec![Vec::new(); dup.clusters];
     for (row, c) in dup.cluster.iter().enumerate() {
         if let Some(c) = c {
@@ -188,16 +200,33 @@ fn cluster_lists(dup: Duplicates) -> Clustered {
         members.sort_by_key(|&m| (m != rep, m));
     }
     clusters.sort_by_key(|m| (std::cmp::Reverse(m.len()), m.iter().min().copied()));
+    // Each cluster's different texts, the kept one first, with how often each occurs: a
+    // cluster of 100 copies of one sentence is one line, not a hundred.
+    let variants: Vec<Vec<(u32, u32)>> = clusters
+        .iter()
+        .map(|members| {
+            let mut at: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+            let mut out: Vec<(u32, u32)> = Vec::new();
+            for &m in members {
+                let k = *at.entry(texts[m as usize].as_str()).or_insert_with(|| {
+                    out.push((m, 0));
+                    out.len() - 1
+                });
+                out[k].1 += 1;
+            }
+            out
+        })
+        .collect();
     let mut lines = Vec::new();
-    for (c, members) in clusters.iter().enumerate() {
+    for (c, v) in variants.iter().enumerate() {
         let c = c as u32;
         lines.push(Line::Head(c));
-        lines.extend((0..members.len().min(SHOWN_MEMBERS) as u32).map(|k| Line::Member(c, k)));
-        if members.len() > SHOWN_MEMBERS {
+        lines.extend((0..v.len().min(SHOWN_MEMBERS) as u32).map(|k| Line::Member(c, k)));
+        if v.len() > SHOWN_MEMBERS {
             lines.push(Line::More(c));
         }
     }
-    Clustered { dup, clusters, lines }
+    Clustered { dup, clusters, variants, lines }
 }
 
 /// The rows *Keep one of each* deletes: every member that does not stand for its cluster.
@@ -210,17 +239,23 @@ fn drop_rows(dup: &Duplicates) -> Vec<usize> {
 fn line_ui(
     ui: &mut egui::Ui,
     r: &Computed,
-    clusters: &[Vec<u32>],
+    found: &Clustered,
     line: Line,
     settings: &crate::session::ViewSettings,
     out: &mut Vec<Command>,
 ) {
     match line {
         Line::Head(c) => {
-            let members = &clusters[c as usize];
+            let (members, variants) = (&found.clusters[c as usize], &found.variants[c as usize]);
             let head = ui.add(
                 egui::Label::new(
-                    egui::RichText::new(format!("Cluster {} · {} sentences", c + 1, members.len())).strong(),
+                    egui::RichText::new(format!(
+                        "Cluster {} · {} sentences · {} distinct",
+                        c + 1,
+                        crate::render::count(members.len()),
+                        crate::render::count(variants.len())
+                    ))
+                    .strong(),
                 )
                 .sense(egui::Sense::click()),
             );
@@ -232,17 +267,27 @@ fn line_ui(
             }
         }
         Line::Member(c, k) => {
-            let m = clusters[c as usize][k as usize] as usize;
+            let (m, copies) = found.variants[c as usize][k as usize];
+            let m = m as usize;
             ui.horizontal(|ui| {
                 ui.add_space(12.0);
                 let mark = if k == 0 { "keep" } else { "drop" };
                 ui.add(egui::Label::new(egui::RichText::new(mark).small().weak()).selectable(false));
                 ui.weak(format!("[{}]", r.table.group_of(m)));
                 ui.label(crate::render::truncate(&r.table.texts[m], 160));
+                if copies > 1 {
+                    ui.weak(format!("× {}", crate::render::count(copies as usize)));
+                }
             });
         }
         Line::More(c) => {
-            ui.weak(format!("      and {} more", clusters[c as usize].len() - SHOWN_MEMBERS));
+            let v = &found.variants[c as usize];
+            let rows: u32 = v[SHOWN_MEMBERS..].iter().map(|x| x.1).sum();
+            ui.weak(format!(
+                "      and {} more distinct ({} sentences)",
+                crate::render::count(v.len() - SHOWN_MEMBERS),
+                crate::render::count(rows as usize)
+            ));
         }
     }
 }

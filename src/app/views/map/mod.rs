@@ -90,11 +90,13 @@ struct Colours {
     ramp: Option<Ramp>,
 }
 
-/// A score coloured on a ramp: its name and range.
+/// A score coloured on a ramp: its name, range and values.
 struct Ramp {
     name: &'static str,
     lo: f32,
     hi: f32,
+    /// Each point's score, for the hover.
+    values: Vec<Option<f32>>,
 }
 
 /// Steps of a score's ramp.
@@ -384,7 +386,13 @@ impl MapView {
         let ppp = ui.ctx().pixels_per_point();
         let size =
             [(canvas.width() * ppp).round().max(1.0) as usize, (canvas.height() * ppp).round().max(1.0) as usize];
-        let key = SplatKey { job: r.job, layout: Arc::as_ptr(&layout.points) as usize, view: cam.view(canvas), size };
+        let key = SplatKey {
+            job: r.job,
+            layout: Arc::as_ptr(&layout.points) as usize,
+            view: cam.view(canvas),
+            size,
+            colours: Arc::as_ptr(&groups) as usize,
+        };
         let input = SplatInput { points: Arc::clone(&layout.points), groups, colors: colours };
         if let Some((texture, covers)) = self.splat.update(ui.ctx(), key, &input) {
             // The texture may be of an older view: drawn where its data now is.
@@ -436,6 +444,11 @@ impl MapView {
                 ui.set_max_width(420.0);
                 ui.weak(format!("{} · sentence {}", r.table.group_of(i), i + 1));
                 ui.label(&r.table.texts[i]);
+                if let Some(ramp) = self.colours.as_ref().and_then(|c| c.ramp.as_ref())
+                    && let Some(Some(v)) = ramp.values.get(i)
+                {
+                    ui.weak(format!("{} {v:.3}", ramp.name));
+                }
             });
         }
     }
@@ -589,7 +602,7 @@ impl MapView {
                     groups: Arc::new(classes),
                     colors: Arc::new(colors),
                     counts,
-                    ramp: Some(Ramp { name: s.name, lo, hi }),
+                    ramp: Some(Ramp { name: s.name, lo, hi, values: s.values }),
                 }
             }
         });
@@ -613,7 +626,8 @@ fn ramp_color(t: f32) -> Color32 {
 fn ramp_legend(ui: &mut egui::Ui, ramp: &Ramp) {
     ui.horizontal(|ui| {
         ui.label(format!("{}:", ramp.name));
-        ui.weak(format!("{:.3}", ramp.lo));
+        // + 0.0: a low end of -0 reads as 0.
+        ui.weak(format!("{:.3}", ramp.lo + 0.0));
         let (rect, _) = ui.allocate_exact_size(vec2(160.0, 10.0), Sense::hover());
         let steps = 32;
         for k in 0..steps {

@@ -36,6 +36,9 @@ pub struct SplatKey {
     pub view: DataRect,
     /// Pixels.
     pub size: [usize; 2],
+    /// Which colouring (its classes' address: a new colouring is a new allocation, made
+    /// while the old one is still held).
+    pub colours: usize,
 }
 
 /// What to splat: the points, their colours and the view.
