@@ -95,6 +95,8 @@ def main():
     ap.add_argument("--threshold", type=float, default=0.9)
     ap.add_argument("--exact-max", type=int, default=100_000)
     ap.add_argument("--peer-max", type=int, default=100_000)
+    ap.add_argument("--pairs-top", default="1000000000",
+                    help="`pairs --top`: at a million template rows the copies alone make 10⁸ pairs or more")
     args = ap.parse_args()
     cache = ROOT / ".cache" / "dups"
     cache.mkdir(parents=True, exist_ok=True)
@@ -112,7 +114,7 @@ def main():
             # already built"); one untimed run keeps it first.
             tools = {
                 "simlens pairs --approximate": [args.simlens, "pairs", txt, "--vectors", npy, "--threshold", t,
-                                                "--top", "1000000000", "--approximate", "--no-cache", "-o", out["approx"]],
+                                                "--top", args.pairs_top, "--approximate", "--no-cache", "-o", out["approx"]],
                 "simlens duplicates": [args.simlens, "duplicates", txt, "--vectors", npy, "--threshold", t,
                                        "--no-cache", "-o", out["dups"]],
                 "simlens duplicates, graph kept": [args.simlens, "duplicates", txt, "--vectors", npy, "--threshold", t,
@@ -120,7 +122,7 @@ def main():
             }
             if n <= args.exact_max:
                 tools["simlens pairs --exact"] = [args.simlens, "pairs", txt, "--vectors", npy, "--threshold", t,
-                                                  "--top", "1000000000", "--exact", "-o", out["exact"]]
+                                                  "--top", args.pairs_top, "--exact", "-o", out["exact"]]
             if n <= args.peer_max:
                 tools["sentence-transformers paraphrase_mining"] = [args.peer_python, HERE / "peer_paraphrase.py",
                                                                     npy, t, out["peer"]]

@@ -71,7 +71,7 @@ impl Stage {
 /// How the facts of a result stand.
 pub enum Facts<'a> {
     /// Ready.
-    Ready(&'a Arc<NeighbourFacts>),
+    Ready(Arc<NeighbourFacts>),
     /// Under way, at this step.
     Working(Stage),
     /// They could not be made.
@@ -94,8 +94,8 @@ impl Neighbours {
     pub fn facts(&mut self, ctx: &egui::Context, r: &Arc<Computed>, params: UmapParams) -> Facts<'_> {
         let want = FactsKey::of(r, params);
         self.collect();
-        if self.ready.as_ref().is_some_and(|f| f.key == want) {
-            return Facts::Ready(self.ready.as_ref().expect("checked above"));
+        if let Some(f) = self.ready.as_ref().filter(|f| f.key == want) {
+            return Facts::Ready(Arc::clone(f));
         }
         let failed = self.failed.as_ref().is_some_and(|(k, _)| *k == want);
         if !failed && !self.running.as_ref().is_some_and(|(k, _)| *k == want) {

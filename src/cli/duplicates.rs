@@ -7,12 +7,12 @@ use clap::{Args, ValueEnum};
 use serde_json::{Map, json};
 
 use super::args::TableOutputArgs;
-use super::common::{parquet_out, warn, write_table};
-use super::neighbours::GraphArgs;
-use super::vectors::{Source, SourceArgs};
+use super::common::{warn, write_table};
+use super::neighbours::{GraphArgs, GraphInput, open};
+use super::vectors::SourceArgs;
 use crate::engine::duplicates::{self, Keep, Linkage};
 use crate::io::parquet::Column;
-use crate::io::tables::{RowsTable, Table as _, TableFormat, group_names_per_row};
+use crate::io::tables::{RowsTable, Table as _, group_names_per_row};
 use crate::{Error, Result};
 
 /// Arguments of `simlens duplicates`.
@@ -74,16 +74,9 @@ pub(super) fn check_threshold(t: f32) -> Result<()> {
 pub(super) fn run(args: &DuplicatesArgs) -> Result<()> {
     check_threshold(args.threshold)?;
     let format = args.out.format();
-    if format == TableFormat::Parquet {
-        parquet_out(args.out.output.path())?;
-    }
-    let source = Source::of(&args.source);
-    let (set, emb, model, pooling) = source.set_and_vectors(args.input.as_deref())?;
-    if emb.len() < 2 {
-        return Err(Error::input(None, format!("duplicates need at least 2 sentences; there are {}", emb.len())));
-    }
+    let GraphInput { set, emb, model, pooling, graph } =
+        open("duplicates", args.input.as_deref(), &args.source, &args.graph, &args.out)?;
     let (texts, groups) = set.flatten();
-    let graph = args.graph.build(&emb, args.source.model.no_cache)?;
     let found = duplicates::graph_pairs(&emb, &graph, args.threshold, &|| true)?;
     let linkage = match args.linkage {
         LinkageArg::Single => Linkage::Single,

@@ -5,10 +5,49 @@ use std::time::Instant;
 
 use clap::Args;
 
-use super::common::{Progress, warn};
-use crate::Result;
-use crate::engine::Embeddings;
+use super::args::TableOutputArgs;
+use super::common::{Progress, parquet_out, warn};
+use super::vectors::{Source, SourceArgs};
 use crate::engine::knn::KnnGraph;
+use crate::engine::{Embeddings, Pooling};
+use crate::io::SentenceSet;
+use crate::io::tables::TableFormat;
+use crate::{Error, Result};
+
+/// What a command that works from the neighbour graph starts from.
+pub(super) struct GraphInput {
+    /// The sentences.
+    pub set: SentenceSet,
+    /// Their vectors.
+    pub emb: Embeddings,
+    /// What made the vectors: a model's name or the vectors file.
+    pub model: String,
+    /// The pooling, when a model made them.
+    pub pooling: Option<Pooling>,
+    /// The graph of the vectors.
+    pub graph: KnnGraph,
+}
+
+/// The sentences, their vectors and their graph, for the command `what` (`duplicates`,
+/// `outliers`): Parquet without `-o` and fewer than 2 sentences are refused before the
+/// graph is made.
+pub(super) fn open(
+    what: &str,
+    input: Option<&std::path::Path>,
+    source: &SourceArgs,
+    graph: &GraphArgs,
+    out: &TableOutputArgs,
+) -> Result<GraphInput> {
+    if out.format() == TableFormat::Parquet {
+        parquet_out(out.output.path())?;
+    }
+    let (set, emb, model, pooling) = Source::of(source).set_and_vectors(input)?;
+    if emb.len() < 2 {
+        return Err(Error::input(None, format!("{what} need at least 2 sentences; there are {}", emb.len())));
+    }
+    let graph = graph.build(&emb, source.model.no_cache)?;
+    Ok(GraphInput { set, emb, model, pooling, graph })
+}
 
 /// The neighbour graph: the same arguments and defaults as `map --method umap`, whose graph
 /// this is.

@@ -6,13 +6,13 @@ use clap::Args;
 use serde_json::{Map, json};
 
 use super::args::TableOutputArgs;
-use super::common::{parquet_out, write_table};
-use super::neighbours::GraphArgs;
-use super::vectors::{Source, SourceArgs};
+use super::common::write_table;
+use super::neighbours::{GraphArgs, GraphInput, open};
+use super::vectors::SourceArgs;
+use crate::Result;
 use crate::engine::duplicates;
 use crate::io::parquet::Column;
-use crate::io::tables::{RowsTable, Table as _, TableFormat, group_names_per_row};
-use crate::{Error, Result};
+use crate::io::tables::{RowsTable, Table as _, group_names_per_row};
 
 /// Arguments of `simlens outliers`.
 #[derive(Debug, Args)]
@@ -37,16 +37,9 @@ pub struct OutliersArgs {
 /// Scores the rows and writes the table.
 pub(super) fn run(args: &OutliersArgs) -> Result<()> {
     let format = args.out.format();
-    if format == TableFormat::Parquet {
-        parquet_out(args.out.output.path())?;
-    }
-    let source = Source::of(&args.source);
-    let (set, emb, model, pooling) = source.set_and_vectors(args.input.as_deref())?;
-    if emb.len() < 2 {
-        return Err(Error::input(None, format!("outliers need at least 2 sentences; there are {}", emb.len())));
-    }
+    let GraphInput { set, emb, model, pooling, graph } =
+        open("outliers", args.input.as_deref(), &args.source, &args.graph, &args.out)?;
     let (texts, groups) = set.flatten();
-    let graph = args.graph.build(&emb, args.source.model.no_cache)?;
     let scored = duplicates::outliers(&emb, &graph)?;
     let rank: Vec<Option<u64>> = scored.rank.iter().map(|r| r.map(u64::from)).collect();
     let rows: Vec<usize> = match args.top {

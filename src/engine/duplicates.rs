@@ -76,35 +76,34 @@ pub fn graph_pairs(
     stop: &(dyn Fn() -> bool + Sync),
 ) -> Result<GraphPairs> {
     check_graph(emb, graph)?;
+    let t = std::time::Instant::now();
     // Each point's edges at the search's own similarity; a point is dense when its list is
     // full and every neighbour on it is at or above the threshold.
-    let scored: Vec<(Vec<DistinctPair>, bool, Option<f32>)> = (0..graph.distinct())
+    let (dense, mut best): (Vec<bool>, Vec<Option<f32>>) = (0..graph.distinct())
         .into_par_iter()
         .map(|u| {
             let (ids, dist) = graph.neighbours(u);
+            let lowest = dist.iter().map(|d| 1.0 - d).fold(f32::INFINITY, f32::min);
+            let best = dist.iter().map(|d| 1.0 - d).reduce(f32::max);
+            (ids.len() == graph.key.k && lowest >= threshold, best)
+        })
+        .unzip();
+    let mut pairs: Vec<DistinctPair> = (0..graph.distinct())
+        .into_par_iter()
+        .flat_map_iter(|u| {
+            let (ids, dist) = graph.neighbours(u);
             let u = u as u32;
-            let mut out = Vec::new();
-            let (mut lowest, mut best) = (f32::INFINITY, None::<f32>);
-            for (&v, &d) in ids.iter().zip(dist) {
+            ids.iter().zip(dist).filter_map(move |(&v, &d)| {
                 let s = 1.0 - d;
-                lowest = lowest.min(s);
-                best = Some(best.map_or(s, |b| b.max(s)));
-                if s >= threshold {
-                    out.push(DistinctPair { u: u.min(v), v: u.max(v), score: s });
-                }
-            }
-            let dense = ids.len() == graph.key.k && lowest >= threshold;
-            (out, dense, best)
+                (s >= threshold).then(|| DistinctPair { u: u.min(v), v: u.max(v), score: s })
+            })
         })
         .collect();
     if !stop() {
         return Err(Error::Cancelled);
     }
-    let mut best: Vec<Option<f32>> = scored.iter().map(|s| s.2).collect();
-    let dense: Vec<bool> = scored.iter().map(|s| s.1).collect();
-    let mut pairs: Vec<DistinctPair> = scored.into_iter().flat_map(|s| s.0).collect();
     dedup(&mut pairs);
-
+    log::debug!("graph pairs: {} edges at or above {threshold} in {:?}", pairs.len(), t.elapsed());
     // The components of the thresholded graph that hold a dense point, scored exactly.
     let mut sets = UnionFind::new(graph.distinct());
     for p in &pairs {
@@ -136,6 +135,7 @@ pub fn graph_pairs(
         take
     });
     let (dense_components, dense_points) = (comps.len(), comps.iter().map(Vec::len).sum());
+    log::debug!("graph pairs: {dense_components} dense components of {dense_points} points found by {:?}", t.elapsed());
     // Many small components in parallel; a large one also splits its products over threads.
     let found: Vec<Vec<DistinctPair>> =
         comps.par_iter().map(|ids| component_pairs(emb, graph, ids, threshold, stop)).collect::<Result<_>>()?;
@@ -148,8 +148,11 @@ pub fn graph_pairs(
         }
         pairs.extend(found);
     }
+    log::debug!("graph pairs: dense components scored by {:?}", t.elapsed());
     dedup(&mut pairs);
-    pairs.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.u.cmp(&b.u)).then(a.v.cmp(&b.v)));
+    // (u, v) is unique after dedup, so the unstable sort's order is the one order.
+    pairs.par_sort_unstable_by(|a, b| b.score.total_cmp(&a.score).then(a.u.cmp(&b.u)).then(a.v.cmp(&b.v)));
+    log::debug!("graph pairs: {} pairs sorted by {:?}", pairs.len(), t.elapsed());
     Ok(GraphPairs { threshold, pairs, best, dense_components, dense_points, dense_skipped })
 }
 
@@ -309,41 +312,50 @@ pub fn duplicates(
     };
     let of = graph.of();
     let n = of.len();
-    // Members per cluster label, in row order.
-    let mut by_label: std::collections::HashMap<usize, Vec<u32>> = std::collections::HashMap::new();
+    // Members per cluster label, in row order (labels are distinct-vector indices).
+    let mut buckets: Vec<Vec<u32>> = vec![Vec::new(); nd];
     for (row, &u) in of.iter().enumerate() {
-        by_label.entry(label[u as usize]).or_default().push(row as u32);
+        buckets[label[u as usize]].push(row as u32);
     }
-    let mut groups: Vec<Vec<u32>> = by_label.into_values().collect();
+    let mut groups: Vec<Vec<u32>> = buckets.into_iter().filter(|m| m.len() > 1).collect();
     groups.sort_by_key(|m| m[0]);
+    log::debug!("duplicates: {} clusters of rows", groups.len());
+    let reps: Vec<u32> = groups
+        .par_iter()
+        .map(|members| match keep {
+            Keep::First => members[0],
+            Keep::Central => central(emb, graph, members),
+        })
+        .collect();
     let mut out = Duplicates {
         cluster: vec![None; n],
         cluster_size: vec![1; n],
         representative: (0..n as u32).collect(),
         near_duplicate_score: vec![None; n],
-        clusters: 0,
+        clusters: groups.len(),
     };
-    for members in groups.iter().filter(|m| m.len() > 1) {
-        let id = out.clusters as u32;
-        out.clusters += 1;
-        let rep = match keep {
-            Keep::First => members[0],
-            Keep::Central => central(emb, members),
-        };
+    for (id, (members, &rep)) in groups.iter().zip(&reps).enumerate() {
         for &r in members {
-            out.cluster[r as usize] = Some(id);
+            out.cluster[r as usize] = Some(id as u32);
             out.cluster_size[r as usize] = members.len() as u32;
             out.representative[r as usize] = rep;
         }
     }
+    // A row with a copy is as near as a vector is to itself: one product per distinct vector.
     let copies: Vec<u32> = {
         let mut c = vec![0u32; nd];
         of.iter().for_each(|&u| c[u as usize] += 1);
         c
     };
+    let own: Vec<Option<f32>> = (0..nd)
+        .into_par_iter()
+        .map(|u| {
+            let row = emb.row(graph.first()[u] as usize);
+            (copies[u] > 1).then(|| dot(row, row))
+        })
+        .collect();
     for (row, &u) in of.iter().enumerate() {
-        let own = (copies[u as usize] > 1).then(|| dot(emb.row(row), emb.row(row)));
-        out.near_duplicate_score[row] = match (own, found.best[u as usize]) {
+        out.near_duplicate_score[row] = match (own[u as usize], found.best[u as usize]) {
             (Some(a), Some(b)) => Some(a.max(b)),
             (a, b) => a.or(b),
         };
@@ -351,17 +363,31 @@ pub fn duplicates(
     out
 }
 
-/// The member most similar to the members' mean (ties: the first row).
-fn central(emb: &Embeddings, members: &[u32]) -> u32 {
+/// The member most similar to the members' mean (ties: the first row). Copies of one
+/// vector score alike, so each distinct vector is scored once, weighted by its copies.
+fn central(emb: &Embeddings, graph: &KnnGraph, members: &[u32]) -> u32 {
     let d = emb.dim;
-    let mut sum = vec![0.0f32; d];
+    let of = graph.of();
+    // Each distinct vector's first member row and its count among the members.
+    let mut seen: Vec<(u32, u32, u32)> = Vec::new();
+    let mut at: std::collections::HashMap<u32, usize> = std::collections::HashMap::new();
     for &r in members {
-        sum.iter_mut().zip(emb.row(r as usize)).for_each(|(s, x)| *s += x);
+        let u = of[r as usize];
+        let k = *at.entry(u).or_insert_with(|| {
+            seen.push((u, r, 0));
+            seen.len() - 1
+        });
+        seen[k].2 += 1;
+    }
+    let mut sum = vec![0.0f32; d];
+    for &(_, r, count) in &seen {
+        let w = count as f32;
+        sum.iter_mut().zip(emb.row(r as usize)).for_each(|(s, x)| *s += w * x);
     }
     let mut best = (members[0], f32::NEG_INFINITY);
-    for &r in members {
+    for &(_, r, _) in &seen {
         let s = dot(emb.row(r as usize), &sum);
-        if s > best.1 {
+        if s > best.1 || (s == best.1 && r < best.0) {
             best = (r, s);
         }
     }
@@ -414,7 +440,11 @@ pub struct Outliers {
 pub fn outliers(emb: &Embeddings, graph: &KnnGraph) -> Result<Outliers> {
     check_graph(emb, graph)?;
     let k = graph.key.k;
-    let copies = graph.copies();
+    let copies: Vec<usize> = {
+        let mut c = vec![0usize; graph.distinct()];
+        graph.of().iter().for_each(|&u| c[u as usize] += 1);
+        c
+    };
     let row = |u: u32| emb.row(graph.first()[u as usize] as usize);
     // Per distinct vector: the mean of the k best (similarity, rows it stands for), with
     // the vector's own copies (less the row itself) first.
@@ -423,9 +453,9 @@ pub fn outliers(emb: &Embeddings, graph: &KnnGraph) -> Result<Outliers> {
         .map(|u| {
             let (ids, dist) = graph.neighbours(u);
             let mut near: Vec<(f32, usize)> =
-                ids.iter().zip(dist).map(|(&v, &d)| (1.0 - d, copies[v as usize].len())).collect();
+                ids.iter().zip(dist).map(|(&v, &d)| (1.0 - d, copies[v as usize])).collect();
             near.sort_by(|a, b| b.0.total_cmp(&a.0));
-            let own = copies[u].len() - 1;
+            let own = copies[u] - 1;
             let mut taken = 0usize;
             let mut sum = 0.0f64;
             if own > 0 {
@@ -449,7 +479,7 @@ pub fn outliers(emb: &Embeddings, graph: &KnnGraph) -> Result<Outliers> {
         .collect();
     let score: Vec<Option<f32>> = graph.of().iter().map(|&u| per_distinct[u as usize]).collect();
     let mut order: Vec<usize> = (0..score.len()).filter(|&i| score[i].is_some()).collect();
-    order.sort_by(|&a, &b| {
+    order.par_sort_unstable_by(|&a, &b| {
         let (x, y) = (score[a].unwrap_or(0.0), score[b].unwrap_or(0.0));
         y.total_cmp(&x).then(a.cmp(&b))
     });

@@ -258,23 +258,21 @@ impl KnnGraph {
     /// file that cannot be written is said in the log, and the graph is still returned.
     pub fn load_or_build(emb: &Embeddings, k: usize, seed: u64, dir: Option<&Path>) -> Result<Self> {
         let key = KnnKey { fingerprint: fingerprint(emb), k, seed };
-        if let Some(g) = dir.and_then(|d| Self::load(d, key)) {
-            return Ok(g);
-        }
-        let graph = Self::build(emb, k, seed, &mut || true)?;
-        if let Some(d) = dir {
-            graph.save(d);
-        }
-        Ok(graph)
+        Self::load_or(key, dir, || Self::build(emb, k, seed, &mut || true))
     }
 
     /// [`Self::load_or_build`] on vectors it may consume when it builds.
     pub fn load_or_build_owned(emb: Embeddings, k: usize, seed: u64, dir: Option<&Path>) -> Result<Self> {
         let key = KnnKey { fingerprint: fingerprint(&emb), k, seed };
+        Self::load_or(key, dir, || Self::build_owned(emb, k, seed, &mut || true))
+    }
+
+    /// The graph of `key` kept in `dir`, else `build`'s (then kept there).
+    fn load_or(key: KnnKey, dir: Option<&Path>, build: impl FnOnce() -> Result<Self>) -> Result<Self> {
         if let Some(g) = dir.and_then(|d| Self::load(d, key)) {
             return Ok(g);
         }
-        let graph = Self::build_owned(emb, k, seed, &mut || true)?;
+        let graph = build()?;
         if let Some(d) = dir {
             graph.save(d);
         }
@@ -466,17 +464,7 @@ impl KnnCache {
         if let Some(g) = guard.as_ref() {
             return Ok(Arc::clone(g));
         }
-        let graph = match self.dir.as_deref().and_then(|d| KnnGraph::load(d, key)) {
-            Some(g) => g,
-            None => {
-                let g = KnnGraph::build(emb, k, seed, stop)?;
-                if let Some(d) = &self.dir {
-                    g.save(d);
-                }
-                g
-            }
-        };
-        let graph = Arc::new(graph);
+        let graph = Arc::new(KnnGraph::load_or(key, self.dir.as_deref(), || KnnGraph::build(emb, k, seed, stop))?);
         *guard = Some(Arc::clone(&graph));
         Ok(graph)
     }

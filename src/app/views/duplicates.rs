@@ -75,7 +75,7 @@ impl DuplicatesView {
             });
         });
         let facts = match neighbours.facts(ui.ctx(), r, settings.umap.params()) {
-            Facts::Ready(f) => Arc::clone(f),
+            Facts::Ready(f) => f,
             Facts::Working(stage) => {
                 waiting_ui(ui, &format!("{}…", stage.label()));
                 return;
@@ -202,8 +202,9 @@ fn cluster_lists(dup: Duplicates, texts: &[String]) -> Clustered {
     clusters.sort_by_key(|m| (std::cmp::Reverse(m.len()), m.iter().min().copied()));
     // Each cluster's different texts, the kept one first, with how often each occurs: a
     // cluster of 100 copies of one sentence is one line, not a hundred.
+    use rayon::prelude::*;
     let variants: Vec<Vec<(u32, u32)>> = clusters
-        .iter()
+        .par_iter()
         .map(|members| {
             let mut at: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
             let mut out: Vec<(u32, u32)> = Vec::new();

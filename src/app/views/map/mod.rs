@@ -2,6 +2,7 @@
 //! draw in a frame, with hover through a spatial grid, zoom and pan, a legend, and box
 //! or lasso selection that can become a new group.
 
+mod colours;
 mod layout;
 mod splat;
 
@@ -10,12 +11,13 @@ use std::sync::Arc;
 use egui::{Color32, Pos2, Rect, Sense, Stroke, pos2, vec2};
 
 use crate::app::command::Command;
-use crate::app::neighbours::{Facts, Neighbours};
+use crate::app::neighbours::Neighbours;
 use crate::app::paint::group_color;
 use crate::app::result::{Computed, JobId};
 use crate::app::views::ctx::{ViewCtx, sentence_refs};
 use crate::engine::grid::in_polygon;
 use crate::session::{MapColour, MapMethod, UmapSettings, ViewSettings};
+use colours::{Colours, legend, ramp_legend};
 use layout::{Layout, LayoutKey, Method, Polled, Running};
 use splat::{DataRect, Splat, SplatInput, SplatKey};
 
@@ -74,39 +76,6 @@ struct Chosen {
     job: JobId,
     rows: Vec<usize>,
     outline: Vec<[f32; 2]>,
-}
-
-/// Each point's colour class (its group, or its score's step on a ramp) and the classes'
-/// colours, for one result and colouring.
-struct Colours {
-    job: JobId,
-    /// What the classes are: the groups, or a score.
-    by: MapColour,
-    groups: Arc<Vec<usize>>,
-    colors: Arc<Vec<Color32>>,
-    /// Sentences per group, for the legend.
-    counts: Vec<usize>,
-    /// A score's ramp, for the colour bar.
-    ramp: Option<Ramp>,
-}
-
-/// A score coloured on a ramp: its name, range and values.
-struct Ramp {
-    name: &'static str,
-    lo: f32,
-    hi: f32,
-    /// Each point's score, for the hover.
-    values: Vec<Option<f32>>,
-}
-
-/// Steps of a score's ramp.
-const RAMP_STEPS: usize = 64;
-
-/// A score per point and what it is called.
-struct Scores {
-    by: MapColour,
-    name: &'static str,
-    values: Vec<Option<f32>>,
 }
 
 /// Runtime state of the map.
@@ -507,137 +476,6 @@ impl MapView {
         framing.camera = Some(cam);
         Some(cam)
     }
-
-    /// The scores the colouring asks for, when they are ready; a note while they are made.
-    fn scores_wanted(
-        &self,
-        ui: &mut egui::Ui,
-        ctx: &ViewCtx<'_>,
-        r: &Arc<Computed>,
-        neighbours: &mut Neighbours,
-    ) -> Option<Scores> {
-        let by = ctx.state.view.map_colour;
-        if by == MapColour::Groups {
-            return None;
-        }
-        if self.colours.as_ref().is_some_and(|c| c.job == r.job && c.by == by) {
-            // Made already: the facts are not needed again.
-            return Some(Scores { by, name: "", values: Vec::new() });
-        }
-        match neighbours.facts(ui.ctx(), r, ctx.state.view.umap.params()) {
-            Facts::Ready(f) => {
-                let (name, values) = match by {
-                    MapColour::NearDuplicate => {
-                        let best: Vec<Option<f32>> = f.graph.of().iter().map(|&u| f.pairs.best[u as usize]).collect();
-                        // A copy of another row is as near as a duplicate can be.
-                        let copies = f.graph.copies();
-                        let values = f
-                            .graph
-                            .of()
-                            .iter()
-                            .zip(best)
-                            .map(|(&u, b)| if copies[u as usize].len() > 1 { Some(1.0) } else { b })
-                            .collect();
-                        ("near-duplicate score", values)
-                    }
-                    _ => ("outlier score", f.outliers.score.clone()),
-                };
-                Some(Scores { by, name, values })
-            }
-            Facts::Working(stage) => {
-                crate::app::paint::waiting_ui(ui, &format!("Colouring by score: {}…", stage.label()));
-                None
-            }
-            Facts::Failed(e) => {
-                ui.colored_label(ui.visuals().error_fg_color, e);
-                None
-            }
-        }
-    }
-
-    /// Each point's colour class and the classes' colours, made once per result and
-    /// colouring: the groups, or `scores` on a ramp.
-    fn colours_of(&mut self, r: &Computed, scores: Option<Scores>) {
-        let by = scores.as_ref().map_or(MapColour::Groups, |s| s.by);
-        let fresh =
-            self.colours.as_ref().is_some_and(|c| c.job == r.job && c.by == by && c.groups.len() == r.table.len());
-        if fresh {
-            return;
-        }
-        let mut counts = vec![0usize; r.table.group_names.len()];
-        for &g in &r.table.groups {
-            counts[g] += 1;
-        }
-        self.colours = Some(match scores.filter(|s| s.values.len() == r.table.len()) {
-            None => Colours {
-                job: r.job,
-                by: MapColour::Groups,
-                groups: Arc::new(r.table.groups.clone()),
-                colors: Arc::new((0..r.table.group_names.len()).map(group_color).collect()),
-                counts,
-                ramp: None,
-            },
-            Some(s) => {
-                let present = s.values.iter().flatten();
-                let lo = present.clone().copied().fold(f32::INFINITY, f32::min);
-                let hi = present.copied().fold(f32::NEG_INFINITY, f32::max);
-                let (lo, hi) = if lo < hi { (lo, hi) } else { (lo.min(0.0), hi.max(1.0)) };
-                // Class RAMP_STEPS is "no score": grey.
-                let classes = s
-                    .values
-                    .iter()
-                    .map(|v| match v {
-                        Some(v) => (((v - lo) / (hi - lo)) * (RAMP_STEPS - 1) as f32)
-                            .round()
-                            .clamp(0.0, (RAMP_STEPS - 1) as f32) as usize,
-                        None => RAMP_STEPS,
-                    })
-                    .collect();
-                let mut colors: Vec<Color32> =
-                    (0..RAMP_STEPS).map(|k| ramp_color(k as f32 / (RAMP_STEPS - 1) as f32)).collect();
-                colors.push(Color32::from_gray(110));
-                Colours {
-                    job: r.job,
-                    by: s.by,
-                    groups: Arc::new(classes),
-                    colors: Arc::new(colors),
-                    counts,
-                    ramp: Some(Ramp { name: s.name, lo, hi, values: s.values }),
-                }
-            }
-        });
-    }
-
-    /// The colour classes and colours made by [`Self::colours_of`], shared with the splat thread.
-    fn shared_colours(&self) -> (Arc<Vec<usize>>, Arc<Vec<Color32>>) {
-        match &self.colours {
-            Some(c) => (Arc::clone(&c.groups), Arc::clone(&c.colors)),
-            None => (Arc::new(Vec::new()), Arc::new(Vec::new())),
-        }
-    }
-}
-
-/// The score ramp (viridis): dark for low, bright for high.
-fn ramp_color(t: f32) -> Color32 {
-    crate::app::paint::rgb(crate::render::Colormap::Viridis.rgb(t))
-}
-
-/// A score's colour bar: its name, the low end, the ramp, the high end.
-fn ramp_legend(ui: &mut egui::Ui, ramp: &Ramp) {
-    ui.horizontal(|ui| {
-        ui.label(format!("{}:", ramp.name));
-        // + 0.0: a low end of -0 reads as 0.
-        ui.weak(format!("{:.3}", ramp.lo + 0.0));
-        let (rect, _) = ui.allocate_exact_size(vec2(160.0, 10.0), Sense::hover());
-        let steps = 32;
-        for k in 0..steps {
-            let x0 = rect.left() + rect.width() * k as f32 / steps as f32;
-            let x1 = rect.left() + rect.width() * (k + 1) as f32 / steps as f32;
-            let r = Rect::from_min_max(pos2(x0, rect.top()), pos2(x1, rect.bottom()));
-            ui.painter().rect_filled(r, 0.0, ramp_color(k as f32 / (steps - 1) as f32));
-        }
-        ui.weak(format!("{:.3}", ramp.hi));
-    });
 }
 
 /// The points inside `outline` (a box: its two corners; a lasso: the path).
@@ -708,18 +546,4 @@ impl MapView {
             self.chosen = None;
         }
     }
-}
-
-/// Group colours, names and sizes, for the first 40 groups.
-fn legend(ui: &mut egui::Ui, r: &Computed, counts: &[usize]) {
-    ui.horizontal_wrapped(|ui| {
-        for (g, name) in r.table.group_names.iter().enumerate().take(40) {
-            let (rect, _) = ui.allocate_exact_size(vec2(10.0, 10.0), Sense::hover());
-            ui.painter().rect_filled(rect, 2.0, group_color(g));
-            ui.label(format!("{name} ({})", counts[g]));
-        }
-        if r.table.group_names.len() > 40 {
-            ui.weak(format!("and {} more groups", r.table.group_names.len() - 40));
-        }
-    });
 }
