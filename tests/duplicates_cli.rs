@@ -142,7 +142,20 @@ fn duplicates_are_the_components_and_drop_keeps_one_of_each() {
     ]);
     let clusters = roots.iter().collect::<BTreeSet<_>>().len();
     let file = std::fs::File::open(&clean).unwrap();
-    let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file).unwrap().build().unwrap();
+    let builder = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file).unwrap();
+    let meta: std::collections::HashMap<String, String> = builder
+        .metadata()
+        .file_metadata()
+        .key_value_metadata()
+        .unwrap()
+        .iter()
+        .map(|kv| (kv.key.clone(), kv.value.clone().unwrap_or_default()))
+        .collect();
+    assert_eq!(meta["simlens.analysis"], "duplicates");
+    assert_eq!(meta["simlens.threshold"], "0.9");
+    assert_eq!(meta["simlens.linkage"], "single");
+    assert!(meta["simlens.source"].starts_with("vectors from"), "{meta:?}");
+    let reader = builder.build().unwrap();
     let mut kept = Vec::new();
     let mut names = Vec::new();
     for batch in reader {

@@ -8,7 +8,7 @@ use serde_json::{Map, json};
 
 use super::args::TableOutputArgs;
 use super::common::{warn, write_table};
-use super::neighbours::{GraphArgs, GraphInput, open};
+use super::neighbours::{GraphArgs, GraphInput, analysis_meta, open};
 use super::vectors::SourceArgs;
 use crate::engine::duplicates::{self, Keep, Linkage};
 use crate::io::parquet::Column;
@@ -104,15 +104,16 @@ pub(super) fn run(args: &DuplicatesArgs) -> Result<()> {
     let rows: Vec<usize> = (0..emb.len()).filter(|&i| !args.drop || dup.representative[i] as usize == i).collect();
     let names = set.group_names();
     let linkage_name = format!("{:?}", args.linkage).to_lowercase();
-    let mut meta = vec![
-        ("simlens.source".to_owned(), model.clone()),
-        ("simlens.analysis".to_owned(), "duplicates".to_owned()),
-        ("simlens.threshold".to_owned(), args.threshold.to_string()),
-        ("simlens.linkage".to_owned(), linkage_name.clone()),
-        ("simlens.neighbors".to_owned(), (args.graph.k() + 1).to_string()),
-        ("simlens.version".to_owned(), env!("CARGO_PKG_VERSION").to_owned()),
-    ];
-    meta.extend(pooling.map(|p| ("simlens.pooling".to_owned(), p.to_string())));
+    let meta = analysis_meta(
+        &model,
+        pooling,
+        "duplicates",
+        &[
+            ("threshold", args.threshold.to_string()),
+            ("linkage", linkage_name.clone()),
+            ("neighbors", (args.graph.k() + 1).to_string()),
+        ],
+    );
     let table = RowsTable {
         rows,
         texts: &texts,

@@ -107,3 +107,21 @@ pub(super) fn warn_skipped(found: &crate::engine::duplicates::GraphPairs) {
         ));
     }
 }
+
+/// The Parquet footer of an analysis's table: what made the vectors, the analysis and its
+/// parameters, and simlens's version.
+pub(super) fn analysis_meta(
+    model: &str,
+    pooling: Option<Pooling>,
+    analysis: &str,
+    parameters: &[(&str, String)],
+) -> Vec<(String, String)> {
+    let mut meta = vec![
+        ("simlens.source".to_owned(), model.to_owned()),
+        ("simlens.analysis".to_owned(), analysis.to_owned()),
+        ("simlens.version".to_owned(), env!("CARGO_PKG_VERSION").to_owned()),
+    ];
+    meta.extend(parameters.iter().map(|(k, v)| (format!("simlens.{k}"), v.clone())));
+    meta.extend(pooling.map(|p| ("simlens.pooling".to_owned(), p.to_string())));
+    meta
+}

@@ -7,7 +7,7 @@ use serde_json::{Map, json};
 
 use super::args::TableOutputArgs;
 use super::common::write_table;
-use super::neighbours::{GraphArgs, GraphInput, open};
+use super::neighbours::{GraphArgs, GraphInput, analysis_meta, open};
 use super::vectors::SourceArgs;
 use crate::Result;
 use crate::engine::duplicates;
@@ -53,13 +53,7 @@ pub(super) fn run(args: &OutliersArgs) -> Result<()> {
     };
     let names = set.group_names();
     let k = args.graph.k();
-    let mut meta = vec![
-        ("simlens.source".to_owned(), model.clone()),
-        ("simlens.analysis".to_owned(), "outliers".to_owned()),
-        ("simlens.outlier_k".to_owned(), k.to_string()),
-        ("simlens.version".to_owned(), env!("CARGO_PKG_VERSION").to_owned()),
-    ];
-    meta.extend(pooling.map(|p| ("simlens.pooling".to_owned(), p.to_string())));
+    let meta = analysis_meta(&model, pooling, "outliers", &[("outlier_k", k.to_string())]);
     let table = RowsTable {
         rows,
         texts: &texts,
