@@ -40,7 +40,7 @@ pub struct NeighbourFacts {
     pub key: FactsKey,
     /// The graph.
     pub graph: Arc<KnnGraph>,
-    /// The distinct pairs at or above [`FLOOR`], best first.
+    /// The distinct pairs at or above [`FLOOR`].
     pub pairs: GraphPairs,
     /// Every row's outlier score.
     pub outliers: Outliers,
@@ -124,6 +124,7 @@ impl Neighbours {
             let t_graph = t.elapsed();
             h.report(Stage::Pairs);
             let pairs = graph_pairs(&r.embeddings, &graph, FLOOR, &go)?;
+            log::debug!("neighbour facts: pairs by {:?}", t.elapsed());
             h.report(Stage::Outliers);
             let outliers = outliers(&r.embeddings, &graph)?;
             log::info!(

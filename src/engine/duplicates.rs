@@ -48,12 +48,12 @@ pub struct DistinctPair {
 }
 
 /// Every pair of distinct vectors at or above `threshold` that the graph reaches, scored
-/// exactly, best first; and for each distinct vector the best similarity to another
+/// exactly; and for each distinct vector the best similarity to another
 /// distinct vector that the graph saw (`None` for a graph of one point).
 pub struct GraphPairs {
     /// The smallest score kept.
     pub threshold: f32,
-    /// The pairs, best first (ties by `u`, then `v`).
+    /// The pairs, by `u`, then `v` (each once); [`best_first`] orders them by score.
     pub pairs: Vec<DistinctPair>,
     /// Per distinct vector, its best similarity to another one.
     pub best: Vec<Option<f32>>,
@@ -148,11 +148,8 @@ pub fn graph_pairs(
         }
         pairs.extend(found);
     }
-    log::debug!("graph pairs: dense components scored by {:?}", t.elapsed());
     dedup(&mut pairs);
-    // (u, v) is unique after dedup, so the unstable sort's order is the one order.
-    pairs.par_sort_unstable_by(|a, b| b.score.total_cmp(&a.score).then(a.u.cmp(&b.u)).then(a.v.cmp(&b.v)));
-    log::debug!("graph pairs: {} pairs sorted by {:?}", pairs.len(), t.elapsed());
+    log::debug!("graph pairs: {} pairs by {:?}", pairs.len(), t.elapsed());
     Ok(GraphPairs { threshold, pairs, best, dense_components, dense_points, dense_skipped })
 }
 
@@ -190,6 +187,13 @@ fn component_pairs(
         }
     }
     Ok(out)
+}
+
+/// The pairs, best first (ties by `u`, then `v`: each pair is there once, so this is the one
+/// order).
+pub fn best_first(mut pairs: Vec<DistinctPair>) -> Vec<DistinctPair> {
+    pairs.par_sort_unstable_by(|a, b| b.score.total_cmp(&a.score).then(a.u.cmp(&b.u)).then(a.v.cmp(&b.v)));
+    pairs
 }
 
 /// Sorts by (u, v) and keeps one of each pair: a pair found both ways (or by an edge and
@@ -298,7 +302,7 @@ pub fn duplicates(
     keep: Keep,
 ) -> Duplicates {
     let nd = graph.distinct();
-    let above = found.pairs.iter().take_while(|p| p.score >= threshold);
+    let above = found.pairs.iter().filter(|p| p.score >= threshold);
     // Clusters of distinct vectors; the copies of one vector are always together.
     let label: Vec<usize> = match linkage {
         Linkage::Single => {
@@ -308,7 +312,7 @@ pub fn duplicates(
             }
             (0..nd).map(|u| sets.find(u)).collect()
         }
-        Linkage::Complete => complete_linkage(emb, graph, above, threshold),
+        Linkage::Complete => complete_linkage(emb, graph, best_first(above.copied().collect()).iter(), threshold),
     };
     let of = graph.of();
     let n = of.len();

@@ -170,6 +170,7 @@ impl DuplicatesView {
                 let t = std::time::Instant::now();
                 let linkage = if want.complete { Linkage::Complete } else { Linkage::Single };
                 let dup = duplicates(&r.embeddings, &facts.graph, &facts.pairs, want.threshold, linkage, Keep::Central);
+                log::debug!("duplicate clusters: found in {:?}", t.elapsed());
                 let listed = cluster_lists(dup, &r.table.texts);
                 log::info!(
                     "duplicate clusters of {} rows at {}: {} in {:.2} s",
