@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use crate::app::result::{Computed, JobId};
 use crate::app::task::{Task, TaskPoll};
-use crate::engine::duplicates::{GraphPairs, Outliers, graph_pairs, outliers};
+use crate::engine::duplicates::{GraphPairs, Outliers, graph_pairs, near_duplicate_scores, outliers};
 use crate::engine::knn::{KnnCache, KnnGraph};
 use crate::engine::umap::UmapParams;
 
@@ -44,6 +44,8 @@ pub struct NeighbourFacts {
     pub pairs: GraphPairs,
     /// Every row's outlier score.
     pub outliers: Outliers,
+    /// Every row's best similarity to another row.
+    pub near_duplicate: Vec<Option<f32>>,
 }
 
 /// The step under way.
@@ -127,6 +129,7 @@ impl Neighbours {
             log::debug!("neighbour facts: pairs by {:?}", t.elapsed());
             h.report(Stage::Outliers);
             let outliers = outliers(&r.embeddings, &graph)?;
+            let near_duplicate = near_duplicate_scores(&r.embeddings, &graph, &pairs);
             log::info!(
                 "neighbour facts of {} rows: graph ready in {:.2} s, pairs and outliers in {:.2} s ({} pairs at or above {FLOOR})",
                 graph.rows(),
@@ -134,7 +137,7 @@ impl Neighbours {
                 (t.elapsed() - t_graph).as_secs_f64(),
                 pairs.pairs.len()
             );
-            Ok::<_, crate::Error>(NeighbourFacts { key, graph, pairs, outliers })
+            Ok::<_, crate::Error>(NeighbourFacts { key, graph, pairs, outliers, near_duplicate })
         })
     }
 

@@ -345,26 +345,29 @@ pub fn duplicates(
             out.representative[r as usize] = rep;
         }
     }
-    // A row with a copy is as near as a vector is to itself: one product per distinct vector.
-    let copies: Vec<u32> = {
-        let mut c = vec![0u32; nd];
-        of.iter().for_each(|&u| c[u as usize] += 1);
-        c
-    };
-    let own: Vec<Option<f32>> = (0..nd)
+    out.near_duplicate_score = near_duplicate_scores(emb, graph, found);
+    out
+}
+
+/// Each row's best similarity to another row (`None` in a set of one row): its copies'
+/// (as similar as a vector is to itself) or the graph's best, whichever is higher. One
+/// product per distinct vector.
+pub fn near_duplicate_scores(emb: &Embeddings, graph: &KnnGraph, found: &GraphPairs) -> Vec<Option<f32>> {
+    let of = graph.of();
+    let mut copies = vec![0u32; graph.distinct()];
+    of.iter().for_each(|&u| copies[u as usize] += 1);
+    let per_distinct: Vec<Option<f32>> = (0..graph.distinct())
         .into_par_iter()
         .map(|u| {
             let row = emb.row(graph.first()[u] as usize);
-            (copies[u] > 1).then(|| dot(row, row))
+            let own = (copies[u] > 1).then(|| dot(row, row));
+            match (own, found.best[u]) {
+                (Some(a), Some(b)) => Some(a.max(b)),
+                (a, b) => a.or(b),
+            }
         })
         .collect();
-    for (row, &u) in of.iter().enumerate() {
-        out.near_duplicate_score[row] = match (own[u as usize], found.best[u as usize]) {
-            (Some(a), Some(b)) => Some(a.max(b)),
-            (a, b) => a.or(b),
-        };
-    }
-    out
+    of.iter().map(|&u| per_distinct[u as usize]).collect()
 }
 
 /// The member most similar to the members' mean (ties: the first row). Copies of one

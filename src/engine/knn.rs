@@ -468,13 +468,6 @@ impl KnnCache {
         *guard = Some(Arc::clone(&graph));
         Ok(graph)
     }
-
-    /// The graph of `key`, if one was built.
-    pub fn get(&self, key: KnnKey) -> Option<Arc<KnnGraph>> {
-        let slots = self.slots.lock().ok()?;
-        let (_, slot) = slots.iter().find(|(k, _)| *k == key)?;
-        slot.try_lock().ok()?.clone()
-    }
 }
 
 #[cfg(test)]

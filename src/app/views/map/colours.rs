@@ -66,19 +66,7 @@ impl MapView {
         match neighbours.facts(ui.ctx(), r, ctx.state.view.umap.params()) {
             Facts::Ready(f) => {
                 let (name, values) = match by {
-                    MapColour::NearDuplicate => {
-                        let best: Vec<Option<f32>> = f.graph.of().iter().map(|&u| f.pairs.best[u as usize]).collect();
-                        // A copy of another row is as near as a duplicate can be.
-                        let copies = f.graph.copies();
-                        let values = f
-                            .graph
-                            .of()
-                            .iter()
-                            .zip(best)
-                            .map(|(&u, b)| if copies[u as usize].len() > 1 { Some(1.0) } else { b })
-                            .collect();
-                        ("near-duplicate score", values)
-                    }
+                    MapColour::NearDuplicate => ("near-duplicate score", f.near_duplicate.clone()),
                     _ => ("outlier score", f.outliers.score.clone()),
                 };
                 Some(Scores { by, name, values })
